@@ -1,0 +1,77 @@
+"""Project command line: Kedro's own ``run`` with two user-facing fixes.
+
+* ``--params`` takes ``key=value`` and ``key:value`` items (Kedro 1.7 dropped
+  the colon form). An item containing ``=`` splits on its first ``=``, any
+  other on its first ``:``, so ``sweep.storage:postgresql://host/db`` keeps
+  its value intact.
+* ``--pipeline NAME`` works as before without Kedro's deprecation warning.
+
+Errors the user can act on (:class:`~ethpredict.errors.ETHPredictError`)
+are printed as one message, not a traceback. Everything else is Kedro's
+``run`` unchanged: options, help and behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import click
+from kedro.framework.cli.project import run as _kedro_run
+from kedro.framework.cli.utils import CONTEXT_SETTINGS, KedroCliError, _split_params
+
+from ethpredict.errors import ETHPredictError
+
+
+def normalise_param_item(item: str) -> str:
+    """``a.b:1`` → ``a.b=1``; an item with ``=`` is left as it is."""
+    if "=" not in item and ":" in item:
+        key, _, value = item.partition(":")
+        return f"{key}={value}"
+    return item
+
+
+def split_params(ctx: click.Context, param: Any, value: Any) -> Any:
+    """``--params`` callback accepting both ``key=value`` and ``key:value``."""
+    if isinstance(value, dict) or not value:
+        return _split_params(ctx, param, value)
+    items = [normalise_param_item(i.strip()) for i in value.split(",") if i.strip()]
+    return _split_params(ctx, param, ",".join(items))
+
+
+def _run(pipeline: str | None, pipelines: list[str], **kwargs: Any) -> Any:
+    if pipeline:
+        if pipelines:
+            raise KedroCliError(
+                "Options '--pipeline' and '--pipelines' cannot be used together"
+            )
+        pipelines = [pipeline]
+    try:
+        return _kedro_run.callback(pipeline=None, pipelines=pipelines, **kwargs)
+    except ETHPredictError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _with_callback(option: click.Parameter) -> click.Parameter:
+    if option.name != "params":
+        return option
+    option = copy.copy(option)
+    option.callback = split_params
+    return option
+
+
+run = click.Command(
+    name="run",
+    callback=_run,
+    params=[_with_callback(p) for p in _kedro_run.params],
+    help=_kedro_run.help,
+    context_settings=CONTEXT_SETTINGS,
+)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS, name=__file__)
+def cli() -> None:
+    """Command line tools for ETHPredict."""
+
+
+cli.add_command(run)

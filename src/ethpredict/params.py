@@ -1,0 +1,225 @@
+"""Typed parameter namespaces.
+
+Each top-level key of ``conf/*/parameters*.yml`` is one strict Pydantic model:
+unknown keys are rejected and ranges are checked. :func:`validate_parameters`
+checks the whole tree (including ``--params`` overrides) before any node runs
+and raises :class:`~ethpredict.errors.ParameterError` naming the dotted key,
+the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ethpredict.errors import ParameterError
+
+#: Binance kline intervals and their length in seconds (``1M`` is calendar).
+INTERVALS_S: dict[str, int] = {
+    "1s": 1,
+    "1m": 60,
+    "3m": 180,
+    "5m": 300,
+    "15m": 900,
+    "30m": 1800,
+    "1h": 3600,
+    "2h": 7200,
+    "4h": 14400,
+    "6h": 21600,
+    "8h": 28800,
+    "12h": 43200,
+    "1d": 86400,
+    "3d": 259200,
+    "1w": 604800,
+}
+Interval = Literal[
+    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h",
+    "1d", "3d", "1w",
+]  # fmt: skip
+
+PosInt = Annotated[int, Field(ge=1)]
+
+
+class Strict(BaseModel):
+    """Base for every namespace: unknown keys rejected, values immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SyntheticParams(Strict):
+    """The embedded generator of a realistic ETH market (1-minute klines)."""
+
+    seed: int = Field(42, ge=0, description="RNG seed; same seed, same market")
+    days: int = Field(90, ge=2, le=3660, description="length in days")
+    start: dt.date = Field(dt.date(2024, 1, 1), description="first day (UTC)")
+    start_price: float = Field(3000.0, gt=0, description="USDT per ETH at start")
+    annual_vol: float = Field(0.65, gt=0, le=5, description="annualised volatility")
+    jumps_per_day: float = Field(1.5, ge=0, le=100, description="jump intensity")
+    jump_size: float = Field(
+        0.004, ge=0, le=0.2, description="mean absolute jump (log return)"
+    )
+    tail_df: float = Field(4.0, gt=2, le=1000, description="Student-t tail index")
+    volume_per_min: float = Field(300.0, gt=0, description="mean ETH volume per bar")
+
+
+class DataParams(Strict):
+    """Where market data comes from and how it is validated."""
+
+    source: Literal["synthetic", "binance_klines", "binance_trades"] = "synthetic"
+    path: str | None = Field(
+        None,
+        description="file, folder or .zip; for synthetic, the folder it is "
+        "written to (default data/01_raw/synthetic)",
+    )
+    symbol: str = Field("ETHUSDT", pattern=r"^[A-Z0-9]{2,20}$")
+    interval: Interval | None = Field(
+        None,
+        description="bar interval: checked against klines if set; the bar size "
+        "built from trades (default 1m)",
+    )
+    on_gap: Literal["fail", "flag"] = "flag"
+    synthetic: SyntheticParams = SyntheticParams()
+
+    @model_validator(mode="after")
+    def _path_needed(self) -> DataParams:
+        if self.source != "synthetic" and not self.path:
+            raise ValueError(
+                f"data.path is required when data.source is '{self.source}' "
+                "(a file, a folder of files or a .zip)"
+            )
+        return self
+
+
+class FeaturesParams(Strict):
+    """Strictly causal features; windows are in bars."""
+
+    sets: list[Literal["base", "advanced"]] = Field(["base", "advanced"], min_length=1)
+    return_horizons: list[PosInt] = Field([1, 5, 15, 60], min_length=1)
+    vol_window: int = Field(60, ge=2)
+    zscore_window: int = Field(1440, ge=2)
+    rsi_window: int = Field(14, ge=2)
+    ema_pairs: list[tuple[PosInt, PosInt]] = [(12, 26), (60, 240)]
+    fracdiff_d: float = Field(0.4, gt=0, le=2)
+    fracdiff_window: int = Field(256, ge=2, le=100_000)
+    micro_window: int = Field(60, ge=3, description="Roll, Amihud, flow, moments")
+
+    @field_validator("sets", "return_horizons")
+    @classmethod
+    def _unique(cls, v: list) -> list:
+        if len(set(v)) != len(v):
+            raise ValueError(f"entries must be unique, got {v}")
+        return v
+
+    @field_validator("ema_pairs")
+    @classmethod
+    def _fast_before_slow(cls, v: list) -> list:
+        for fast, slow in v:
+            if fast >= slow:
+                raise ValueError(f"each pair is [fast, slow] with fast < slow: {v}")
+        return v
+
+
+class DownloadParams(Strict):
+    """Binance public data archive download (``kedro run --pipeline=download``)."""
+
+    base_url: str = Field("https://data.binance.vision", pattern=r"^https?://\S+$")
+    market: Literal["spot", "um", "cm"] = "spot"
+    symbol: str = Field("ETHUSDT", pattern=r"^[A-Z0-9]{2,20}$")
+    interval: Interval = "1m"
+    period: Literal["monthly", "daily"] = "monthly"
+    start: str = Field("2024-01", description="YYYY-MM (monthly) or YYYY-MM-DD")
+    end: str = Field("2024-03", description="inclusive, same form as start")
+    dest: str = "data/01_raw/binance"
+    timeout_s: float = Field(60.0, gt=0, le=3600)
+    retries: int = Field(3, ge=0, le=20)
+
+    @model_validator(mode="after")
+    def _dates(self) -> DownloadParams:
+        form = r"^\d{4}-\d{2}$" if self.period == "monthly" else r"^\d{4}-\d{2}-\d{2}$"
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not re.match(form, value):
+                want = "YYYY-MM" if self.period == "monthly" else "YYYY-MM-DD"
+                raise ValueError(
+                    f"download.{name} must be {want} for {self.period} files, "
+                    f"got '{value}'"
+                )
+        if self.end < self.start:
+            raise ValueError(
+                f"download.end ({self.end}) is before download.start ({self.start})"
+            )
+        return self
+
+
+class Parameters(Strict):
+    """The whole parameter tree: one namespace per concern."""
+
+    data: DataParams = DataParams()
+    features: FeaturesParams = FeaturesParams()
+    download: DownloadParams = DownloadParams()
+
+
+def _allowed(model: type[BaseModel], loc: tuple) -> str:
+    """Describe the keys allowed at the parent of ``loc`` in ``model``."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        ann = getattr(field, "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return ""
+        model = ann
+    return "allowed keys: " + ", ".join(model.model_fields)
+
+
+def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> str:
+    """One line per problem: dotted key, the value given, what is allowed."""
+    lines = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(root)"
+        if err["type"] == "extra_forbidden":
+            lines.append(
+                f"unknown parameter {key} = {err['input']!r}; {_allowed(root, loc)}"
+            )
+        elif err["type"] == "value_error":
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(msg if msg.startswith(key) else f"parameter {key}: {msg}")
+        else:
+            lines.append(
+                f"parameter {key} = {err['input']!r}: {err['msg'][0].lower()}"
+                f"{err['msg'][1:]}"
+            )
+    return "invalid parameters:\n  - " + "\n  - ".join(lines)
+
+
+def validate_parameters(raw: dict[str, Any]) -> Parameters:
+    """Validate the whole parameter tree.
+
+    Raises:
+        ParameterError: naming every bad dotted key, its value and what is
+            allowed.
+    """
+    try:
+        return Parameters.model_validate(raw or {})
+    except ValidationError as exc:
+        raise ParameterError(format_validation_error(exc, Parameters)) from None
+
+
+def coerce(model: type[Strict], value: Any, namespace: str) -> Any:
+    """Return ``value`` (a dict or a ``model``) as a validated ``model``.
+
+    Nodes call this so that they also work outside a Kedro session (tests,
+    sweeps) where Kedro's own validation of ``params:`` inputs does not run.
+    """
+    if isinstance(value, model):
+        return value
+    return getattr(validate_parameters({namespace: value}), namespace)

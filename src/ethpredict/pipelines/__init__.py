@@ -1,0 +1,1 @@
+"""ETHPredict pipelines, one folder each (discovered by find_pipelines)."""

@@ -1,0 +1,10 @@
+"""Project settings (https://docs.kedro.org/en/stable/configure/)."""
+
+from ethpredict.hooks import ParameterValidationHook
+
+HOOKS = (ParameterValidationHook(),)
+
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+}

@@ -1,0 +1,116 @@
+"""data_engineering as a sliced Kedro run on an in-memory catalog."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from ethpredict.errors import DataValidationError
+from ethpredict.params import DataParams
+from ethpredict.pipelines.data_engineering import create_pipeline
+from tests.conftest import kline_rows, write_csv
+
+OUTPUTS = ["bars", "trades", "data_manifest", "features_base", "features_advanced"]
+
+
+class Kept(MemoryDataset):
+    """Keeps its data after the runner releases it, so tests can read it."""
+
+    def _release(self) -> None:
+        pass
+
+
+def catalog(data: dict, features: dict | None = None) -> DataCatalog:
+    return DataCatalog(
+        {
+            "params:data": MemoryDataset(DataParams.model_validate(data)),
+            "params:features": MemoryDataset(features or {"zscore_window": 30}),
+            **{name: Kept() for name in OUTPUTS},
+        }
+    )
+
+
+def run(cat: DataCatalog, pipe=None) -> dict:
+    SequentialRunner().run(pipe or create_pipeline(), cat)
+    return {name: cat[name].load() for name in OUTPUTS if cat[name].exists()}
+
+
+def test_synthetic_source_end_to_end(tmp_path):
+    out = run(catalog({"path": str(tmp_path), "synthetic": {"days": 2}}))
+    bars, manifest = out["bars"], out["data_manifest"]
+    assert len(bars) == 2880 and not bars["is_filled"].any()
+    assert manifest["synthetic"] is True and "SYNTHETIC" in manifest["notice"]
+    for name in ("bars", "features_base", "features_advanced"):
+        assert out[name].attrs["synthetic"] is True
+        assert out[name].index.equals(bars.index)
+    assert (tmp_path / "ETHUSDT-1m-synthetic-seed42-2024-01-01-2d.json").exists()
+
+
+def test_synthetic_file_is_written_once_and_reused(tmp_path):
+    cat = catalog({"path": str(tmp_path), "synthetic": {"days": 2}})
+    run(cat)
+    csv = next(tmp_path.glob("*.csv"))
+    stamp = csv.stat().st_mtime_ns
+    run(catalog({"path": str(tmp_path), "synthetic": {"days": 2}}))
+    assert csv.stat().st_mtime_ns == stamp
+
+
+def test_kline_folder_with_gap_flagged(tmp_path):
+    rows = kline_rows(80)
+    write_csv(tmp_path / "a.csv", rows[:40], header=True)
+    write_csv(tmp_path / "b.csv", rows[45:])
+    out = run(catalog({"source": "binance_klines", "path": str(tmp_path)}))
+    assert len(out["bars"]) == 80 and out["bars"]["is_filled"].sum() == 5
+    assert out["data_manifest"]["synthetic"] is False
+    assert (
+        out["data_manifest"]["gaps"] == 1 and out["data_manifest"]["filled_bars"] == 5
+    )
+    assert out["bars"].attrs["source"] == "binance_klines"
+
+
+def test_feature_sets_can_be_switched_off(tmp_path):
+    write_csv(tmp_path / "a.csv", kline_rows(50))
+    out = run(
+        catalog(
+            {"source": "binance_klines", "path": str(tmp_path)}, {"sets": ["advanced"]}
+        )
+    )
+    assert out["features_base"].shape == (50, 0)
+    assert out["features_advanced"].shape[1] > 0
+
+
+def test_slice_from_bars_runs_features_only(tmp_path):
+    write_csv(tmp_path / "a.csv", kline_rows(50))
+    full = run(catalog({"source": "binance_klines", "path": str(tmp_path)}))
+    cat = catalog({"source": "binance_klines", "path": "/nowhere"})
+    cat["bars"] = Kept(full["bars"])
+    out = run(cat, create_pipeline().from_inputs("bars"))
+    pd.testing.assert_frame_equal(out["features_base"], full["features_base"])
+
+
+def test_invalid_data_stops_the_pipeline(tmp_path):
+    write_csv(tmp_path / "a.csv", kline_rows(10)[:3] + kline_rows(10)[5:])
+    cat = catalog({"source": "binance_klines", "path": str(tmp_path), "on_gap": "fail"})
+    with pytest.raises(DataValidationError, match="gap of 2 missing bar"):
+        SequentialRunner().run(create_pipeline(), cat)
+
+
+def test_trade_capture_source(tmp_path):
+    import json
+
+    t0 = 1_704_067_200_000
+
+    def trade(i: int) -> dict:
+        return {"e": "trade", "s": "ETHUSDT", "t": i, "p": str(100 + i % 3), "q": "1",
+                "T": t0 + i * 7_000, "m": bool(i % 2)}  # fmt: skip
+
+    lines = [
+        f"{i} " + json.dumps({"stream": "ethusdt@trade", "data": trade(i)})
+        for i in range(60)
+    ]
+    (tmp_path / "cap.jsonl").write_text("\n".join(lines))
+    out = run(catalog({"source": "binance_trades", "path": str(tmp_path)}))
+    assert len(out["trades"]) == 60 and set(out["trades"]["side"]) == {-1, 1}
+    assert len(out["bars"]) == 5  # 7 minutes of trades minus the partial edges

@@ -1,0 +1,123 @@
+"""The project's `kedro run`: key:value and key=value, clean errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pandas as pd
+import pytest
+
+from ethpredict.cli import normalise_param_item, run, split_params
+from tests.conftest import PROJECT
+
+FAST = "data.synthetic.days=2,features.zscore_window=60"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("mm.gamma:0.3", {"mm": {"gamma": 0.3}}),
+        ("mm.gamma=0.3", {"mm": {"gamma": 0.3}}),
+        ("a.b:1,c.d=2", {"a": {"b": 1}, "c": {"d": 2}}),
+        (
+            "sweep.storage:postgresql://u@host:5432/db",
+            {"sweep": {"storage": "postgresql://u@host:5432/db"}},
+        ),
+        ("sweep.storage=sqlite:///x.db", {"sweep": {"storage": "sqlite:///x.db"}}),
+        ("data.path:/tmp/a:b", {"data": {"path": "/tmp/a:b"}}),
+        ("x:a=b", {"x:a": "b"}),
+        ("features.sets:[base]", {"features": {"sets": ["base"]}}),
+    ],
+)
+def test_split_params(value, expected):
+    ctx = click.Context(run)
+    param = next(p for p in run.params if p.name == "params")
+    assert split_params(ctx, param, value) == expected
+
+
+def test_normalise_leaves_equals_items_alone():
+    assert normalise_param_item("a=b:c") == "a=b:c"
+    assert normalise_param_item("a:b=c") == "a:b=c"
+
+
+def test_an_item_without_separator_is_refused():
+    ctx = click.Context(run)
+    param = next(p for p in run.params if p.name == "params")
+    with pytest.raises(click.UsageError, match="must contain a key and a value"):
+        split_params(ctx, param, "gamma")
+
+
+def test_run_keeps_every_kedro_option():
+    from kedro.framework.cli.project import run as kedro_run
+
+    assert [p.name for p in run.params] == [p.name for p in kedro_run.params]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project's configuration in a scratch folder."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(PROJECT / "pyproject.toml", root)
+    shutil.copytree(
+        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()  # the package itself is installed
+    return root
+
+
+def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
+    exe = Path(sys.executable).with_name("kedro")
+    return subprocess.run(
+        [str(exe), *args], cwd=project, env=env, capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.cli
+def test_colon_and_equals_forms_both_reach_the_nodes(project):
+    out = project / "data" / "04_feature" / "features_base.parquet"
+    r = kedro(project, "run", "--pipeline=data_engineering",
+              f"--params={FAST},features.vol_window:17")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "rv_cc_17" in pd.read_parquet(out).columns
+    assert "deprecated" not in (r.stdout + r.stderr).lower()  # --pipeline is quiet
+    r = kedro(project, "run", "--pipeline", "data_engineering",
+              f"--params={FAST},features.vol_window=23")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "rv_cc_23" in pd.read_parquet(out).columns
+    manifest = json.loads(
+        (project / "data/02_intermediate/data_manifest.json").read_text()
+    )
+    assert manifest["synthetic"] is True and manifest["bars"] == 2 * 1440
+
+
+@pytest.mark.cli
+def test_bad_parameter_stops_before_any_node_with_one_message(project):
+    r = kedro(project, "run", "--params=data.on_gap:sometimes")
+    assert r.returncode == 1
+    assert "parameter data.on_gap = 'sometimes'" in r.stderr + r.stdout
+    assert "Traceback" not in r.stderr + r.stdout
+    assert "Running node" not in r.stderr + r.stdout
+
+
+@pytest.mark.cli
+def test_bad_data_is_one_message_and_earlier_outputs_stay(project, tmp_path):
+    out = project / "data" / "02_intermediate" / "bars.parquet"
+    if not out.exists():
+        assert kedro(project, "run", f"--params={FAST}").returncode == 0
+    before = out.read_bytes()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1704067200000,3000,2990,2995,2996,1\n")
+    r = kedro(project, "run", f"--params=data.source:binance_klines,data.path:{bad}")
+    assert r.returncode == 1
+    text = r.stderr + r.stdout
+    assert "line 1, column 'high'" in text and "Traceback" not in text
+    assert out.read_bytes() == before

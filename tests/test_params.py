@@ -1,0 +1,123 @@
+"""A wrong or unknown parameter is refused, naming key, value and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from ethpredict.errors import ParameterError
+from ethpredict.params import DataParams, Parameters, coerce, validate_parameters
+
+CASES = [
+    (
+        {"data": {"sorce": "x"}},
+        ["unknown parameter data.sorce = 'x'", "allowed keys: source, path"],
+    ),
+    (
+        {"dta": {}},
+        ["unknown parameter dta", "allowed keys: data, features, download"],
+    ),
+    (
+        {"data": {"source": "csv"}},
+        ["data.source = 'csv'", "'synthetic', 'binance_klines' or 'binance_trades'"],
+    ),
+    (
+        {"data": {"on_gap": "ignore"}},
+        ["data.on_gap = 'ignore'", "'fail' or 'flag'"],
+    ),
+    (
+        {"data": {"source": "binance_klines"}},
+        ["data.path is required when data.source is 'binance_klines'"],
+    ),
+    (
+        {"data": {"interval": "7m"}},
+        ["data.interval = '7m'", "'1m'"],
+    ),
+    (
+        {"data": {"symbol": "eth/usdt"}},
+        ["data.symbol = 'eth/usdt'", "pattern"],
+    ),
+    (
+        {"data": {"synthetic": {"days": 1}}},
+        ["data.synthetic.days = 1", "greater than or equal to 2"],
+    ),
+    (
+        {"data": {"synthetic": {"annual_vol": -0.1}}},
+        ["data.synthetic.annual_vol = -0.1", "greater than 0"],
+    ),
+    (
+        {"data": {"synthetic": {"seed": "abc"}}},
+        ["data.synthetic.seed = 'abc'", "valid integer"],
+    ),
+    (
+        {"features": {"sets": ["base", "fancy"]}},
+        ["features.sets.1 = 'fancy'", "'base' or 'advanced'"],
+    ),
+    (
+        {"features": {"sets": []}},
+        ["features.sets = []", "at least 1 item"],
+    ),
+    (
+        {"features": {"vol_window": 1}},
+        ["features.vol_window = 1", "greater than or equal to 2"],
+    ),
+    (
+        {"features": {"ema_pairs": [[26, 12]]}},
+        ["features.ema_pairs", "fast < slow"],
+    ),
+    (
+        {"features": {"return_horizons": [1, 1]}},
+        ["features.return_horizons", "unique"],
+    ),
+    (
+        {"features": {"fracdiff_d": 0}},
+        ["features.fracdiff_d = 0", "greater than 0"],
+    ),
+    (
+        {"download": {"start": "2024-1"}},
+        ["download.start must be YYYY-MM for monthly files, got '2024-1'"],
+    ),
+    (
+        {"download": {"start": "2024-03", "end": "2024-01"}},
+        ["download.end (2024-01) is before download.start"],
+    ),
+    (
+        {"download": {"market": "margin"}},
+        ["download.market = 'margin'", "'spot', 'um' or 'cm'"],
+    ),
+    (
+        {"download": {"base_url": "ftp://x"}},
+        ["download.base_url = 'ftp://x'"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("raw", "words"), CASES, ids=[str(c[0]) for c in CASES])
+def test_bad_parameters_are_named(raw, words):
+    with pytest.raises(ParameterError) as exc:
+        validate_parameters(raw)
+    for w in words:
+        assert w in str(exc.value)
+
+
+def test_several_problems_are_all_reported():
+    with pytest.raises(ParameterError) as exc:
+        validate_parameters({"data": {"on_gap": "x"}, "features": {"vol_window": 0}})
+    assert "data.on_gap" in str(exc.value) and "features.vol_window" in str(exc.value)
+
+
+def test_shipped_configuration_is_valid():
+    import yaml
+
+    from tests.conftest import PROJECT
+
+    raw = {}
+    for f in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
+        raw.update(yaml.safe_load(f.read_text()))
+    assert validate_parameters(raw) == Parameters.model_validate(raw)
+
+
+def test_coerce_accepts_dict_or_model_and_names_the_namespace():
+    m = coerce(DataParams, {"on_gap": "fail"}, "data")
+    assert m.on_gap == "fail" and coerce(DataParams, m, "data") is m
+    with pytest.raises(ParameterError, match="data.on_gap = 'x'"):
+        coerce(DataParams, {"on_gap": "x"}, "data")

@@ -33,13 +33,19 @@ def child(csv: Path, out: Path) -> None:
 
     catalog = DataCatalog(
         {
-            "params:data": MemoryDataset(DataParams(source="binance_klines", path=str(csv))),
+            "params:data": MemoryDataset(
+                DataParams(source="binance_klines", path=str(csv))
+            ),
             "params:features": MemoryDataset(FeaturesParams()),
             "bars": ParquetDataset(filepath=str(out / "bars.parquet")),
             "trades": ParquetDataset(filepath=str(out / "trades.parquet")),
             "data_manifest": JSONDataset(filepath=str(out / "manifest.json")),
-            "features_base": ParquetDataset(filepath=str(out / "features_base.parquet")),
-            "features_advanced": ParquetDataset(filepath=str(out / "features_adv.parquet")),
+            "features_base": ParquetDataset(
+                filepath=str(out / "features_base.parquet")
+            ),
+            "features_advanced": ParquetDataset(
+                filepath=str(out / "features_adv.parquet")
+            ),
         }
     )
     t0 = time.perf_counter()
@@ -70,7 +76,9 @@ def main() -> None:
         )
         gen = time.perf_counter() - t0
         size_mb = csv.stat().st_size / 1e6
-        print(f"generate {args.days} days of 1m klines: {gen:.2f} s ({size_mb:.0f} MB CSV)")
+        print(
+            f"generate {args.days} days of 1m klines: {gen:.2f} s ({size_mb:.0f} MB CSV)"
+        )
         runs = []
         for i in range(args.repeat):
             out = Path(tmp) / f"out{i}"

@@ -41,6 +41,14 @@ def write_csv(path: Path, rows, header: bool = False) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def small() -> dict:
+    """Four days of the synthetic market through features and labels."""
+    from tests.modeling.conftest import make_bars, upstream
+
+    return upstream(make_bars())
+
+
 @pytest.fixture
 def real_data() -> Path:
     if not REAL.is_dir():

@@ -14,7 +14,10 @@ CASES = [
     ),
     (
         {"dta": {}},
-        ["unknown parameter dta", "allowed keys: data, features, download"],
+        [
+            "unknown parameter dta",
+            "allowed keys: data, features, labels, model, download",
+        ],
     ),
     (
         {"data": {"source": "csv"}},
@@ -83,6 +86,32 @@ CASES = [
     (
         {"download": {"market": "margin"}},
         ["download.market = 'margin'", "'spot', 'um' or 'cm'"],
+    ),
+    (
+        {"labels": {"pt": 0}},
+        ["labels.pt = 0", "greater than 0"],
+    ),
+    (
+        {"labels": {"both_touch": "random"}},
+        [
+            "labels.both_touch = 'random'",
+            "'nearest_to_open', 'stop_first' or 'profit_first'",
+        ],
+    ),
+    (
+        {"model": {"kind": "xgboost"}},
+        [
+            "model.kind = 'xgboost'",
+            "'primary', 'logistic', 'gbt', 'ensemble' or 'prior'",
+        ],
+    ),
+    (
+        {"model": {"cv": {"val_frac": 0.95}}},
+        ["model.cv.val_frac = 0.95", "less than 0.9"],
+    ),
+    (
+        {"model": {"net": {"arch": "transformer"}}},
+        ["model.net.arch = 'transformer'", "'mlp', 'conv' or 'gru'"],
     ),
     (
         {"download": {"base_url": "ftp://x"}},

@@ -1,4 +1,5 @@
-"""Kedro datasets that never leave a half-written file.
+"""Kedro datasets that never leave a half-written file, and model artefacts
+in formats that do not execute code on load.
 
 Kedro's stock pandas/JSON datasets write straight into the target file, so a
 crash mid-write leaves it corrupt. These subclasses write to a temporary file
@@ -8,11 +9,18 @@ in the same folder and move it into place only when the write succeeded
 
 from __future__ import annotations
 
+import glob
 import json
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
-from kedro.io.core import get_filepath_str
+from kedro.io.core import (
+    AbstractVersionedDataset,
+    DatasetError,
+    Version,
+    get_filepath_str,
+)
 from kedro_datasets.json import JSONDataset as _JSONDataset
 from kedro_datasets.pandas import ParquetDataset as _ParquetDataset
 
@@ -44,3 +52,66 @@ class JSONDataset(_JSONDataset):
             tmp.write_text(json.dumps(data, **self._save_args))
         self._invalidate_cache()
         return None
+
+
+class _LocalVersioned(AbstractVersionedDataset):
+    """A local, optionally versioned file written atomically."""
+
+    def __init__(self, *, filepath: str, version: Version | None = None,
+                 metadata: dict | None = None) -> None:  # fmt: skip
+        super().__init__(
+            filepath=PurePosixPath(filepath), version=version,
+            exists_function=lambda p: Path(p).exists(),
+            glob_function=lambda pattern: sorted(glob.glob(pattern)),
+        )  # fmt: skip
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath), "version": self._version}
+
+    def _exists(self) -> bool:
+        try:
+            return Path(self._get_load_path()).exists()
+        except DatasetError:
+            return False
+
+
+class TorchModelDataset(_LocalVersioned):
+    """A dict of tensors and plain values (a ``state_dict`` with its config),
+    saved with ``torch.save`` and loaded with ``weights_only=True``: loading
+    never executes code from the file."""
+
+    def load(self) -> dict:
+        import torch
+
+        return torch.load(self._get_load_path(), weights_only=True, map_location="cpu")
+
+    def save(self, data: dict) -> None:
+        import torch
+
+        with atomic_path(self._get_save_path()) as tmp:
+            torch.save(data, tmp)
+
+
+class SkopsDataset(_LocalVersioned):
+    """A scikit-learn estimator in skops format. Loading trusts only
+    scikit-learn, NumPy and SciPy types and refuses anything else, so it
+    never executes arbitrary code (unlike pickle)."""
+
+    TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+    def load(self) -> Any:
+        import skops.io as sio
+
+        path = self._get_load_path()
+        found = sio.get_untrusted_types(file=path)
+        bad = [t for t in found if not t.startswith(self.TRUSTED_PREFIXES)]
+        if bad:
+            raise DatasetError(f"{path}: refusing to load untrusted types {bad}")
+        return sio.load(path, trusted=found)
+
+    def save(self, data: Any) -> None:
+        import skops.io as sio
+
+        with atomic_path(self._get_save_path()) as tmp:
+            sio.dump(data, tmp)

@@ -129,6 +129,83 @@ class FeaturesParams(Strict):
         return v
 
 
+class LabelsParams(Strict):
+    """Events and triple-barrier labels (windows and horizons in bars)."""
+
+    events: Literal["all", "cusum"] = "cusum"
+    cusum_threshold: float | None = Field(
+        None, gt=0, description="CUSUM threshold as a log return; null: vol multiple"
+    )
+    cusum_vol_mult: float = Field(3.0, gt=0, le=100)
+    vol_span: int = Field(100, ge=2, description="EWM span of the barrier volatility")
+    pt: float = Field(2.0, gt=0, le=100, description="profit barrier, × volatility")
+    sl: float = Field(2.0, gt=0, le=100, description="stop barrier, × volatility")
+    horizon: int = Field(
+        15, ge=1, le=100_000, description="vertical barrier, bars ahead"
+    )
+    both_touch: Literal["nearest_to_open", "stop_first", "profit_first"] = (
+        "nearest_to_open"
+    )
+    vertical_label: Literal["zero", "sign"] = "zero"
+    time_decay: float = Field(
+        1.0,
+        gt=-1,
+        le=1,
+        description="weight of the oldest training label (1: no decay)",
+    )
+
+
+class CVParams(Strict):
+    """Walk-forward folds, in bars."""
+
+    scheme: Literal["expanding", "rolling"] = "expanding"
+    train_bars: int = Field(
+        43_200, ge=10, description="first (rolling: every) training window"
+    )
+    test_bars: int = Field(14_400, ge=1, description="length of each test window")
+    embargo_bars: int = Field(
+        60, ge=0, description="gap between training and test events"
+    )
+    val_frac: float = Field(
+        0.15, gt=0, lt=0.9, description="validation slice, end of training"
+    )
+
+
+class NetParams(Strict):
+    """The PyTorch primary model."""
+
+    arch: Literal["mlp", "conv", "gru"] = "mlp"
+    hidden: list[PosInt] = Field([64, 32], min_length=1)
+    window: int = Field(32, ge=2, le=4096, description="bars seen by conv/gru")
+    dropout: float = Field(0.1, ge=0, lt=1)
+    lr: float = Field(1e-3, gt=0, le=1)
+    weight_decay: float = Field(1e-4, ge=0)
+    batch_size: int = Field(256, ge=8)
+    max_epochs: int = Field(30, ge=1, le=10_000)
+    patience: int = Field(4, ge=1)
+
+
+class MetaParams(Strict):
+    """The meta model on meta-labels (bet sizing)."""
+
+    kind: Literal["logistic", "gbt"] = "logistic"
+    min_events: int = Field(200, ge=10, description="fewer: size from the primary")
+
+
+class ModelParams(Strict):
+    """Walk-forward models; ``kind`` picks what feeds market making."""
+
+    kind: Literal["primary", "logistic", "gbt", "ensemble", "prior"] = "primary"
+    seed: int = Field(0, ge=0)
+    threads: int = Field(2, ge=1, le=256)
+    class_balance: bool = True
+    progress: bool = True
+    cv: CVParams = CVParams()
+    net: NetParams = NetParams()
+    gbt_iter: int = Field(150, ge=1, le=10_000)
+    meta: MetaParams = MetaParams()
+
+
 class DownloadParams(Strict):
     """Binance public data archive download (``kedro run --pipeline=download``)."""
 
@@ -166,6 +243,8 @@ class Parameters(Strict):
 
     data: DataParams = DataParams()
     features: FeaturesParams = FeaturesParams()
+    labels: LabelsParams = LabelsParams()
+    model: ModelParams = ModelParams()
     download: DownloadParams = DownloadParams()
 
 

@@ -1,0 +1,1 @@
+"""Walk-forward modeling: folds, networks, baselines, metrics, bet sizing."""

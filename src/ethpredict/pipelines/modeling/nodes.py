@@ -1,0 +1,186 @@
+"""Nodes of the modeling pipeline: walk-forward models, meta model, metrics."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ethpredict import labeling
+from ethpredict.modeling.evaluate import (
+    bet_size,
+    calibration_points,
+    classifier_metrics,
+    roc_points,
+)
+from ethpredict.modeling.folds import Fold, walk_forward
+from ethpredict.modeling.walk import (
+    MODELS,
+    class_index,
+    class_names,
+    fit_meta,
+    fit_walk_forward,
+)
+from ethpredict.params import LabelsParams, ModelParams, coerce
+
+log = logging.getLogger(__name__)
+
+
+def assemble_model_input(
+    features_base: pd.DataFrame, features_advanced: pd.DataFrame
+) -> pd.DataFrame:
+    """One feature matrix, one row per bar (columns of both sets)."""
+    x = pd.concat([features_base, features_advanced], axis=1)
+    x.attrs.update(features_base.attrs)
+    return x
+
+
+def fit_models(
+    model_input: pd.DataFrame,
+    labels: pd.DataFrame,
+    model: ModelParams,
+    labels_p: LabelsParams,
+) -> tuple[pd.DataFrame, list[dict], dict]:
+    """Walk-forward fit of the primary network and every baseline.
+
+    Returns:
+        ``model_predictions`` — per tested bar, ``fold`` and
+        ``<model>_p_<class>`` for every model; the fold table (bounds and
+        training/purged/embargoed counts); the last fold's primary network
+        (weights, scaler, config).
+    """
+    mp, lp = (
+        coerce(ModelParams, model, "model"),
+        coerce(LabelsParams, labels_p, "labels"),
+    )
+    folds = walk_forward(len(model_input), mp.cv)
+    x = model_input.to_numpy(np.float64)
+    wf = fit_walk_forward(x, labels, folds, mp, lp, list(model_input.columns))
+    tested = slice(folds[0].test_start, None)
+    cols = {"fold": wf.fold_of_bar[tested]}
+    for m in MODELS:
+        for j, c in enumerate(class_names(lp)):
+            cols[f"{m}_p_{c}"] = wf.proba[m][tested, j]
+    out = pd.DataFrame(cols, index=model_input.index[tested])
+    out.attrs.update(model_input.attrs)
+    log.info("Out-of-sample predictions for %d bars in %d folds", len(out), len(folds))
+    return out, wf.folds, wf.artefact
+
+
+def fit_meta_model(
+    bars: pd.DataFrame,
+    model_input: pd.DataFrame,
+    labels: pd.DataFrame,
+    model_predictions: pd.DataFrame,
+    folds: list[dict],
+    model: ModelParams,
+    labels_p: LabelsParams,
+) -> tuple[pd.DataFrame, object, pd.DataFrame]:
+    """Side from the chosen model, meta-labels, walk-forward meta model, bet size.
+
+    Returns:
+        ``predictions`` — per tested bar: ``fold``, ``p_<class>`` of
+        ``model.kind``, ``side`` (+1 when p_up ≥ p_down, else −1),
+        ``meta_prob``, ``bet_size`` in [−1, 1] (the side times the size; 0 when
+        the meta model says the side does not pay) and ``bet_source`` (``meta``, or
+        ``primary`` where no meta model was trained yet — the first test window
+        — so the size comes from the chosen model's probability of its side);
+        the last meta estimator; and the meta-labelled events.
+    """
+    mp, lp = (
+        coerce(ModelParams, model, "model"),
+        coerce(LabelsParams, labels_p, "labels"),
+    )
+    names = class_names(lp)
+    n_bars, first = len(bars), len(bars) - len(model_predictions)
+    proba = np.full((n_bars, len(names)), np.nan)
+    proba[first:] = model_predictions[[f"{mp.kind}_p_{c}" for c in names]].to_numpy()
+    side = np.where(proba[:, -1] >= proba[:, 0], 1, -1)
+    ev = labels[labels["t0_idx"] >= first]
+    sided = labeling.triple_barrier(bars, ev, lp, side=side[ev["t0_idx"].to_numpy()])
+    meta_y = np.full(len(labels), np.nan)
+    meta_y[len(labels) - len(ev) :] = labeling.meta_labels(
+        sided, side[ev["t0_idx"].to_numpy()]
+    )
+    t0 = labels["t0_idx"].to_numpy()
+    t1 = np.full(len(labels), -1)
+    t1[len(labels) - len(ev) :] = sided["t1_idx"].to_numpy()
+    fold_objs = [
+        Fold(f["k"], f["test_start"], f["test_end"], f["train_start"]) for f in folds
+    ]
+    x = model_input.to_numpy(np.float64)
+    meta_prob, has_meta, estimator = fit_meta(
+        x, np.nan_to_num(proba), side, t0, t1, meta_y, fold_objs, mp
+    )
+    p_side = np.where(side > 0, proba[:, -1], proba[:, 0])
+    # a meta verdict below 1/2 (or a side less likely than chance) means no
+    # bet, never a bet on the other side
+    size = np.maximum(0.0, np.where(
+        has_meta, bet_size(np.nan_to_num(meta_prob, nan=0.5), 2),
+        bet_size(np.nan_to_num(p_side, nan=1 / len(names)), len(names)),
+    ))  # fmt: skip
+    tested = slice(first, None)
+    out = pd.DataFrame(
+        {"fold": model_predictions["fold"].to_numpy(),
+         **{f"p_{c}": proba[tested, j] for j, c in enumerate(names)},
+         "side": side[tested].astype(np.int8), "meta_prob": meta_prob[tested],
+         "bet_size": side[tested] * size[tested],
+         "bet_source": np.where(has_meta[tested], "meta", "primary")},
+        index=model_predictions.index,
+    )  # fmt: skip
+    out.attrs.update({**model_predictions.attrs, "model_kind": mp.kind})
+    meta_events = sided[["t0_idx", "t1_idx", "ret"]].assign(
+        side=side[ev["t0_idx"].to_numpy()], meta_label=meta_y[len(labels) - len(ev) :]
+    )
+    return out, estimator, meta_events
+
+
+def evaluate_models(
+    labels: pd.DataFrame,
+    model_predictions: pd.DataFrame,
+    predictions: pd.DataFrame,
+    meta_events: pd.DataFrame,
+    folds: list[dict],
+    labels_p: LabelsParams,
+    model: ModelParams,
+) -> dict:
+    """Per-fold and overall metrics of every model on the test events (labels
+    resolved), ROC and calibration curves of ``up``, and the meta model's."""
+    mp, lp = (
+        coerce(ModelParams, model, "model"),
+        coerce(LabelsParams, labels_p, "labels"),
+    )
+    names = class_names(lp)
+    pos = model_predictions.index.get_indexer(labels.index)
+    test = (pos >= 0) & labels["label"].notna().to_numpy()
+    y = class_index(labels["label"].to_numpy(dtype=float)[test], len(names))
+    fold = model_predictions["fold"].to_numpy()[pos[test]]
+    out: dict = {"classes": names, "model_kind": mp.kind, "folds": folds, "models": {}}
+    up = y == len(names) - 1
+    for m in MODELS:
+        p = model_predictions[[f"{m}_p_{c}" for c in names]].to_numpy()[pos[test]]
+        entry = {"overall": classifier_metrics(y, p, len(names)),
+                 "per_fold": [{"fold": int(k), **classifier_metrics(y[fold == k], p[fold == k],
+                                                                     len(names))}
+                              for k in np.unique(fold)],
+                 "roc_up": roc_points(up, p[:, -1]),
+                 "calibration_up": calibration_points(up, p[:, -1])}  # fmt: skip
+        out["models"][m] = entry
+    me = meta_events.dropna(subset=["meta_label"])
+    pm = predictions["meta_prob"].reindex(me.index).to_numpy()
+    ok = ~np.isnan(pm)
+    if ok.any():
+        yb = me["meta_label"].to_numpy()[ok].astype(np.int64)
+        out["meta"] = classifier_metrics(yb, np.column_stack([1 - pm[ok], pm[ok]]), 2)
+    else:
+        out["meta"] = {"n": 0}
+    out["bet_size"] = {
+        "mean_abs": float(predictions["bet_size"].abs().mean()),
+        "share_meta": float((predictions["bet_source"] == "meta").mean()),
+    }
+    o = out["models"]
+    log.info(
+        "Out-of-sample log-loss: %s", {m: o[m]["overall"].get("log_loss") for m in o}
+    )
+    return out

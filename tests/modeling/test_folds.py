@@ -1,0 +1,49 @@
+"""Walk-forward folds tile the data; purging and embargo drop exactly what they should."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ethpredict.errors import ParameterError
+from ethpredict.modeling.folds import Fold, purge, train_validation, walk_forward
+from ethpredict.params import CVParams
+
+
+@pytest.mark.parametrize("scheme", ["expanding", "rolling"])
+def test_every_bar_after_the_first_window_is_tested_once(scheme):
+    cv = CVParams(scheme=scheme, train_bars=100, test_bars=30)
+    folds = walk_forward(251, cv)
+    tested = np.concatenate([np.arange(f.test_start, f.test_end) for f in folds])
+    assert list(tested) == list(range(100, 251))
+    assert [f.train_start for f in folds] == (
+        [0] * 6 if scheme == "expanding" else [0, 30, 60, 90, 120, 150]
+    )
+
+
+def test_no_test_window_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="model.cv.train_bars = 100"):
+        walk_forward(100, CVParams(train_bars=100))
+
+
+def test_purging_removes_exactly_the_overlapping_events():
+    # test window starts at bar 50. Events (t0, t1):
+    t0 = np.array([10, 20, 30, 40, 45, 48, 55])
+    t1 = np.array([15, 49, 50, 60, -1, 49, 58])
+    # 20->49 ends before 50: kept; 30->50 touches the test window: purged;
+    # 40->60 overlaps: purged; 45 unresolved: purged; 55 is a test event
+    assert list(purge(t0, t1, 0, 50, 0)) == [0, 1, 5]
+    # an embargo of 5 bars also drops the event starting at 48
+    assert list(purge(t0, t1, 0, 50, 5)) == [0, 1]
+    # a rolling window starting at bar 15 drops the event at 10
+    assert list(purge(t0, t1, 15, 50, 0)) == [1, 5]
+
+
+def test_validation_slice_is_purged_against_its_own_start():
+    t0 = np.arange(0, 100, 2)
+    t1 = t0 + 5
+    proper, val = train_validation(t0, t1, Fold(0, 100, 120, 0), CVParams(
+        train_bars=100, test_bars=20, embargo_bars=0, val_frac=0.2))  # fmt: skip
+    assert t0[val].min() > t1[proper].max()  # no training label reaches validation
+    assert t1[val].max() < 100
+    assert len(val) == 10  # 20 % of the 48 events with t1 < 100 (t0 = 0 … 94)

@@ -160,3 +160,16 @@ def test_small_training_set_falls_back_to_the_prior():
     assert (first["primary_p_up"] == first["prior_p_up"]).all()
     assert "fallback" not in out["folds"][1]  # later folds have data: every column
     # a feature still warming up in fold 1's training rows is no obstacle
+
+
+def test_too_few_events_for_a_meta_model(tmp_path, small):
+    mp = MP.model_copy(
+        update={"meta": MP.meta.model_copy(update={"min_events": 100_000})}
+    )
+    out = modeling(small, mp=mp)
+    assert (out["predictions"]["bet_source"] == "primary").all()
+    assert out["predictions"]["meta_prob"].isna().all()
+    assert out["meta"] == {"fitted": False, "min_events": 100_000}
+    ds = SkopsDataset(filepath=str(tmp_path / "meta.skops"))
+    ds.save(out["meta"])
+    assert ds.load() == out["meta"]

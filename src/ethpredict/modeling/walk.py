@@ -206,8 +206,8 @@ def fit_meta(
 
     Fold k trains on meta-labels of events from earlier test windows (whose
     sides were out-of-sample), purged and embargoed against fold k. Returns
-    the probability per bar (NaN where no meta model could be trained), the
-    fold per bar that had one, and the last fitted estimator.
+    the probability per bar (NaN where no meta model could be trained), a
+    mask of the bars that have one, and the last fitted estimator.
     """
     n_bars = x.shape[0]
     feats = np.column_stack([proba, side, x])

@@ -86,7 +86,8 @@ def fit_meta_model(
         the meta model says the side does not pay) and ``bet_source`` (``meta``, or
         ``primary`` where no meta model was trained yet — the first test window
         — so the size comes from the chosen model's probability of its side);
-        the last meta estimator; and the meta-labelled events.
+        the last meta estimator (``{"fitted": False, …}`` when none could be
+        trained); and the meta-labelled events.
     """
     mp, lp = (
         coerce(ModelParams, model, "model"),
@@ -97,15 +98,15 @@ def fit_meta_model(
     proba = np.full((n_bars, len(names)), np.nan)
     proba[first:] = model_predictions[[f"{mp.kind}_p_{c}" for c in names]].to_numpy()
     side = np.where(proba[:, -1] >= proba[:, 0], 1, -1)
-    ev = labels[labels["t0_idx"] >= first]
-    sided = labeling.triple_barrier(bars, ev, lp, side=side[ev["t0_idx"].to_numpy()])
+    later = (labels["t0_idx"] >= first).to_numpy()  # events with an out-of-sample side
+    ev = labels[later]
+    ev_side = side[ev["t0_idx"].to_numpy()]
+    sided = labeling.triple_barrier(bars, ev, lp, side=ev_side)
     meta_y = np.full(len(labels), np.nan)
-    meta_y[len(labels) - len(ev) :] = labeling.meta_labels(
-        sided, side[ev["t0_idx"].to_numpy()]
-    )
+    meta_y[later] = labeling.meta_labels(sided, ev_side)
     t0 = labels["t0_idx"].to_numpy()
     t1 = np.full(len(labels), -1)
-    t1[len(labels) - len(ev) :] = sided["t1_idx"].to_numpy()
+    t1[later] = sided["t1_idx"].to_numpy()
     fold_objs = [
         Fold(f["k"], f["test_start"], f["test_end"], f["train_start"]) for f in folds
     ]
@@ -131,8 +132,15 @@ def fit_meta_model(
     )  # fmt: skip
     out.attrs.update({**model_predictions.attrs, "model_kind": mp.kind})
     meta_events = sided[["t0_idx", "t1_idx", "ret"]].assign(
-        side=side[ev["t0_idx"].to_numpy()], meta_label=meta_y[len(labels) - len(ev) :]
+        side=ev_side, meta_label=meta_y[later]
     )
+    if estimator is None:
+        log.warning(
+            "No meta model: fewer than %d meta-labelled events before every fold; "
+            "bet sizes come from the primary model's probabilities",
+            mp.meta.min_events,
+        )
+        estimator = {"fitted": False, "min_events": mp.meta.min_events}
     return out, estimator, meta_events
 
 

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,52 @@ def test_bad_data_is_one_message_and_earlier_outputs_stay(project, tmp_path):
     text = r.stderr + r.stdout
     assert "line 1, column 'high'" in text and "Traceback" not in text
     assert out.read_bytes() == before
+
+
+CHAIN = (
+    f"{FAST},model.cv.train_bars=1440,model.cv.test_bars=720,mm.calib_window=240,"
+    "model.net.max_epochs=3,model.gbt_iter=20,model.meta.min_events=50"
+)
+
+
+@pytest.fixture(scope="module")
+def fresh(tmp_path_factory) -> Path:
+    """Another scratch project, in which nothing has run yet."""
+    root = tmp_path_factory.mktemp("fresh")
+    shutil.copy(PROJECT / "pyproject.toml", root)
+    shutil.copytree(
+        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    return root
+
+
+@pytest.mark.cli
+def test_backtest_before_any_run_names_the_command(fresh):
+    r = kedro(fresh, "run", "--pipeline=backtest")
+    text = r.stderr + r.stdout
+    assert r.returncode == 1
+    assert "Error: missing upstream output(s) bars, predictions, trades" in text
+    assert "`kedro run`" in text and "Traceback" not in text
+
+
+@pytest.mark.cli
+def test_backtest_gamma_changes_quotes_and_metrics(fresh):
+    r = kedro(fresh, "run", f"--params={CHAIN}")
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = fresh / "data"
+    before_q = pd.read_parquet(out / "07_model_output" / "quotes.parquet")
+    before_m = json.loads((out / "08_reporting" / "backtest_metrics.json").read_text())
+    preds = (out / "07_model_output" / "predictions.parquet").read_bytes()
+    r = kedro(fresh, "run", "--pipeline=backtest", f"--params={CHAIN},mm.gamma:0.3")
+    assert r.returncode == 0, r.stderr[-3000:]
+    after_q = pd.read_parquet(out / "07_model_output" / "quotes.parquet")
+    after_m = json.loads((out / "08_reporting" / "backtest_metrics.json").read_text())
+    valid = before_q["valid"]
+    assert not np.allclose(
+        before_q.loc[valid, "half_spread"], after_q.loc[valid, "half_spread"]
+    )
+    assert before_m["with_signal"] != after_m["with_signal"]
+    # upstream outputs were read, not remade
+    assert (out / "07_model_output" / "predictions.parquet").read_bytes() == preds

@@ -206,6 +206,54 @@ class ModelParams(Strict):
     meta: MetaParams = MetaParams()
 
 
+class MMParams(Strict):
+    """GLFT market making. Prices in USDT, time in seconds, sizes in ETH."""
+
+    gamma: float = Field(0.05, gt=0, le=100, description="risk aversion, 1/USDT")
+    spread_scale: float = Field(1.0, gt=0, le=100)
+    skew_scale: float = Field(1.0, ge=0, le=100)
+    alpha_weight: float = Field(1.0, ge=0, le=100, description="0: plain GLFT")
+    max_inventory: float = Field(5.0, gt=0, description="in order sizes")
+    order_size: float = Field(1.0, gt=0, description="ETH")
+    sizing: Literal["fixed", "vol_target", "bet_size"] = "fixed"
+    vol_target_usd: float = Field(
+        2000.0, gt=0, description="daily USD volatility of one order"
+    )
+    levels: int = Field(1, ge=1, le=20)
+    level_spacing: float = Field(0.5, ge=0, description="USDT between levels")
+    level_size_mult: float = Field(1.0, gt=0, le=10)
+    tick: float = Field(0.01, gt=0, description="USDT")
+    calib_window: int = Field(1440, ge=10, description="bars")
+    calib_every: int = Field(60, ge=1, description="bars between recalibrations")
+    sigma: float | None = Field(None, gt=0, description="fixed, USDT/√s")
+    A: float | None = Field(None, gt=0, description="fixed, fills/s per side")
+    k: float | None = Field(None, gt=0, description="fixed, 1/USDT")
+
+
+class BacktestParams(Strict):
+    """The on-chain execution model."""
+
+    block_time_s: float = Field(12.0, gt=0, le=3600)
+    latency_s: float = Field(1.0, ge=0, le=3600)
+    requote_threshold: float = Field(50.0, ge=0, description="ticks")
+    gas_units: float = Field(300_000, ge=0)
+    gas_price_gwei: float = Field(5.0, ge=0)
+    maker_fee_bps: float = Field(0.0, ge=-100, le=100, description="negative: rebate")
+    taker_fee_bps: float = Field(5.0, ge=0, le=100, description="forced flatten")
+    fill_model: Literal["touch", "intensity"] = "touch"
+    through_ticks: float = Field(1.0, ge=0, description="touch: trade through by")
+    seed: int = Field(0, ge=0)
+    markouts: list[PosInt] = Field([1, 5, 15], min_length=1)
+
+
+class RiskParams(Strict):
+    """Risk limits and how risk is measured."""
+
+    max_drawdown: float | None = Field(20_000.0, gt=0, description="USD; null: off")
+    max_var: float | None = Field(None, gt=0, description="USD, 1-day 99 % VaR cap")
+    periods_per_year: int = Field(365, ge=1, description="daily PnL, crypto calendar")
+
+
 class DownloadParams(Strict):
     """Binance public data archive download (``kedro run --pipeline=download``)."""
 
@@ -245,6 +293,9 @@ class Parameters(Strict):
     features: FeaturesParams = FeaturesParams()
     labels: LabelsParams = LabelsParams()
     model: ModelParams = ModelParams()
+    mm: MMParams = MMParams()
+    backtest: BacktestParams = BacktestParams()
+    risk: RiskParams = RiskParams()
     download: DownloadParams = DownloadParams()
 
 

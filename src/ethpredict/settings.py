@@ -1,8 +1,8 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/)."""
 
-from ethpredict.hooks import ParameterValidationHook
+from ethpredict.hooks import ParameterValidationHook, UpstreamCheckHook
 
-HOOKS = (ParameterValidationHook(),)
+HOOKS = (ParameterValidationHook(), UpstreamCheckHook())
 
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

@@ -1,0 +1,137 @@
+"""The backtest: kernel throughput, speed-up over the Python reference, and
+`kedro run --pipeline=backtest` on one year of 1-minute bars.
+
+Goals (issue #4): kernel >= 20 million bar-steps/s on one core (a year of
+1-minute bars in <= 26 ms after compilation) and >= 100x the plain-Python
+reference; `kedro run --pipeline=backtest` on a year in <= 30 s.
+
+    python benchmarks/bench_backtest.py [--skip-cli]
+
+The kernel runs on the year with the default touch fill model and the
+default policy shape (GLFT depths from a fixed calibration); the reference
+(tests/core/test_backtest.py) runs on the first 50,000 bars and is scaled.
+The CLI part makes a scratch project, runs the whole chain once on 365 days
+(untimed), then times the backtest command (Python start-up included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ethpredict.core.backtest import BOOK_COLUMNS, backtest_nb  # noqa: E402
+from ethpredict.core.glft import glft_terms  # noqa: E402
+from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
+from ethpredict.params import SyntheticParams  # noqa: E402
+from tests.core.test_backtest import reference  # noqa: E402
+
+
+def inputs(days: int):
+    df = synthetic_klines(SyntheticParams(days=days, seed=3))
+    o, h, lo, c = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
+    n = len(c)
+    half, skew, _ = glft_terms(0.05, 0.6, 0.025, 0.45, 0.0)
+    bd = np.tile([float(half), float(skew)], (n, 1))
+    ones = np.ones(n)
+    u = np.random.default_rng(0).random((n, 2))
+    p = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
+         "max_inventory": 5.0, "requote": 50.0, "delay": 1, "gas": 0.0015, "fee": 0.0,
+         "taker": 5e-4, "fill_model": 0, "through": 1.0, "max_dd": 0.0}  # fmt: skip
+    return (o, h, lo, c, bd, bd.copy(), ones, ones, ones * 0.025, ones * 0.6, u), p
+
+
+def outputs(n: int):
+    """The wrapper allocates these once per run; not part of the fill loop."""
+    return np.empty((n, len(BOOK_COLUMNS))), np.empty((2 * n, 5))
+
+
+def kernel(args, p, out=None):
+    o, h, lo, c, bd, ad, bsz, asz, A, k, u = args
+    book, fills = out if out is not None else outputs(len(c))
+    backtest_nb(o, h, lo, c, bd, ad, bsz, asz, A, k, u, 1, 0.0, 1.0, p["tick"], 1.0,
+                p["max_inventory"], p["requote"], p["delay"], p["gas"], p["fee"], p["taker"],
+                p["fill_model"], p["through"], 60.0, p["max_dd"], book, fills)  # fmt: skip
+    return book
+
+
+def bench_kernel() -> None:
+    args, p = inputs(365)
+    n = len(args[3])
+    t0 = time.perf_counter()
+    kernel(args, p)
+    print(f"first call (compile or load cache): {time.perf_counter() - t0:.2f} s")
+    out = outputs(n)
+    best = min(_timed(lambda: kernel(args, p, out)) for _ in range(20))
+    print(f"kernel: {n:,} bars in {best * 1e3:.1f} ms = {n / best / 1e6:.1f} M bar-steps/s "
+          f"(goals: <= 26 ms, >= 20 M/s)")  # fmt: skip
+    m = 50_000
+    small = tuple(a[:m] for a in args)
+    slow = _timed(lambda: reference(*small, p))
+    out_small = outputs(m)
+    fast = min(_timed(lambda: kernel(small, p, out_small)) for _ in range(20))
+    np.testing.assert_allclose(kernel(small, p), reference(*small, p)[0], atol=1e-7,
+                               equal_nan=True)  # fmt: skip
+    print(f"reference: {m:,} bars in {slow:.2f} s; kernel {fast * 1e3:.2f} ms: "
+          f"{slow / fast:,.0f}x faster (goal >= 100x)")  # fmt: skip
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def bench_cli() -> None:
+    exe = str(Path(sys.executable).with_name("kedro"))
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        shutil.copy(ROOT / "pyproject.toml", root)
+        shutil.copytree(
+            ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+        )
+        (root / "conf" / "local").mkdir()
+        (root / "src").mkdir()
+        year = "--params=data.synthetic.days=365,model.progress=false"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [exe, "run", year], cwd=root, env=env, check=True, capture_output=True
+        )
+        print(
+            f"setup: whole chain on 365 days: {time.perf_counter() - t0:.1f} s (untimed goal)"
+        )
+        for i in range(2):
+            t0 = time.perf_counter()
+            r = subprocess.run([exe, "run", "--pipeline=backtest", year], cwd=root, env=env,
+                               check=True, capture_output=True, text=True)  # fmt: skip
+            wall = time.perf_counter() - t0
+            inner = re.search(r"successfully in ([\d.]+) sec", r.stdout + r.stderr)
+            print(
+                f"kedro run --pipeline=backtest, 525,600 bars, run {i + 1}: {wall:.1f} s wall"
+                f" ({inner.group(1) if inner else '?'} s in the pipeline) (goal <= 30 s)"
+            )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--skip-cli", action="store_true")
+    args = ap.parse_args()
+    bench_kernel()
+    if not args.skip_cli:
+        bench_cli()
+
+
+if __name__ == "__main__":
+    main()

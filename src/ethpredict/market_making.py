@@ -1,0 +1,150 @@
+"""Calibration of the GLFT inputs and the quoting policy per bar.
+
+Units everywhere: prices and depths in USDT, time in seconds, sizes in ETH.
+
+* ``sigma`` — standard deviation of close-to-close changes divided by
+  √(bar seconds): USDT per √second.
+* ``A``, ``k`` — fill intensity ``λ(δ) = A·e^(−k·δ)`` per side, in fills per
+  second and 1/USDT, for an order resting ``δ`` from the previous close.
+  From trades (when the source has them): for each trade its distance beyond
+  the previous bar's close on its side; ``λ(δ)`` = trades reaching δ per
+  second per side. Otherwise from bars (an approximation): a resting order at
+  δ fills in a bar when the bar's high (low) reaches δ above (below) the
+  previous close, so with Poisson arrivals ``P(excursion ≥ δ) = 1 −
+  exp(−λ(δ)·Δt)`` and ``λ(δ) = −ln(1 − P)/Δt``. Either way ``ln λ`` is fitted
+  linearly in δ over the excursion quantiles 50 %…95 %.
+
+All three are rolling and causal: refitted every ``mm.calib_every`` bars on
+the ``mm.calib_window`` bars up to and including that bar, then carried
+forward. Fixed values by parameter replace the fit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ethpredict.core.glft import glft_terms
+from ethpredict.labeling import causal_volatility
+from ethpredict.params import LabelsParams, MMParams, RiskParams
+
+Z99 = 2.3263478740408408
+QUANTILES = np.linspace(0.5, 0.95, 10)
+
+
+def fit_log_linear(depths: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
+    """Least-squares fit of ``ln λ = ln A − k·δ``; NaN when it cannot."""
+    ok = np.isfinite(lam) & (lam > 0) & np.isfinite(depths)
+    if ok.sum() < 3 or np.ptp(depths[ok]) <= 0:
+        return np.nan, np.nan
+    slope, intercept = np.polyfit(depths[ok], np.log(lam[ok]), 1)
+    return float(np.exp(intercept)), float(-slope)
+
+
+def _intensity_from_excursions(exc: np.ndarray, bar_s: float) -> tuple[float, float]:
+    exc = np.sort(exc[np.isfinite(exc)])
+    if exc.size < 20:
+        return np.nan, np.nan
+    depths = np.quantile(exc, QUANTILES)
+    surv = 1.0 - np.searchsorted(exc, depths, side="left") / exc.size
+    lam = -np.log1p(-np.clip(surv, 0, 1 - 1e-12)) / bar_s
+    return fit_log_linear(depths, lam)
+
+
+def _intensity_from_trades(depth: np.ndarray, seconds: float) -> tuple[float, float]:
+    depth = np.sort(depth[np.isfinite(depth) & (depth >= 0)])
+    if depth.size < 20 or seconds <= 0:
+        return np.nan, np.nan
+    grid = np.quantile(depth, QUANTILES)
+    count = depth.size - np.searchsorted(depth, grid, side="left")
+    return fit_log_linear(grid, count / (2.0 * seconds))  # per side
+
+
+def calibrate(
+    bars: pd.DataFrame, trades: pd.DataFrame, p: MMParams, bar_s: float
+) -> pd.DataFrame:
+    """Rolling causal ``sigma``, ``A``, ``k`` per bar (see the module docstring)."""
+    n = len(bars)
+    close = bars["close"].to_numpy()
+    prev = np.r_[bars["open"].to_numpy()[:1], close[:-1]]
+    exc = np.concatenate(
+        [[bars["high"].to_numpy() - prev], [prev - bars["low"].to_numpy()]]
+    )
+    dclose = np.diff(close, prepend=np.nan)
+    use_trades = trades is not None and len(trades) > 0
+    if use_trades:
+        ns = lambda idx: pd.DatetimeIndex(idx).as_unit("ns").asi8  # noqa: E731
+        tpos = np.clip(np.searchsorted(ns(bars.index), ns(trades.index), side="right") - 1,
+                       0, n - 1)  # fmt: skip
+        tdepth = trades["side"].to_numpy() * (trades["price"].to_numpy() - prev[tpos])
+    sig, A, k = (np.full(n, np.nan) for _ in range(3))
+    w = p.calib_window
+    for t in range(min(w, n) - 1, n, p.calib_every):
+        lo = t - w + 1
+        s = np.nanstd(dclose[lo + 1 : t + 1], ddof=1) / np.sqrt(bar_s)
+        if use_trades:
+            sel = (tpos > lo) & (tpos <= t)
+            a, kk = _intensity_from_trades(tdepth[sel], (t - lo) * bar_s)
+        else:
+            a, kk = _intensity_from_excursions(exc[:, lo + 1 : t + 1].ravel(), bar_s)
+        end = min(t + p.calib_every, n)
+        sig[t:end], A[t:end], k[t:end] = s, a, kk
+    out = pd.DataFrame({"sigma": sig, "A": A, "k": k}, index=bars.index)
+    for name in ("sigma", "A", "k"):
+        if getattr(p, name) is not None:
+            out[name] = getattr(p, name)
+    out["source"] = "trades" if use_trades else "bars"
+    return out
+
+
+def quote_policy(
+    bars: pd.DataFrame,
+    predictions: pd.DataFrame,
+    calibration: pd.DataFrame,
+    p: MMParams,
+    lp: LabelsParams,
+    rp: RiskParams,
+    bar_s: float,
+) -> pd.DataFrame:
+    """Per bar: the drift, GLFT terms and sizes that the backtest turns into
+    quotes for its current inventory; ``bid``/``ask``/``reservation`` are the
+    quotes at zero inventory (the backtest's ``book`` has the live ones).
+
+    The drift ``mu`` (USDT/s) is the expected move to the label's first touch,
+    ``(p_up·pt − p_down·sl) × volatility × close``, spread over the label
+    horizon, times ``mm.alpha_weight`` and the meta bet size ``|bet_size|``.
+    Quotes exist only where an out-of-sample prediction and a calibration do.
+    """
+    close = bars["close"]
+    pred = predictions.reindex(bars.index)
+    vol = causal_volatility(close, lp.vol_span)
+    edge = (pred["p_up"] * lp.pt - pred["p_down"] * lp.sl) * vol * close
+    mu = (p.alpha_weight * pred["bet_size"].abs() * edge / (lp.horizon * bar_s)).fillna(
+        0.0
+    )
+    sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
+    half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
+                                   mu.to_numpy())  # fmt: skip
+    half = half * p.spread_scale
+    skew = skew * p.skew_scale
+    size = np.full(len(bars), p.order_size)
+    if p.sizing == "vol_target":
+        size = np.minimum(p.vol_target_usd / (sigma.to_numpy() * np.sqrt(86400.0)),
+                          10 * p.order_size)  # fmt: skip
+    if rp.max_var is not None:
+        per_eth = Z99 * sigma.to_numpy() * np.sqrt(86400.0) * p.max_inventory
+        size = np.minimum(size, rp.max_var / per_eth)
+    bet = pred["bet_size"].fillna(0.0).clip(-1, 1).to_numpy()
+    lean = bet if p.sizing == "bet_size" else 0.0
+    valid = (pred["p_up"].notna() & np.isfinite(half) & np.isfinite(skew)).to_numpy()
+    mid = close.to_numpy()
+    bid0 = np.floor((mid - half + shift) / p.tick) * p.tick
+    ask0 = np.ceil((mid + half + shift) / p.tick) * p.tick
+    return pd.DataFrame(
+        {"mid": close, "reservation": mid + shift, "bid": np.where(valid, bid0, np.nan),
+         "ask": np.where(valid, ask0, np.nan), "sigma": sigma, "A": A, "k": k, "mu": mu, "half_spread": half,
+         "skew": skew, "drift_shift": shift, "bid_depth": np.where(valid, half - shift, np.nan),
+         "ask_depth": np.where(valid, half + shift, np.nan),
+         "bid_size": size * (1 + lean), "ask_size": size * (1 - lean), "valid": valid},
+        index=bars.index,
+    )  # fmt: skip

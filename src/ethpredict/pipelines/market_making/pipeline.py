@@ -1,0 +1,29 @@
+"""market_making: bars + predictions → calibration → GLFT quotes (and the
+same quotes without the signal, for the ablation)."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import calibrate_market, make_baseline_quotes, make_quotes
+
+QUOTE_INPUTS = ["bars", "predictions", "calibration", "params:mm", "params:labels",
+                "params:risk"]  # fmt: skip
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                calibrate_market,
+                ["bars", "trades", "params:mm"],
+                "calibration",
+                name="calibrate_market",
+            ),  # fmt: skip
+            node(make_quotes, QUOTE_INPUTS, "quotes", name="make_quotes"),
+            node(
+                make_baseline_quotes,
+                QUOTE_INPUTS,
+                "quotes_baseline",
+                name="make_baseline_quotes",
+            ),  # fmt: skip
+        ]
+    )

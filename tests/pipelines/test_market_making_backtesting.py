@@ -1,0 +1,48 @@
+"""market_making → backtesting as a sliced Kedro run on an in-memory catalog."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+
+from ethpredict.pipeline_registry import register_pipelines
+from tests.pipelines.test_data_engineering import Kept
+
+OUTPUTS = ["calibration", "quotes", "quotes_baseline", "book", "fills", "book_baseline",
+           "fills_baseline", "backtest_metrics"]  # fmt: skip
+
+
+def test_backtest_slice(small):
+    bars = small["bars"]
+    rng = np.random.default_rng(0)
+    up = rng.uniform(0.2, 0.5, len(bars))
+    pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
+                         "bet_size": rng.uniform(-1, 1, len(bars))}, index=bars.index)  # fmt: skip
+    pred = pred.iloc[1440:]
+    trades = pd.DataFrame(
+        {"price": pd.Series(dtype=float), "side": pd.Series(dtype=int)}
+    )
+    catalog = DataCatalog(
+        {
+            "bars": MemoryDataset(bars), "predictions": MemoryDataset(pred),
+            "trades": MemoryDataset(trades),
+            "params:mm": MemoryDataset({"calib_window": 240, "gamma": 0.05}),
+            "params:labels": MemoryDataset({"vol_span": 50}),
+            "params:risk": MemoryDataset({"max_drawdown": None}),
+            "params:backtest": MemoryDataset({"requote_threshold": 20, "gas_units": 100_000}),
+            **{n: Kept() for n in OUTPUTS},
+        }
+    )  # fmt: skip
+    pipe = register_pipelines()["backtest"]
+    SequentialRunner().run(pipe, catalog)
+    m = catalog["backtest_metrics"].load()
+    assert m["period"]["start"] == str(bars.index[1440])
+    assert m["with_signal"]["fills"] > 0 and m["with_signal"]["updates"] > 0
+    assert m["without_signal"]["fills"] > 0
+    book = catalog["book"].load()
+    parts = book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
+    np.testing.assert_allclose(parts, book["equity"], atol=1e-7)
+    assert (catalog["quotes_baseline"].load()["mu"] == 0).all()
+    assert catalog["quotes"].load().attrs["alpha_weight"] == 1.0

@@ -1,0 +1,78 @@
+"""The backtest wrapper: clock, markouts, risk metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from ethpredict.backtesting import (
+    activation_delay,
+    cornish_fisher_z,
+    risk_metrics,
+    run_book,
+)
+from ethpredict.params import BacktestParams, MMParams, RiskParams
+
+
+def bars_of(n=30, freq="60s"):
+    idx = pd.date_range("2024-01-01", periods=n, freq=freq, tz="UTC", name="time")
+    c = 3000 + np.arange(n, dtype=float)
+    return pd.DataFrame(
+        {"open": c - 1, "high": c + 0.5, "low": c - 1.5, "close": c}, index=idx
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "latency", "freq", "delay"),
+    [(12, 0, "60s", 0), (12, 1, "60s", 1), (12, 59, "60s", 1), (12, 61, "60s", 2),
+     (2, 1, "60s", 1),
+     (12, 0, "15min", 0), (12, 5, "15min", 1),
+     (13, 0, "60s", 1)],  # 00:01:00 is 12 s past a 13-s block boundary
+)  # fmt: skip
+def test_activation_delay(block, latency, freq, delay):
+    bp = BacktestParams(block_time_s=block, latency_s=latency)
+    bars = bars_of(freq=freq)
+    bar_s = (bars.index[1] - bars.index[0]).total_seconds()
+    assert activation_delay(bars, bp, bar_s) == delay
+
+
+def test_markouts_are_signed_by_side():
+    bars = bars_of()
+    quotes = pd.DataFrame(
+        {"bid_depth": 0.6, "ask_depth": 0.4, "skew": 0.0, "bid_size": 1.0, "ask_size": 1.0,
+         "A": 0.0, "k": 0.0, "valid": True}, index=bars.index)  # fmt: skip
+    book, fills = run_book(bars, quotes, MMParams(), BacktestParams(latency_s=0,
+                           through_ticks=0, gas_units=0), RiskParams(max_drawdown=None))  # fmt: skip
+    assert len(fills) > 0
+    f = fills.iloc[0]
+    later = bars["close"].iloc[int(f["bar"]) + 5]
+    assert f["markout_5"] == pytest.approx(f["side"] * (later - f["price"]))
+    parts = book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
+    np.testing.assert_allclose(parts, book["equity"], atol=1e-8)
+
+
+def test_cornish_fisher_reduces_to_normal():
+    assert cornish_fisher_z(0.05, 0.0, 0.0) == pytest.approx(norm.ppf(0.05))
+    assert cornish_fisher_z(0.01, -1.0, 3.0) < norm.ppf(0.01)  # fat left tail
+
+
+def test_risk_metrics_on_a_known_book():
+    idx = pd.date_range("2024-01-01", periods=10 * 1440, freq="60s", tz="UTC")
+    daily = np.array([100, -50, 80, -20, 60, -100, 40, 30, -10, 50], float)
+    eq = np.repeat(np.cumsum(daily), 1440)
+    book = pd.DataFrame({"equity": eq, "spread_pnl": eq, "inventory_pnl": 0.0, "fees": 0.0,
+                         "gas": 0.0, "updates": 1, "halted": 0.0, "position": 0.0,
+                         "bid": 1.0, "ask": np.nan}, index=idx)  # fmt: skip
+    fills = pd.DataFrame({"price": [3000.0], "size": [2.0], "markout_1": [0.5]})
+    m = risk_metrics(book, fills, MMParams(), RiskParams())
+    assert m["total_pnl"] == pytest.approx(daily.sum())
+    assert m["sharpe"] == pytest.approx(daily.mean() / daily.std(ddof=1) * np.sqrt(365))
+    down = np.sqrt(np.mean(np.minimum(daily, 0) ** 2))
+    assert m["sortino"] == pytest.approx(daily.mean() / down * np.sqrt(365))
+    assert m["max_drawdown"] == pytest.approx(100.0)  # day 6
+    assert m["var_hist_95"] == pytest.approx(-np.quantile(daily, 0.05))
+    assert m["fill_ratio"] == pytest.approx(1 / len(idx))
+    assert m["turnover_usd_per_day"] == pytest.approx(6000 / 10)
+    assert m["mean_markout_1"] == 0.5

@@ -1,0 +1,103 @@
+"""Calibration recovers known parameters; the quoting policy does what it says."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ethpredict.core.glft import glft_depths
+from ethpredict.market_making import calibrate, quote_policy
+from ethpredict.params import LabelsParams, MMParams, RiskParams
+from tests.sim_market import A, K, SIGMA, simulate
+
+TOLERANCE = 0.05  # relative, on 20,000 one-minute bars
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("source", ["bars", "trades"])
+def test_calibration_recovers_sigma_a_and_k(seed, source):
+    bars, trades = simulate(seed=seed)
+    p = MMParams(calib_window=20_000, calib_every=20_000)
+    cal = calibrate(bars, trades if source == "trades" else None, p, 60.0)
+    last = cal.iloc[-1]
+    assert last["source"] == source
+    for name, true in (("sigma", SIGMA), ("A", A), ("k", K)):
+        assert last[name] == pytest.approx(true, rel=TOLERANCE), name
+
+
+def test_calibration_is_rolling_causal_and_fixed_values_win():
+    bars, _ = simulate(n=3000)
+    cal = calibrate(bars, None, MMParams(calib_window=500, calib_every=100), 60.0)
+    assert (
+        cal["sigma"].iloc[:499].isna().all() and cal["sigma"].iloc[499:].notna().all()
+    )
+    cut = calibrate(
+        bars.iloc[:1500], None, MMParams(calib_window=500, calib_every=100), 60.0
+    )
+    pd.testing.assert_frame_equal(cal.iloc[:1500], cut)  # nothing from after a bar
+    fixed = calibrate(bars, None, MMParams(calib_window=500, k=2.0), 60.0)
+    assert (fixed["k"] == 2.0).all()
+
+
+@pytest.mark.parametrize(
+    ("q", "mu", "expected"),
+    [(-2, 0.0, (0.567809, 0.774678)), (0, 0.0, (0.671244, 0.671244)),
+     (3, 0.0, (0.826395, 0.516092)), (0, 0.05, (0.664779, 0.677708))],
+)  # fmt: skip
+def test_glft_worked_values(q, mu, expected):
+    got = glft_depths(q, 0.1, 1.5, 140, 2.0, mu)
+    np.testing.assert_allclose(got, expected, atol=1e-6)
+
+
+def test_glft_is_vectorised():
+    q = np.arange(-3, 4)
+    b, a = glft_depths(q, 0.1, 1.5, 140, 2.0, 0.0)
+    assert b.shape == (7,) and np.all(np.diff(b) > 0) and np.all(np.diff(a) < 0)
+
+
+def policy_inputs(n=300, seed=0):
+    bars, _ = simulate(n=n, seed=seed)
+    cal = pd.DataFrame({"sigma": 0.3, "A": 0.03, "k": 0.7}, index=bars.index)
+    rng = np.random.default_rng(seed)
+    up = rng.uniform(0.1, 0.6, n)
+    pred = pd.DataFrame({"p_up": up, "p_down": 0.7 - up, "p_flat": 0.3,
+                         "bet_size": rng.uniform(-1, 1, n)}, index=bars.index)  # fmt: skip
+    pred.iloc[:100] = np.nan  # before the first test window
+    return bars, pred, cal
+
+
+def test_plain_glft_when_alpha_weight_is_zero():
+    bars, pred, cal = policy_inputs()
+    lp, rp = LabelsParams(vol_span=20), RiskParams()
+    q0 = quote_policy(bars, pred, cal, MMParams(alpha_weight=0.0), lp, rp, 60.0)
+    assert (q0["mu"] == 0).all() and (q0["drift_shift"] == 0).all()
+    q1 = quote_policy(bars, pred, cal, MMParams(alpha_weight=1.0), lp, rp, 60.0)
+    assert (q1["mu"] != 0).sum() > 100
+    valid = q1[q1["valid"]]
+    assert len(valid) == 200 and not q1["valid"].iloc[:100].any()
+    assert (valid["bid"] < valid["mid"]).all() and (valid["ask"] > valid["mid"]).all()
+    # a positive expected move shifts both quotes up
+    up = valid["mu"] > 0
+    assert (valid.loc[up, "reservation"] > valid.loc[up, "mid"]).all()
+    half, skew, _ = (glft_depths(0, 0.05, 0.7, 0.03, 0.3, 0.0)[0], None, None)
+    assert q0["half_spread"].iloc[150] == pytest.approx(half)
+
+
+def test_sizing_rules_and_var_cap():
+    bars, pred, cal = policy_inputs()
+    lp = LabelsParams(vol_span=20)
+    bet = quote_policy(
+        bars, pred, cal, MMParams(sizing="bet_size"), lp, RiskParams(), 60.0
+    )
+    b = pred["bet_size"].iloc[150]
+    assert bet["bid_size"].iloc[150] == pytest.approx(1 + b)
+    assert bet["ask_size"].iloc[150] == pytest.approx(1 - b)
+    vt = quote_policy(bars, pred, cal, MMParams(sizing="vol_target", vol_target_usd=500),
+                      lp, RiskParams(), 60.0)  # fmt: skip
+    assert vt["bid_size"].iloc[150] == pytest.approx(500 / (0.3 * np.sqrt(86400)))
+    capped = quote_policy(
+        bars, pred, cal, MMParams(), lp, RiskParams(max_var=100.0), 60.0
+    )
+    cap = 100.0 / (2.3263478740408408 * 0.3 * np.sqrt(86400) * 5)
+    assert capped["bid_size"].max() == pytest.approx(cap)

@@ -43,8 +43,13 @@ def test_markouts_are_signed_by_side():
     quotes = pd.DataFrame(
         {"bid_depth": 0.6, "ask_depth": 0.4, "skew": 0.0, "bid_size": 1.0, "ask_size": 1.0,
          "A": 0.0, "k": 0.0, "valid": True}, index=bars.index)  # fmt: skip
-    book, fills = run_book(bars, quotes, MMParams(), BacktestParams(latency_s=0,
-                           through_ticks=0, gas_units=0), RiskParams(max_drawdown=None))  # fmt: skip
+    book, fills = run_book(
+        bars,
+        quotes,
+        MMParams(),
+        BacktestParams(latency_s=0, through_ticks=0, gas_units=0),
+        RiskParams(max_drawdown=None),
+    )
     assert len(fills) > 0
     f = fills.iloc[0]
     later = bars["close"].iloc[int(f["bar"]) + 5]

@@ -9,7 +9,7 @@ import pytest
 from ethpredict.core.glft import glft_depths
 from ethpredict.market_making import calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams
-from tests.sim_market import A, K, SIGMA, simulate
+from tests.sim_market import SIGMA, A, K, simulate
 
 TOLERANCE = 0.05  # relative, on 20,000 one-minute bars
 
@@ -80,7 +80,7 @@ def test_plain_glft_when_alpha_weight_is_zero():
     # a positive expected move shifts both quotes up
     up = valid["mu"] > 0
     assert (valid.loc[up, "reservation"] > valid.loc[up, "mid"]).all()
-    half, skew, _ = (glft_depths(0, 0.05, 0.7, 0.03, 0.3, 0.0)[0], None, None)
+    half = glft_depths(0, 0.05, 0.7, 0.03, 0.3)[0]  # q = 0, no drift: the half spread
     assert q0["half_spread"].iloc[150] == pytest.approx(half)
 
 

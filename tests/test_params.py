@@ -16,7 +16,7 @@ CASES = [
         {"dta": {}},
         [
             "unknown parameter dta",
-            "allowed keys: data, features, labels, model, download",
+            "allowed keys: data, features, labels, model, mm, backtest, risk, download",
         ],
     ),
     (
@@ -112,6 +112,30 @@ CASES = [
     (
         {"model": {"net": {"arch": "transformer"}}},
         ["model.net.arch = 'transformer'", "'mlp', 'conv' or 'gru'"],
+    ),
+    (
+        {"mm": {"gamma": -0.3}},
+        ["mm.gamma = -0.3", "greater than 0"],
+    ),
+    (
+        {"mm": {"gama": 0.3}},
+        ["unknown parameter mm.gama = 0.3", "allowed keys: gamma, spread_scale"],
+    ),
+    (
+        {"mm": {"sizing": "kelly"}},
+        ["mm.sizing = 'kelly'", "'fixed', 'vol_target' or 'bet_size'"],
+    ),
+    (
+        {"backtest": {"fill_model": "queue"}},
+        ["backtest.fill_model = 'queue'", "'touch' or 'intensity'"],
+    ),
+    (
+        {"backtest": {"block_time_s": 0}},
+        ["backtest.block_time_s = 0", "greater than 0"],
+    ),
+    (
+        {"risk": {"max_drawdown": -5}},
+        ["risk.max_drawdown = -5", "greater than 0"],
     ),
     (
         {"download": {"base_url": "ftp://x"}},

@@ -141,10 +141,23 @@ def quote_policy(
     bid0 = np.floor((mid - half + shift) / p.tick) * p.tick
     ask0 = np.ceil((mid + half + shift) / p.tick) * p.tick
     return pd.DataFrame(
-        {"mid": close, "reservation": mid + shift, "bid": np.where(valid, bid0, np.nan),
-         "ask": np.where(valid, ask0, np.nan), "sigma": sigma, "A": A, "k": k, "mu": mu, "half_spread": half,
-         "skew": skew, "drift_shift": shift, "bid_depth": np.where(valid, half - shift, np.nan),
-         "ask_depth": np.where(valid, half + shift, np.nan),
-         "bid_size": size * (1 + lean), "ask_size": size * (1 - lean), "valid": valid},
+        {
+            "mid": close,
+            "reservation": mid + shift,
+            "bid": np.where(valid, bid0, np.nan),
+            "ask": np.where(valid, ask0, np.nan),
+            "sigma": sigma,
+            "A": A,
+            "k": k,
+            "mu": mu,
+            "half_spread": half,
+            "skew": skew,
+            "drift_shift": shift,
+            "bid_depth": np.where(valid, half - shift, np.nan),
+            "ask_depth": np.where(valid, half + shift, np.nan),
+            "bid_size": size * (1 + lean),
+            "ask_size": size * (1 - lean),
+            "valid": valid,
+        },
         index=bars.index,
-    )  # fmt: skip
+    )

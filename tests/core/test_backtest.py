@@ -90,7 +90,7 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                 a0 = math.nan
             thr = p["requote"] * tick - 1e-9
 
-            def changed(new, old):
+            def changed(new, old, thr=thr):
                 if math.isnan(new) != math.isnan(old):
                     return True
                 return not math.isnan(new) and abs(new - old) >= thr

@@ -143,7 +143,7 @@ def backtest_nb(
                     if do_ask:
                         px = live_ask[lv]
                         sz = live_asz[lv]
-                        if not (px == px) or sz <= 0.0:
+                        if np.isnan(px) or sz <= 0.0:
                             continue
                         if fill_model == FILL_TOUCH:
                             hit = h[j] >= px + through_ticks * tick
@@ -162,7 +162,7 @@ def backtest_nb(
                     else:
                         px = live_bid[lv]
                         sz = live_bsz[lv]
-                        if not (px == px) or sz <= 0.0:
+                        if np.isnan(px) or sz <= 0.0:
                             continue
                         if fill_model == FILL_TOUCH:
                             hit = lo[j] <= px - through_ticks * tick
@@ -195,7 +195,7 @@ def backtest_nb(
                     live_ask[lv] = np.nan
                 equity = cash
         # ---- decision at the close
-        if not halted and bid_depth[j, 0] == bid_depth[j, 0]:
+        if not halted and not np.isnan(bid_depth[j, 0]):
             q = pos / base_size
             can_bid = q < max_inventory - 1e-9
             can_ask = q > -max_inventory + 1e-9
@@ -208,10 +208,16 @@ def backtest_nb(
             if not can_ask:
                 a0 = np.nan
             moved = (
-                ((b0 == b0) != (last_bid == last_bid))
-                or ((a0 == a0) != (last_ask == last_ask))
-                or (b0 == b0 and abs(b0 - last_bid) >= requote_ticks * tick - 1e-9)
-                or (a0 == a0 and abs(a0 - last_ask) >= requote_ticks * tick - 1e-9)
+                (np.isnan(b0) != np.isnan(last_bid))
+                or (np.isnan(a0) != np.isnan(last_ask))
+                or (
+                    not np.isnan(b0)
+                    and abs(b0 - last_bid) >= requote_ticks * tick - 1e-9
+                )
+                or (
+                    not np.isnan(a0)
+                    and abs(a0 - last_ask) >= requote_ticks * tick - 1e-9
+                )
             )
             if moved:
                 pending[slot] = True

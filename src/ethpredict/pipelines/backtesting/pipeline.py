@@ -15,13 +15,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["bars", "quotes", *PARAMS],
                 ["book", "fills"],
                 name="run_backtest",
-            ),  # fmt: skip
+            ),
             node(
                 run_backtest,
                 ["bars", "quotes_baseline", *PARAMS],
                 ["book_baseline", "fills_baseline"],
                 name="run_baseline_backtest",
-            ),  # fmt: skip
+            ),
             node(
                 evaluate_backtest,
                 [
@@ -35,6 +35,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ],
                 "backtest_metrics",
                 name="evaluate_backtest",
-            ),  # fmt: skip
+            ),
         ]
     )

@@ -17,13 +17,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["bars", "trades", "params:mm"],
                 "calibration",
                 name="calibrate_market",
-            ),  # fmt: skip
+            ),
             node(make_quotes, QUOTE_INPUTS, "quotes", name="make_quotes"),
             node(
                 make_baseline_quotes,
                 QUOTE_INPUTS,
                 "quotes_baseline",
                 name="make_baseline_quotes",
-            ),  # fmt: skip
+            ),
         ]
     )

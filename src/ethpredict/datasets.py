@@ -115,3 +115,14 @@ class SkopsDataset(_LocalVersioned):
 
         with atomic_path(self._get_save_path()) as tmp:
             sio.dump(data, tmp)
+
+
+class TextDataset(_LocalVersioned):
+    """A UTF-8 text file (the HTML report), written atomically."""
+
+    def load(self) -> str:
+        return Path(self._get_load_path()).read_text(encoding="utf-8")
+
+    def save(self, data: str) -> None:
+        with atomic_path(self._get_save_path()) as tmp:
+            tmp.write_text(data, encoding="utf-8")

@@ -51,3 +51,16 @@ class UpstreamCheckHook:
             f"missing upstream output(s) {', '.join(missing)}: make them first with "
             f"`kedro run` (made by: {', '.join(makers) or 'upstream pipelines'})"
         )
+
+
+class ReportPathHook:
+    """End a run that wrote the report by printing where it is."""
+
+    @hook_impl
+    def after_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        if "report" in pipeline.all_outputs() and "report" in catalog:
+            path = getattr(catalog.get("report"), "_filepath", None)
+            if path is not None:
+                import click
+
+                click.echo(f"Report: {path}")

@@ -254,6 +254,14 @@ class RiskParams(Strict):
     periods_per_year: int = Field(365, ge=1, description="daily PnL, crypto calendar")
 
 
+class ReportParams(Strict):
+    """The run report."""
+
+    max_points: int = Field(
+        2000, ge=50, le=100_000, description="time buckets per series"
+    )
+
+
 class DownloadParams(Strict):
     """Binance public data archive download (``kedro run --pipeline=download``)."""
 
@@ -296,6 +304,7 @@ class Parameters(Strict):
     mm: MMParams = MMParams()
     backtest: BacktestParams = BacktestParams()
     risk: RiskParams = RiskParams()
+    report: ReportParams = ReportParams()
     download: DownloadParams = DownloadParams()
 
 

@@ -11,7 +11,32 @@ from ethpredict.pipeline_registry import register_pipelines
 from tests.pipelines.test_data_engineering import Kept
 
 OUTPUTS = ["calibration", "quotes", "quotes_baseline", "book", "fills", "book_baseline",
-           "fills_baseline", "backtest_metrics"]  # fmt: skip
+           "fills_baseline", "backtest_metrics", "report", "metrics"]  # fmt: skip
+
+
+def model_metrics() -> dict:
+    from ethpredict.modeling.evaluate import (
+        calibration_points,
+        classifier_metrics,
+        roc_points,
+    )
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    p = rng.dirichlet(np.ones(3), 300)
+    up = y == 2
+    entry = {
+        "overall": classifier_metrics(y, p, 3),
+        "per_fold": [{"fold": 0, **classifier_metrics(y, p, 3)}],
+        "roc_up": roc_points(up, p[:, 2]),
+        "calibration_up": calibration_points(up, p[:, 2]),
+    }
+    return {
+        "models": {
+            m: entry for m in ("primary", "logistic", "gbt", "ensemble", "prior")
+        },
+        "meta": {"n": 0},
+    }
 
 
 def test_backtest_slice(small):
@@ -32,6 +57,14 @@ def test_backtest_slice(small):
             "params:labels": MemoryDataset({"vol_span": 50}),
             "params:risk": MemoryDataset({"max_drawdown": None}),
             "params:backtest": MemoryDataset({"requote_threshold": 20, "gas_units": 100_000}),
+            "params:report": MemoryDataset({"max_points": 200}),
+            "parameters": MemoryDataset({"mm": {"calib_window": 240}}),
+            "model_metrics": MemoryDataset(model_metrics()),
+            "data_manifest": MemoryDataset({
+                "source": "synthetic", "synthetic": True, "notice": "SYNTHETIC DATA: test",
+                "symbol": "ETHUSDT", "interval": "1m", "start": str(bars.index[0]),
+                "end": str(bars.index[-1]), "bars": len(bars), "gaps": 0, "filled_bars": 0,
+                "trades": 0, "interval_s": 60, "files": []}),
             **{n: Kept() for n in OUTPUTS},
         }
     )  # fmt: skip
@@ -46,3 +79,11 @@ def test_backtest_slice(small):
     np.testing.assert_allclose(parts, book["equity"], atol=1e-7)
     assert (catalog["quotes_baseline"].load()["mu"] == 0).all()
     assert catalog["quotes"].load().attrs["alpha_weight"] == 1.0
+    page = catalog["report"].load()
+    assert page.startswith("<!DOCTYPE html>") and "SYNTHETIC DATA" in page
+    # opens offline: nothing is loaded from elsewhere (plotly.js is inline)
+    assert "<script src=" not in page and "<link" not in page
+    assert page.count('class="plotly-graph-div"') == 5  # five interactive figures
+    metrics = catalog["metrics"].load()
+    assert metrics["backtest.fills"] == m["with_signal"]["fills"]
+    assert metrics["signal.gbt.log_loss"] is not None

@@ -1,0 +1,28 @@
+"""Node of the reporting pipeline: the interactive run report and metrics."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ethpredict.params import ReportParams, coerce
+from ethpredict.reporting import build_report, code_version, flat_metrics
+
+
+def build_run_report(
+    data_manifest: dict,
+    model_metrics: dict,
+    backtest_metrics: dict,
+    book: pd.DataFrame,
+    fills: pd.DataFrame,
+    book_baseline: pd.DataFrame,
+    parameters: dict,
+    report: ReportParams,
+) -> tuple[str, dict]:
+    """``report.html`` (self-contained, interactive) and ``metrics.json``
+    (every scalar metric under a stable dotted key)."""
+    p = coerce(ReportParams, report, "report")
+    params = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
+              for k, v in parameters.items()}  # fmt: skip
+    page = build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
+                        book_baseline, params, p.max_points, code_version())  # fmt: skip
+    return page, flat_metrics(data_manifest, model_metrics, backtest_metrics)

@@ -1,0 +1,27 @@
+"""reporting: everything upstream → report.html and metrics.json."""
+
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import build_run_report
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return pipeline(
+        [
+            node(
+                build_run_report,
+                [
+                    "data_manifest",
+                    "model_metrics",
+                    "backtest_metrics",
+                    "book",
+                    "fills",
+                    "book_baseline",
+                    "parameters",
+                    "params:report",
+                ],
+                ["report", "metrics"],
+                name="build_run_report",
+            )
+        ]
+    )

@@ -1,0 +1,305 @@
+"""The run report: one self-contained interactive HTML page and flat metrics.
+
+Long series are decimated for display by keeping the minimum and the maximum
+of each of ``report.max_points`` time buckets (in time order), so a spike is
+never dropped; the report embeds plotly.js once and opens offline.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+import ethpredict
+
+MODEL_ORDER = ("primary", "logistic", "gbt", "ensemble", "prior")
+
+
+def decimate(
+    index: pd.Index, values: np.ndarray, buckets: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of each of ``buckets`` equal-count buckets, in time order.
+
+    A series no longer than ``2 · buckets`` is returned whole. NaN values are
+    ignored within a bucket (a bucket of only NaN keeps one NaN, so gaps in a
+    line stay visible).
+    """
+    x = np.asarray(index)
+    y = np.asarray(values, dtype=float)
+    n = y.size
+    if n <= 2 * buckets:
+        return x, y
+    edges = np.linspace(0, n, buckets + 1).astype(np.int64)
+    keep = []
+    for a, b in pairwise(edges):
+        seg = y[a:b]
+        if np.isnan(seg).all():
+            keep.append(a)
+            continue
+        i, j = a + int(np.nanargmin(seg)), a + int(np.nanargmax(seg))
+        keep.extend(sorted({i, j}))
+    keep = np.asarray(keep)
+    return x[keep], y[keep]
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, bool | int | float) and not (
+        isinstance(v, float) and math.isnan(v)
+    )
+
+
+def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) -> dict:
+    """Every scalar metric under a stable dotted key (``signal.gbt.log_loss``,
+    ``backtest.sharpe``, ``baseline.total_pnl``, ``signal_added.total_pnl``…)."""
+    out: dict[str, Any] = {}
+    for k in ("bars", "filled_bars", "gaps", "trades", "interval_s", "synthetic"):
+        out[f"data.{k}"] = manifest.get(k)
+    for model, entry in model_metrics.get("models", {}).items():
+        for k, v in entry["overall"].items():
+            if _scalar(v) or v is None:
+                out[f"signal.{model}.{k}"] = v
+    for k, v in model_metrics.get("meta", {}).items():
+        out[f"signal.meta.{k}"] = v
+    for prefix, part in (("backtest", "with_signal"), ("baseline", "without_signal"),
+                         ("signal_added", "signal_added")):  # fmt: skip
+        for k, v in backtest_metrics.get(part, {}).items():
+            if _scalar(v) or v is None:
+                out[f"{prefix}.{k}"] = v
+    return out
+
+
+def _table(
+    rows: dict[str, dict], columns: list[str] | None = None, digits: int = 4
+) -> str:
+    frame = pd.DataFrame(rows).T
+    if columns:
+        frame = frame[[c for c in columns if c in frame]]
+    return frame.to_html(
+        classes="t", float_format=lambda v: f"{v:,.{digits}f}", na_rep="—", border=0
+    )
+
+
+def _fig_html(fig: go.Figure, first: bool) -> str:
+    fig.update_layout(
+        template="plotly_white", margin={"l": 50, "r": 20, "t": 40, "b": 40}
+    )
+    return fig.to_html(
+        full_html=False, include_plotlyjs=first, config={"responsive": True}
+    )
+
+
+def _signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
+    roc, cal = go.Figure(), go.Figure()
+    for m in MODEL_ORDER:
+        entry = model_metrics["models"].get(m)
+        if not entry:
+            continue
+        roc.add_scatter(x=entry["roc_up"]["fpr"], y=entry["roc_up"]["tpr"], name=m)
+        c = entry["calibration_up"]
+        cal.add_scatter(x=c["predicted"], y=c["observed"], name=m, mode="lines+markers")
+    for fig, title, xt, yt in ((roc, "ROC of 'up', out of sample", "false positive rate",
+                                "true positive rate"),
+                               (cal, "Calibration of p_up, out of sample", "predicted",
+                                "observed frequency")):  # fmt: skip
+        fig.add_scatter(
+            x=[0, 1], y=[0, 1], name="chance", line={"dash": "dot", "color": "grey"}
+        )
+        fig.update_layout(title=title, xaxis_title=xt, yaxis_title=yt, height=380)
+    return roc, cal
+
+
+def _quotes_figure(book: pd.DataFrame, fills: pd.DataFrame, buckets: int) -> go.Figure:
+    fig = go.Figure()
+    for col, name, color in (("ask", "ask (live)", "#d62728"), ("bid", "bid (live)", "#2ca02c"),
+                             ("mid", "close", "#1f77b4")):  # fmt: skip
+        x, y = decimate(book.index, book[col].to_numpy(), buckets)
+        fig.add_scattergl(x=x, y=y, name=name, line={"width": 1, "color": color})
+    if len(fills):
+        f = fills
+        if len(f) > 4 * buckets:  # keep each bucket's extreme fill prices
+            keep = decimate(pd.RangeIndex(len(f)), f["price"].to_numpy(), 2 * buckets)[
+                0
+            ]
+            f = f.iloc[np.asarray(keep, dtype=np.int64)]
+        for side, name, sym in ((1, "buy fills", "triangle-up"), (-1, "sell fills",
+                                                                  "triangle-down")):  # fmt: skip
+            s = f[f["side"] == side]
+            fig.add_scattergl(x=s.index, y=s["price"], mode="markers", name=name,
+                              marker={"symbol": sym, "size": 6})  # fmt: skip
+    fig.update_layout(title="Price, live quotes and fills (drag to zoom)", height=480,
+                      xaxis={"rangeslider": {"visible": True}}, yaxis_title="USDT")  # fmt: skip
+    return fig
+
+
+def _book_figure(book: pd.DataFrame, base: pd.DataFrame, mp_order: float, buckets: int):
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        subplot_titles=("Equity and its decomposition (USD)",
+                                        "Drawdown (USD)", "Inventory (order sizes)"))  # fmt: skip
+    parts = {"equity": book["equity"], "equity without signal": base["equity"],
+             "spread capture": book["spread_pnl"], "inventory PnL": book["inventory_pnl"],
+             "− fees": -book["fees"], "− gas": -book["gas"]}  # fmt: skip
+    for name, s in parts.items():
+        x, y = decimate(book.index, s.to_numpy(), buckets)
+        fig.add_scattergl(x=x, y=y, name=name, row=1, col=1,
+                          line={"dash": "dot"} if "without" in name else None)  # fmt: skip
+    for name, eq in (
+        ("drawdown", book["equity"]),
+        ("drawdown without signal", base["equity"]),
+    ):
+        x, y = decimate(book.index, (eq - eq.cummax()).to_numpy(), buckets)
+        fig.add_scattergl(x=x, y=y, name=name, row=2, col=1)
+    x, y = decimate(book.index, (book["position"] / mp_order).to_numpy(), buckets)
+    fig.add_scattergl(x=x, y=y, name="inventory", row=3, col=1)
+    fig.update_layout(height=820)
+    return fig
+
+
+def _inventory_and_markouts(bt: dict, max_inv: float) -> go.Figure:
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Inventory distribution",
+                                                        "Mean markout after fills"))  # fmt: skip
+    hist = bt["with_signal"]["inventory_hist"]
+    centers = np.arange(-max_inv, max_inv + 0.5)[: len(hist)]
+    fig.add_bar(x=centers, y=hist, name="bars at inventory", row=1, col=1)
+    for part, name in (
+        ("with_signal", "with signal"),
+        ("without_signal", "without signal"),
+    ):
+        keys = sorted((int(k.split("_")[-1]), v) for k, v in bt[part].items()
+                      if k.startswith("mean_markout_"))  # fmt: skip
+        fig.add_scatter(x=[0] + [h for h, _ in keys], y=[0] + [v or 0 for _, v in keys],
+                        name=name, mode="lines+markers", row=1, col=2)  # fmt: skip
+    fig.update_xaxes(title_text="order sizes", row=1, col=1)
+    fig.update_xaxes(title_text="bars after the fill", row=1, col=2)
+    fig.update_yaxes(title_text="USDT per ETH (+ = in our favour)", row=1, col=2)
+    fig.update_layout(height=380)
+    return fig
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:0 auto;max-width:1200px;
+padding:0 24px 60px;color:#222}
+h1{margin-top:28px}h2{border-bottom:2px solid #eee;padding-bottom:4px;margin-top:40px}
+.banner{padding:10px 14px;border-radius:6px;margin:12px 0;font-weight:600}
+.synthetic{background:#fff4d6;border:1px solid #f0c36d}
+.real{background:#e8f5e9;border:1px solid #a5d6a7}
+table.t{border-collapse:collapse;font-size:13px;margin:8px 0}
+table.t th,table.t td{padding:4px 10px;border-bottom:1px solid #eee;text-align:right}
+table.t th:first-child,table.t td:first-child{text-align:left}
+.kv td{padding:2px 12px 2px 0}pre{background:#f7f7f7;padding:12px;overflow:auto;font-size:12px}
+"""
+
+
+def build_report(
+    manifest: dict,
+    model_metrics: dict,
+    backtest_metrics: dict,
+    book: pd.DataFrame,
+    fills: pd.DataFrame,
+    book_baseline: pd.DataFrame,
+    parameters: dict,
+    buckets: int,
+    code_version: str,
+) -> str:
+    """The whole report as one HTML string (see the module docstring)."""
+    start = pd.Timestamp(backtest_metrics["period"]["start"])
+    book, base = book.loc[start:], book_baseline.loc[start:]
+    fills = fills.loc[start:]
+    synthetic = bool(manifest.get("synthetic"))
+    banner = (
+        f'<div class="banner synthetic">{html.escape(manifest.get("notice") or "SYNTHETIC DATA")}'
+        "</div>"
+        if synthetic
+        else f'<div class="banner real">Real market data: {html.escape(manifest["source"])}</div>'
+    )
+    data_rows = {
+        "source": manifest["source"], "synthetic": synthetic, "symbol": manifest["symbol"],
+        "interval": manifest["interval"], "period": f"{manifest['start']} → {manifest['end']}",
+        "bars": f"{manifest['bars']:,}",
+        "gaps filled": f"{manifest['gaps']} gaps, {manifest['filled_bars']:,} flat bars",
+        "files": ", ".join(f["file"] for f in manifest.get("files", [])[:5]),
+    }  # fmt: skip
+    kv = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
+                 for k, v in data_rows.items())  # fmt: skip
+    overall = {m: model_metrics["models"][m]["overall"] for m in MODEL_ORDER
+               if m in model_metrics["models"]}  # fmt: skip
+    per_fold = {
+        m: {
+            f"fold {f['fold']}": f.get("log_loss")
+            for f in model_metrics["models"][m]["per_fold"]
+        }
+        for m in overall
+    }
+    roc, cal = _signal_figures(model_metrics)
+    risk_keys = [
+        k for k, v in backtest_metrics["with_signal"].items() if _scalar(v) or v is None
+    ]
+    risk = {
+        "with signal": {k: backtest_metrics["with_signal"][k] for k in risk_keys},
+        "without signal": {k: backtest_metrics["without_signal"][k] for k in risk_keys},
+    }
+    risk_frame = pd.DataFrame(risk)
+    risk_frame["signal added"] = risk_frame["with signal"].astype(float) - risk_frame[
+        "without signal"
+    ].astype(float)
+    max_inv = float(parameters.get("mm", {}).get("max_inventory", 5.0))
+    order = float(parameters.get("mm", {}).get("order_size", 1.0))
+    figs = [
+        _quotes_figure(book, fills, buckets),
+        _book_figure(book, base, order, buckets),
+        _inventory_and_markouts(backtest_metrics, max_inv),
+        roc,
+        cal,
+    ]
+    parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
+    period = backtest_metrics["period"]
+    body = f"""
+<h1>ETHPredict run report</h1>{banner}
+<h2>Data</h2><table class="kv">{kv}</table>
+<h2>Quotes</h2>{parts[0]}
+<h2>Book</h2>{parts[1]}
+<h2>Risk — the same book with and without the signal</h2>
+<p>Period {html.escape(period["start"])} → {html.escape(period["end"])}.
+USD unless stated; VaR and CVaR are daily losses.</p>
+{risk_frame.to_html(classes="t", float_format=lambda v: f"{v:,.4f}", na_rep="—", border=0)}
+{parts[2]}
+<h2>Signal — out of sample, every model on the same walk-forward folds</h2>
+{_table(overall, ["n", "log_loss", "roc_auc", "accuracy", "f1_macro", "brier"])}
+<p>Log-loss per fold:</p>{_table(per_fold)}
+<p>Meta model: {html.escape(json.dumps(model_metrics.get("meta", {})))}</p>
+{parts[3]}{parts[4]}
+<h2>Parameters and code</h2>
+<p>ethpredict {html.escape(code_version)}</p>
+<pre>{html.escape(json.dumps(parameters, indent=2, default=str))}</pre>
+"""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>ETHPredict report</title><style>{CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def code_version() -> str:
+    """Package version, plus the git commit when run from a checkout."""
+    import subprocess
+    from pathlib import Path
+
+    version = ethpredict.__version__
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+            cwd=Path(ethpredict.__file__).parent, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+            text=True, cwd=Path(ethpredict.__file__).parent, timeout=5, check=True,
+        ).stdout.strip()  # fmt: skip
+        return f"{version} (git {sha}{', with local changes' if dirty else ''})"
+    except (OSError, subprocess.SubprocessError):
+        return version

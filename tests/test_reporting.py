@@ -1,0 +1,54 @@
+"""The run report: extremes survive decimation; offline; stable metric keys."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ethpredict.reporting import decimate, flat_metrics
+
+
+def test_short_series_are_kept_whole():
+    idx = pd.RangeIndex(10)
+    _, y = decimate(idx, np.arange(10.0), buckets=5)
+    assert list(y) == list(range(10))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_decimation_keeps_every_buckets_min_and_max(seed):
+    rng = np.random.default_rng(seed)
+    y = rng.standard_t(2, 100_003).cumsum()
+    y[rng.integers(0, y.size)] += 1e4  # a one-bar spike
+    idx = pd.RangeIndex(y.size)
+    x, d = decimate(idx, y, buckets=300)
+    assert d.size <= 600
+    assert d.max() == y.max() and d.min() == y.min()
+    assert np.all(np.diff(x) > 0)  # still in time order
+    edges = np.linspace(0, y.size, 301).astype(int)
+    for a, b in pairwise(edges):
+        inside = d[(x >= a) & (x < b)]
+        assert inside.max() == y[a:b].max() and inside.min() == y[a:b].min()
+
+
+def test_decimation_ignores_nan_but_keeps_gaps():
+    y = np.r_[np.full(500, np.nan), np.arange(500.0)]
+    _, d = decimate(pd.RangeIndex(1000), y, buckets=10)
+    assert np.isnan(d[0]) and np.nanmax(d) == 499
+
+
+def test_flat_metric_keys():
+    manifest = {"bars": 10, "filled_bars": 0, "gaps": 0, "trades": 0, "interval_s": 60,
+                "synthetic": True}  # fmt: skip
+    models = {"models": {"gbt": {"overall": {"n": 5, "log_loss": 0.9, "roc_auc": None}}},
+              "meta": {"n": 0}}  # fmt: skip
+    bt = {"with_signal": {"total_pnl": 1.0, "inventory_hist": [1, 2]},
+          "without_signal": {"total_pnl": 0.5}, "signal_added": {"total_pnl": 0.5}}  # fmt: skip
+    m = flat_metrics(manifest, models, bt)
+    assert m["data.synthetic"] is True and m["signal.gbt.log_loss"] == 0.9
+    assert m["signal.gbt.roc_auc"] is None and m["signal.meta.n"] == 0
+    assert m["backtest.total_pnl"] == 1.0 and m["baseline.total_pnl"] == 0.5
+    assert m["signal_added.total_pnl"] == 0.5
+    assert "backtest.inventory_hist" not in m  # lists are not scalar metrics

@@ -148,7 +148,10 @@ def test_backtest_before_any_run_names_the_command(fresh):
     r = kedro(fresh, "run", "--pipeline=backtest")
     text = r.stderr + r.stdout
     assert r.returncode == 1
-    assert "Error: missing upstream output(s) bars, predictions, trades" in text
+    assert (
+        "Error: missing upstream output(s) bars, data_manifest, model_metrics, predictions"
+        in text
+    )
     assert "`kedro run`" in text and "Traceback" not in text
 
 

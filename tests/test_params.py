@@ -16,7 +16,7 @@ CASES = [
         {"dta": {}},
         [
             "unknown parameter dta",
-            "allowed keys: data, features, labels, model, mm, backtest, risk, download",
+            "allowed keys: data, features, labels, model, mm, backtest, risk, report, download",
         ],
     ),
     (

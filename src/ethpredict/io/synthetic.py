@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ethpredict.core.synthetic import simulate_market_nb
+from ethpredict.core.synthetic import GENERATOR_VERSION, simulate_market_nb
 from ethpredict.io.atomic import atomic_path
 from ethpredict.params import DataParams, SyntheticParams
 
@@ -76,7 +76,7 @@ def ensure_synthetic_klines(data: DataParams) -> Path:
     name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d"
     csv, sidecar = folder / f"{name}.csv", folder / f"{name}.json"
     meta = {"synthetic": True, "notice": NOTICE, "symbol": data.symbol,
-            "interval": "1m", "layout": "binance-kline-csv",
+            "interval": "1m", "layout": "binance-kline-csv", "version": GENERATOR_VERSION,
             "generator": p.model_dump(mode="json")}  # fmt: skip
     if csv.exists() and sidecar.exists():
         try:

@@ -51,3 +51,13 @@ def test_import_contracts():
     r = subprocess.run([exe], cwd=PROJECT, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "2 kept, 0 broken" in r.stdout
+
+
+def test_flatten_parameters_for_tracking():
+    from ethpredict.hooks import flatten
+
+    assert flatten({"mm": {"gamma": 0.3, "x": {"y": [1]}}, "a": 1}) == {
+        "mm.gamma": 0.3,
+        "mm.x.y": [1],
+        "a": 1,
+    }

@@ -174,3 +174,28 @@ def test_backtest_gamma_changes_quotes_and_metrics(fresh):
     assert before_m["with_signal"] != after_m["with_signal"]
     # upstream outputs were read, not remade
     assert (out / "07_model_output" / "predictions.parquet").read_bytes() == preds
+    # and the run is tracked: dotted parameters, metrics as in metrics.json, artefacts
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{fresh / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("ethpredict")
+    runs = client.search_runs(
+        [exp.experiment_id], order_by=["attributes.start_time DESC"]
+    )
+    last, first = runs[0], runs[-1]
+    assert (
+        last.data.params["mm.gamma"] == "0.3"
+        and first.data.params["mm.gamma"] == "0.05"
+    )
+    flat = json.loads((out / "08_reporting" / "metrics.json").read_text())
+    assert last.data.metrics["backtest.total_pnl"] == pytest.approx(
+        flat["backtest.total_pnl"]
+    )
+    assert {a.path for a in client.list_artifacts(last.info.run_id, "report")} == {
+        "report/report.html",
+        "report/metrics.json",
+    }
+    assert {a.path for a in client.list_artifacts(first.info.run_id, "model")} == {
+        "model/primary_model.pt",
+        "model/meta_model.skops",
+    }

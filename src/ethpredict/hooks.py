@@ -64,3 +64,63 @@ class ReportPathHook:
                 import click
 
                 click.echo(f"Report: {path}")
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
+    """``{"mm": {"gamma": 0.3}}`` → ``{"mm.gamma": 0.3}``."""
+    out: dict[str, object] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+class TrackingHook:
+    """What kedro-mlflow does not log the way our users read it: every
+    parameter under its dotted name (``mm.gamma``; kedro-mlflow logs each
+    namespace as one string, since nodes receive validated models), and the
+    saved model files (its artefact wrapper cannot wrap versioned datasets
+    under Kedro 1.7: it makes a save version of its own, which the catalog
+    rejects). Does nothing when no MLflow run is active."""
+
+    MODELS = ("primary_model", "meta_model")
+
+    def __init__(self) -> None:
+        self._catalog = None
+        self._params: dict[str, object] | None = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        tree = validate_parameters(context.config_loader["parameters"]).model_dump(
+            mode="json"
+        )
+        self._params = flatten(tree)
+
+    @hook_impl
+    def after_catalog_created(self, catalog) -> None:
+        self._catalog = catalog
+
+    @hook_impl
+    def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
+        import mlflow
+
+        if self._params is None or mlflow.active_run() is None:
+            return
+        items = list(self._params.items())
+        for i in range(0, len(items), 100):  # MLflow takes at most 100 per batch
+            mlflow.log_params(dict(items[i : i + 100]))
+        self._params = None  # once per run
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data, node) -> None:
+        if dataset_name not in self.MODELS or self._catalog is None:
+            return
+        import mlflow
+
+        dataset = self._catalog.get(dataset_name)
+        if mlflow.active_run() is None or dataset is None:
+            return
+        mlflow.log_artifact(str(dataset._get_load_path()), artifact_path="model")

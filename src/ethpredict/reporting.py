@@ -32,11 +32,10 @@ def decimate(
     ignored within a bucket (a bucket of only NaN keeps one NaN, so gaps in a
     line stay visible).
     """
-    x = np.asarray(index)
     y = np.asarray(values, dtype=float)
     n = y.size
     if n <= 2 * buckets:
-        return x, y
+        return np.asarray(index), y
     edges = np.linspace(0, n, buckets + 1).astype(np.int64)
     keep = []
     for a, b in pairwise(edges):
@@ -47,7 +46,9 @@ def decimate(
         i, j = a + int(np.nanargmin(seg)), a + int(np.nanargmax(seg))
         keep.extend(sorted({i, j}))
     keep = np.asarray(keep)
-    return x[keep], y[keep]
+    # index the kept points only: converting a whole tz-aware DatetimeIndex to
+    # an array builds one Timestamp object per bar (10 s for a year)
+    return np.asarray(index[keep]), y[keep]
 
 
 def _scalar(v: Any) -> bool:

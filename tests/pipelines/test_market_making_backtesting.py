@@ -10,8 +10,10 @@ from kedro.runner import SequentialRunner
 from ethpredict.pipeline_registry import register_pipelines
 from tests.pipelines.test_data_engineering import Kept
 
-OUTPUTS = ["calibration", "quotes", "quotes_baseline", "book", "fills", "book_baseline",
-           "fills_baseline", "backtest_metrics", "report", "metrics"]  # fmt: skip
+OUTPUTS = [
+    "calibration", "quotes", "quotes_baseline", "book", "fills", "book_baseline",
+    "fills_baseline", "backtest_metrics", "report", "metrics", "tracked_metrics",
+]  # fmt: skip
 
 
 def model_metrics() -> dict:
@@ -87,3 +89,9 @@ def test_backtest_slice(small):
     metrics = catalog["metrics"].load()
     assert metrics["backtest.fills"] == m["with_signal"]["fills"]
     assert metrics["signal.gbt.log_loss"] is not None
+    tracked = catalog["tracked_metrics"].load()
+    assert tracked["backtest.total_pnl"] == {
+        "value": m["with_signal"]["total_pnl"],
+        "step": 0,
+    }
+    assert all(isinstance(v["value"], float) for v in tracked.values())

@@ -17,12 +17,19 @@ def build_run_report(
     book_baseline: pd.DataFrame,
     parameters: dict,
     report: ReportParams,
-) -> tuple[str, dict]:
-    """``report.html`` (self-contained, interactive) and ``metrics.json``
-    (every scalar metric under a stable dotted key)."""
+) -> tuple[str, dict, dict]:
+    """``report.html`` (self-contained, interactive), ``metrics.json`` (every
+    scalar metric under a stable dotted key) and the numeric ones in the form
+    kedro-mlflow logs (``{name: {"value": x, "step": 0}}``)."""
     p = coerce(ReportParams, report, "report")
     params = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
               for k, v in parameters.items()}  # fmt: skip
     page = build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
                         book_baseline, params, p.max_points, code_version())  # fmt: skip
-    return page, flat_metrics(data_manifest, model_metrics, backtest_metrics)
+    metrics = flat_metrics(data_manifest, model_metrics, backtest_metrics)
+    tracked = {
+        k: {"value": float(v), "step": 0}
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and v is not None
+    }
+    return page, metrics, tracked

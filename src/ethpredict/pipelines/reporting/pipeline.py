@@ -20,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "parameters",
                     "params:report",
                 ],
-                ["report", "metrics"],
+                ["report", "metrics", "tracked_metrics"],
                 name="build_run_report",
             )
         ]

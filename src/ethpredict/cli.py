@@ -14,6 +14,7 @@ are printed as one message, not a traceback. Everything else is Kedro's
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import click
@@ -75,3 +76,40 @@ def cli() -> None:
 
 
 cli.add_command(run)
+
+
+@cli.command()
+@click.option(
+    "--runs",
+    "runs_folder",
+    default=None,
+    help="A folder of run folders, each with metrics.json (and report.html, "
+    "parameters.json). Default: the runs tracked in MLflow.",
+)
+@click.option(
+    "--tracking-uri", default="sqlite:///mlflow.db", show_default=True,
+    help="MLflow tracking store to read when --runs is not given.",
+)  # fmt: skip
+@click.option(
+    "--output", default="data/08_reporting/summary.html", show_default=True,
+    help="Where to write the page.",
+)  # fmt: skip
+def summary(runs_folder: str | None, tracking_uri: str, output: str) -> None:
+    """Write the experiment matrix of many runs: a sortable table of their
+    changed parameters and key metrics, links to each run's report, and
+    return against drawdown."""
+    from ethpredict.io.atomic import atomic_path
+    from ethpredict.summary import runs_from_folder, runs_from_mlflow, summary_html
+
+    try:
+        runs = (
+            runs_from_folder(runs_folder)
+            if runs_folder
+            else runs_from_mlflow(tracking_uri)
+        )
+        page = summary_html(runs)
+    except ETHPredictError as exc:
+        raise click.ClickException(str(exc)) from None
+    with atomic_path(output) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    click.echo(f"Summary of {len(runs)} runs: {Path(output).resolve()}")

@@ -97,7 +97,8 @@ def _fig_html(fig: go.Figure, first: bool) -> str:
     )
 
 
-def _signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
+def signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
+    """ROC and calibration curves of ``up`` for every model (report figures)."""
     roc, cal = go.Figure(), go.Figure()
     for m in MODEL_ORDER:
         entry = model_metrics["models"].get(m)
@@ -140,7 +141,8 @@ def _quotes_figure(book: pd.DataFrame, fills: pd.DataFrame, buckets: int) -> go.
     return fig
 
 
-def _book_figure(book: pd.DataFrame, base: pd.DataFrame, mp_order: float, buckets: int):
+def book_figure(book: pd.DataFrame, base: pd.DataFrame, mp_order: float, buckets: int):
+    """Equity with its decomposition, drawdowns and inventory (report figure)."""
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06,
                         subplot_titles=("Equity and its decomposition (USD)",
                                         "Drawdown (USD)", "Inventory (order sizes)"))  # fmt: skip
@@ -238,7 +240,7 @@ def build_report(
         }
         for m in overall
     }
-    roc, cal = _signal_figures(model_metrics)
+    roc, cal = signal_figures(model_metrics)
     risk_keys = [
         k for k, v in backtest_metrics["with_signal"].items() if _scalar(v) or v is None
     ]
@@ -254,7 +256,7 @@ def build_report(
     order = float(parameters.get("mm", {}).get("order_size", 1.0))
     figs = [
         _quotes_figure(book, fills, buckets),
-        _book_figure(book, base, order, buckets),
+        book_figure(book, base, order, buckets),
         _inventory_and_markouts(backtest_metrics, max_inv),
         roc,
         cal,

@@ -42,6 +42,8 @@ def runs_from_mlflow(tracking_uri: str, experiment: str = "ethpredict") -> pd.Da
         order_by=["attributes.start_time ASC"], max_results=10_000,
     )  # fmt: skip
     for r in finished:
+        if not r.data.metrics:  # a run stopped before it measured anything
+            continue
         report = (
             Path(r.info.artifact_uri.removeprefix("file://")) / "report" / "report.html"
         )

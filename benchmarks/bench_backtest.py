@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from ethpredict.core.backtest import BOOK_COLUMNS, backtest_nb  # noqa: E402
 from ethpredict.core.glft import glft_terms  # noqa: E402
 from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
 from ethpredict.params import SyntheticParams  # noqa: E402
+from tests.conftest import scratch_project  # noqa: E402
 from tests.core.test_backtest import reference  # noqa: E402
 
 
@@ -97,13 +97,7 @@ def bench_cli() -> None:
     exe = str(Path(sys.executable).with_name("kedro"))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        shutil.copy(ROOT / "pyproject.toml", root)
-        shutil.copytree(
-            ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-        )
-        (root / "conf" / "local").mkdir()
-        (root / "src").mkdir()
+        root = scratch_project(Path(tmp))
         year = "--params=data.synthetic.days=365,model.progress=false"
         t0 = time.perf_counter()
         subprocess.run(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import scratch_project  # noqa: E402
+
 OFF = "tracking:\n  disable_tracking:\n    pipelines: [backtest]\n"
 
 
@@ -33,15 +36,9 @@ def main() -> None:
     exe = str(Path(sys.executable).with_name("kedro"))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        shutil.copy(ROOT / "pyproject.toml", root)
-        shutil.copytree(
-            ROOT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-        )
-        (root / "conf" / "local").mkdir()
+        root = scratch_project(Path(tmp))
         (root / "conf" / "notrack").mkdir()
         (root / "conf" / "notrack" / "mlflow.yml").write_text(OFF)
-        (root / "src").mkdir()
         params = (
             f"--params=data.synthetic.days={args.days},model.cv.train_bars=14400,"
             "model.cv.test_bars=7200,model.progress=false"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,3 +57,26 @@ def real_data() -> Path:
     if not REAL.is_dir():
         pytest.skip(f"real market data folder {REAL} is absent")
     return REAL
+
+
+def scratch_project(root: Path) -> Path:
+    """A project folder with this project's configuration and nothing run yet
+    (the package itself is installed; Kedro only needs ``src/`` to exist)."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT / "pyproject.toml", root)
+    shutil.copytree(
+        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    return root
+
+
+def kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` command in ``project``, telemetry off."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
+    exe = Path(sys.executable).with_name("kedro")
+    return subprocess.run(
+        [str(exe), *args], cwd=project, env=env, capture_output=True, text=True,
+        timeout=timeout, check=False,
+    )  # fmt: skip

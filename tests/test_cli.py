@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import click
@@ -15,7 +11,7 @@ import pandas as pd
 import pytest
 
 from ethpredict.cli import normalise_param_item, run, split_params
-from tests.conftest import PROJECT
+from tests.conftest import kedro, scratch_project
 
 FAST = "data.synthetic.days=2,features.zscore_window=60"
 
@@ -63,23 +59,7 @@ def test_run_keeps_every_kedro_option():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project's configuration in a scratch folder."""
-    root = tmp_path_factory.mktemp("project")
-    shutil.copy(PROJECT / "pyproject.toml", root)
-    shutil.copytree(
-        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()  # the package itself is installed
-    return root
-
-
-def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
-    exe = Path(sys.executable).with_name("kedro")
-    return subprocess.run(
-        [str(exe), *args], cwd=project, env=env, capture_output=True, text=True,
-        timeout=300, check=False,
-    )  # fmt: skip
+    return scratch_project(tmp_path_factory.mktemp("project"))
 
 
 @pytest.mark.cli
@@ -133,14 +113,7 @@ CHAIN = (
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
     """Another scratch project, in which nothing has run yet."""
-    root = tmp_path_factory.mktemp("fresh")
-    shutil.copy(PROJECT / "pyproject.toml", root)
-    shutil.copytree(
-        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
-    return root
+    return scratch_project(tmp_path_factory.mktemp("fresh"))
 
 
 @pytest.mark.cli

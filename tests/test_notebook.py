@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import PROJECT, kedro, scratch_project
 
 CHAIN = (
     "--params=data.synthetic.days=2,features.zscore_window=60,model.cv.train_bars=1440,"
@@ -22,18 +19,10 @@ CHAIN = (
 def test_notebook_reproduces_report_figures(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
-    shutil.copy(PROJECT / "pyproject.toml", tmp_path)
-    shutil.copytree(
-        PROJECT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()
+    scratch_project(tmp_path)
     (tmp_path / "notebooks").mkdir()
     shutil.copy(PROJECT / "notebooks" / "explore_run.ipynb", tmp_path / "notebooks")
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
-    exe = str(Path(sys.executable).with_name("kedro"))
-    r = subprocess.run([exe, "run", CHAIN], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=600, check=False)  # fmt: skip
+    r = kedro(tmp_path, "run", CHAIN)
     assert r.returncode == 0, r.stderr[-3000:]
     nb = nbformat.read(tmp_path / "notebooks" / "explore_run.ipynb", as_version=4)
     client = nbclient.NotebookClient(

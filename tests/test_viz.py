@@ -3,29 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT
+from tests.conftest import kedro, scratch_project
 
 
 @pytest.mark.cli
 def test_kedro_viz_build(tmp_path):
-    shutil.copy(PROJECT / "pyproject.toml", tmp_path)
-    shutil.copytree(
-        PROJECT / "conf", tmp_path / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
-    exe = str(Path(sys.executable).with_name("kedro"))
-    r = subprocess.run([exe, "viz", "build"], cwd=tmp_path, env=env, capture_output=True,
-                       text=True, timeout=300, check=False)  # fmt: skip
+    r = kedro(scratch_project(tmp_path), "viz", "build", timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     site = tmp_path / "build"
     assert (site / "index.html").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,6 +58,8 @@ def test_markouts_are_signed_by_side():
     assert f["markout_5"] == pytest.approx(f["side"] * (later - f["price"]))
     parts = book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
     np.testing.assert_allclose(parts, book["equity"], atol=1e-8)
+    trading = book["realized_pnl"] + book["unrealized_pnl"] - book["fees"] - book["gas"]
+    np.testing.assert_allclose(trading, book["equity"], atol=1e-8)
 
 
 def test_cornish_fisher_reduces_to_normal():
@@ -81,3 +85,52 @@ def test_risk_metrics_on_a_known_book():
     assert m["fill_ratio"] == pytest.approx(1 / len(idx))
     assert m["turnover_usd_per_day"] == pytest.approx(6000 / 10)
     assert m["mean_markout_1"] == 0.5
+
+
+def average_cost_reference(fills, close, flatten_bar):
+    pos, avg, realized, out = 0.0, math.nan, 0.0, []
+    for j, c in enumerate(close):
+        for bar, side, price, size in fills:
+            if bar != j:
+                continue
+            signed = side * size
+            if pos == 0 or (pos > 0) == (signed > 0):
+                avg = (
+                    price
+                    if pos == 0
+                    else (avg * abs(pos) + price * size) / (abs(pos) + size)
+                )
+                pos += signed
+            else:
+                realized += min(abs(pos), size) * (price - avg) * math.copysign(1, pos)
+                new = pos + signed
+                pos, avg = (
+                    (0.0, math.nan)
+                    if abs(new) < 1e-12
+                    else ((new, price) if (new > 0) != (pos > 0) else (new, avg))
+                )
+        if j == flatten_bar and pos:
+            realized += pos * (c - avg)
+            pos, avg = 0.0, math.nan
+        out.append((avg, realized, pos * (c - avg) if pos else 0.0))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_average_cost_equals_reference(seed):
+    from ethpredict.core.backtest import average_cost_nb
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    close = 3000 + rng.normal(0, 3, n).cumsum()
+    bars_ = np.sort(rng.integers(0, n, 40))
+    fills = [(int(b), float(rng.choice([-1, 1])), float(close[b] + rng.normal(0, 1)),
+              float(rng.choice([0.5, 1.0, 2.0]))) for b in bars_]  # fmt: skip
+    flatten = int(rng.integers(-1, n))
+    arr = np.array(fills)
+    avg, real, unreal = (np.empty(n) for _ in range(3))
+    average_cost_nb(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], close,
+                    flatten, avg, real, unreal)  # fmt: skip
+    ref = average_cost_reference(fills, close, flatten)
+    np.testing.assert_allclose(np.column_stack([avg, real, unreal]), ref, atol=1e-9,
+                               equal_nan=True)  # fmt: skip

@@ -13,6 +13,7 @@ from ethpredict.core.backtest import (
     FILL_COLUMNS,
     FILL_INTENSITY,
     FILL_TOUCH,
+    average_cost_nb,
     backtest_nb,
 )
 from ethpredict.params import BacktestParams, MMParams, RiskParams
@@ -71,6 +72,17 @@ def run_book(
     out = pd.DataFrame(book, columns=list(BOOK_COLUMNS), index=bars.index)
     out.insert(0, "mid", arr[3])
     f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS))
+    halted = np.flatnonzero(out["halted"].to_numpy() > 0)
+    avg, realized, unrealized = (np.empty(n) for _ in range(3))
+    average_cost_nb(
+        fills[:nf, 0].astype(np.int64), fills[:nf, 1], fills[:nf, 2], fills[:nf, 3], arr[3],
+        int(halted[0]) if halted.size else -1, avg, realized, unrealized,
+    )  # fmt: skip
+    out["avg_entry"], out["realized_pnl"], out["unrealized_pnl"] = (
+        avg,
+        realized,
+        unrealized,
+    )
     bar = f["bar"].to_numpy(np.int64)
     f.index = pd.DatetimeIndex(bars.index[bar], name="time")
     close = arr[3]

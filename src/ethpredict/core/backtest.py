@@ -248,3 +248,60 @@ def backtest_nb(
         book[j, 10] = n_fills
         book[j, 11] = 1.0 if halted else 0.0
     return n_f
+
+
+@njit(cache=True)
+def average_cost_nb(
+    fill_bar: np.ndarray,
+    fill_side: np.ndarray,
+    fill_price: np.ndarray,
+    fill_size: np.ndarray,
+    close: np.ndarray,
+    flatten_bar: int,
+    avg_out: np.ndarray,
+    realized_out: np.ndarray,
+    unrealized_out: np.ndarray,
+) -> None:
+    """Average-cost accounting of the fills, per bar.
+
+    Adding to a position moves the average entry to the size-weighted mean;
+    reducing it realises ``closed size × (price − average) × sign(position)``;
+    a trade through zero realises the old position and opens the rest at its
+    price. ``flatten_bar`` (−1: none) closes the position at that bar's close
+    (the drawdown stop). Unrealised = position × (close − average). Trading
+    PnL (realised + unrealised) equals spread + inventory PnL of the book.
+    Slow reference: the loop written with Python floats in the tests.
+    """
+    pos = 0.0
+    avg = np.nan
+    realized = 0.0
+    f = 0
+    for j in range(close.shape[0]):
+        while f < fill_bar.shape[0] and fill_bar[f] == j:
+            signed = fill_side[f] * fill_size[f]
+            price = fill_price[f]
+            if pos == 0.0 or (pos > 0) == (signed > 0):
+                avg = (
+                    price
+                    if pos == 0.0
+                    else (avg * abs(pos) + price * abs(signed))
+                    / (abs(pos) + abs(signed))
+                )
+                pos += signed
+            else:
+                closed = min(abs(pos), abs(signed))
+                realized += closed * (price - avg) * (1.0 if pos > 0 else -1.0)
+                new = pos + signed
+                if abs(new) < 1e-12:
+                    pos, avg = 0.0, np.nan
+                elif (new > 0) != (pos > 0):
+                    pos, avg = new, price
+                else:
+                    pos = new
+            f += 1
+        if j == flatten_bar and pos != 0.0:
+            realized += pos * (close[j] - avg)
+            pos, avg = 0.0, np.nan
+        avg_out[j] = avg
+        realized_out[j] = realized
+        unrealized_out[j] = pos * (close[j] - avg) if pos != 0.0 else 0.0

@@ -16,17 +16,13 @@ from ethpredict.core.backtest import (
     average_cost_nb,
     backtest_nb,
 )
+from ethpredict.io.bars import epoch_ns
 from ethpredict.params import BacktestParams, MMParams, RiskParams
-
-
-def _ns(index: pd.Index) -> np.ndarray:
-    """Epoch nanoseconds whatever the index's unit (pandas 3 varies it)."""
-    return pd.DatetimeIndex(index).as_unit("ns").asi8
 
 
 def bar_seconds(bars: pd.DataFrame) -> float:
     """The bar length in seconds (the most common step)."""
-    d = np.diff(_ns(bars.index)[: min(len(bars), 1000)]) / 1e9
+    d = np.diff(epoch_ns(bars.index)[: min(len(bars), 1000)]) / 1e9
     return float(pd.Series(d).mode().iloc[0]) if d.size else 60.0
 
 
@@ -35,7 +31,7 @@ def activation_delay(bars: pd.DataFrame, bp: BacktestParams, bar_s: float) -> in
     that close is live for the entire bar: the quote is live at the first
     block boundary at or after close + latency; a bar it goes live inside of
     is still filled against the old quote."""
-    close_s = _ns(bars.index)[0] / 1e9 + bar_s
+    close_s = epoch_ns(bars.index)[0] / 1e9 + bar_s
     offset = close_s % bp.block_time_s
     lag = (
         math.ceil((bp.latency_s + offset) / bp.block_time_s - 1e-9) * bp.block_time_s
@@ -52,14 +48,16 @@ def run_book(
     bar_s = bar_seconds(bars)
     n = len(bars)
     arr = [bars[c].to_numpy(np.float64) for c in ("open", "high", "low", "close")]
-    depth = lambda col: np.column_stack(  # noqa: E731
-        [quotes[col].to_numpy(np.float64), quotes["skew"].to_numpy(np.float64)]
+    skew = quotes["skew"].to_numpy(np.float64)
+    bid_depth, ask_depth = (
+        np.column_stack([quotes[col].to_numpy(np.float64), skew])
+        for col in ("bid_depth", "ask_depth")
     )
     uniforms = np.random.default_rng(bp.seed).random((n, 2 * mp.levels))
     book = np.zeros((n, len(BOOK_COLUMNS)))
     fills = np.zeros((2 * n * mp.levels, len(FILL_COLUMNS)))
     nf = backtest_nb(
-        *arr, depth("bid_depth"), depth("ask_depth"),
+        *arr, bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
         np.nan_to_num(quotes["A"].to_numpy(np.float64)),
         np.nan_to_num(quotes["k"].to_numpy(np.float64)), uniforms,

@@ -5,18 +5,22 @@ from __future__ import annotations
 from kedro.framework.hooks import hook_impl
 
 from ethpredict.errors import ETHPredictError
-from ethpredict.params import validate_parameters
+from ethpredict.params import Parameters, validate_parameters
 
 
 class ParameterValidationHook:
     """Validate the whole parameter tree (``--params`` included) before any
     node runs. Kedro's own check covers only ``params:`` inputs that nodes of
     the selected pipelines consume and reports pydantic's raw text; this one
-    also rejects unknown namespaces and names each dotted key."""
+    also rejects unknown namespaces and names each dotted key. The validated
+    tree is kept for the other hooks (``parameters``)."""
+
+    def __init__(self) -> None:
+        self.parameters: Parameters | None = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        validate_parameters(context.config_loader["parameters"])
+        self.parameters = validate_parameters(context.config_loader["parameters"])
 
 
 class UpstreamCheckHook:
@@ -88,16 +92,14 @@ class TrackingHook:
 
     MODELS = ("primary_model", "meta_model")
 
-    def __init__(self) -> None:
+    def __init__(self, validation: ParameterValidationHook) -> None:
+        self._validation = validation  # holds the run's validated parameters
         self._catalog = None
-        self._params: dict[str, object] | None = None
+        self._logged = False
 
     @hook_impl
     def after_context_created(self, context) -> None:
-        tree = validate_parameters(context.config_loader["parameters"]).model_dump(
-            mode="json"
-        )
-        self._params = flatten(tree)
+        self._logged = False  # a new run
 
     @hook_impl
     def after_catalog_created(self, catalog) -> None:
@@ -107,12 +109,13 @@ class TrackingHook:
     def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
         import mlflow
 
-        if self._params is None or mlflow.active_run() is None:
+        params = self._validation.parameters
+        if self._logged or params is None or mlflow.active_run() is None:
             return
-        items = list(self._params.items())
+        items = list(flatten(params.model_dump(mode="json")).items())
         for i in range(0, len(items), 100):  # MLflow takes at most 100 per batch
             mlflow.log_params(dict(items[i : i + 100]))
-        self._params = None  # once per run
+        self._logged = True  # once per run
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data, node) -> None:

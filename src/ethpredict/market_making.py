@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core.glft import glft_terms
+from ethpredict.io.bars import epoch_ns
 from ethpredict.labeling import causal_volatility
 from ethpredict.params import LabelsParams, MMParams, RiskParams
 
@@ -73,9 +74,11 @@ def calibrate(
     dclose = np.diff(close, prepend=np.nan)
     use_trades = trades is not None and len(trades) > 0
     if use_trades:
-        ns = lambda idx: pd.DatetimeIndex(idx).as_unit("ns").asi8  # noqa: E731
-        tpos = np.clip(np.searchsorted(ns(bars.index), ns(trades.index), side="right") - 1,
-                       0, n - 1)  # fmt: skip
+        # the bar each trade falls in
+        after = np.searchsorted(
+            epoch_ns(bars.index), epoch_ns(trades.index), side="right"
+        )
+        tpos = np.clip(after - 1, 0, n - 1)
         tdepth = trades["side"].to_numpy() * (trades["price"].to_numpy() - prev[tpos])
     sig, A, k = (np.full(n, np.nan) for _ in range(3))
     w = p.calib_window

@@ -7,11 +7,12 @@ from ethpredict.hooks import (
     UpstreamCheckHook,
 )
 
+_validation = ParameterValidationHook()
 HOOKS = (
-    ParameterValidationHook(),
+    _validation,
     UpstreamCheckHook(),
     ReportPathHook(),
-    TrackingHook(),
+    TrackingHook(_validation),  # logs the parameters _validation checked
 )
 
 CONFIG_LOADER_ARGS = {

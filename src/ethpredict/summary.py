@@ -17,6 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ethpredict.errors import ETHPredictError
+from ethpredict.params import Parameters
 
 KEY_METRICS = [
     "backtest.total_pnl", "backtest.sharpe", "backtest.max_drawdown", "backtest.fills",
@@ -59,8 +60,6 @@ def runs_from_mlflow(tracking_uri: str, experiment: str = "ethpredict") -> pd.Da
 def _is_dotted(key: str) -> bool:
     """Our parameters are logged as ``namespace.key``; kedro-mlflow also logs
     each namespace whole (``mm``, ``parameters.mm``), which is not shown."""
-    from ethpredict.params import Parameters
-
     head, _, rest = key.partition(".")
     return bool(rest) and head in Parameters.model_fields
 

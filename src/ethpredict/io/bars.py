@@ -25,8 +25,13 @@ OPTIONAL_COLUMNS = [
     "taker_buy_volume",
     "taker_buy_quote_volume",
 ]
-BAR_COLUMNS = [*PRICE_COLUMNS, "volume", *OPTIONAL_COLUMNS, "is_filled"]
 NS_PER_S = 1_000_000_000
+
+
+def epoch_ns(index) -> np.ndarray:
+    """Epoch nanoseconds of datetimes, whatever their unit (pandas 3 varies
+    it: a ``date_range`` is in µs, parsed timestamps often in ns)."""
+    return pd.DatetimeIndex(index).as_unit("ns").asi8
 
 
 @dataclass

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import NS_PER_S, REQUIRED_COLUMNS, SourceFrame
+from ethpredict.io.bars import NS_PER_S, REQUIRED_COLUMNS, SourceFrame, epoch_ns
 
 KLINE_COLUMNS = [
     "open_time",
@@ -314,7 +314,7 @@ def bars_from_trades(trades: pd.DataFrame, interval_s: int) -> SourceFrame:
     missing here; bar assembly treats them as gaps (``data.on_gap``).
     """
     step = interval_s * NS_PER_S
-    t = pd.DatetimeIndex(trades["time"]).as_unit("ns").asi8
+    t = epoch_ns(trades["time"])
     bucket = t // step * step
     g = trades.assign(
         bucket=bucket,

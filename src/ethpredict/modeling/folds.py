@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ethpredict.errors import ParameterError
 from ethpredict.params import CVParams
 
 
@@ -44,8 +45,6 @@ class Fold:
 def walk_forward(n_bars: int, cv: CVParams) -> list[Fold]:
     """Test windows tiling ``[train_bars, n_bars)``."""
     if n_bars <= cv.train_bars:
-        from ethpredict.errors import ParameterError
-
         raise ParameterError(
             f"model.cv.train_bars = {cv.train_bars} leaves no bars to test: the data has "
             f"{n_bars} bars; lower it (and model.cv.test_bars) or use more data"

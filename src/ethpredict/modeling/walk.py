@@ -168,8 +168,11 @@ def fit_walk_forward(
         )  # fmt: skip
         # trees take NaN as is, but a column with no value at all in the
         # training rows (a feature still warming up) has nothing to bin
-        xg = x.copy()
-        xg[:, np.isnan(x[t0[train]]).all(axis=0)] = 0.0
+        empty = np.isnan(x[t0[train]]).all(axis=0)
+        xg = x
+        if empty.any():  # copy (n_bars × features) only when a column needs it
+            xg = x.copy()
+            xg[:, empty] = 0.0
         with _one_openmp_thread():
             gbt.fit(xg[t0[train]], y_ev[train], sample_weight=sw)
         proba["gbt"][rows] = _full_proba(gbt, xg[rows], n_classes)

@@ -7,6 +7,7 @@ import logging
 import pandas as pd
 
 from ethpredict.backtesting import risk_metrics, run_book
+from ethpredict.errors import ETHPredictError
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
 
 log = logging.getLogger(__name__)
@@ -36,8 +37,6 @@ def evaluate_backtest(
     p, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
     valid = quotes.index[quotes["valid"].to_numpy()]
     if len(valid) == 0:
-        from ethpredict.errors import ETHPredictError
-
         raise ETHPredictError(
             "no bar has both an out-of-sample prediction and a calibration: lower "
             "mm.calib_window or model.cv.train_bars, or use more data"

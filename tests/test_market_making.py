@@ -101,3 +101,78 @@ def test_sizing_rules_and_var_cap():
     )
     cap = 100.0 / (2.3263478740408408 * 0.3 * np.sqrt(86400) * 5)
     assert capped["bid_size"].max() == pytest.approx(cap)
+
+
+def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s):
+    """The policy in plain NumPy/pandas, vector by vector (the fused kernel
+    ``quote_block_nb`` must equal it)."""
+    from ethpredict.core.glft import Z99, glft_terms
+    from ethpredict.labeling import causal_volatility
+
+    close = bars["close"]
+    pred = predictions.reindex(bars.index)
+    vol = causal_volatility(close, lp.vol_span)
+    edge = (pred["p_up"] * lp.pt - pred["p_down"] * lp.sl) * vol * close
+    mu = (p.alpha_weight * pred["bet_size"].abs() * edge / (lp.horizon * bar_s)).fillna(0.0)
+    sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
+    half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
+                                   mu.to_numpy())  # fmt: skip
+    half, skew = half * p.spread_scale, skew * p.skew_scale
+    size = np.full(len(bars), p.order_size)
+    if p.sizing == "vol_target":
+        size = np.minimum(p.vol_target_usd / (sigma.to_numpy() * np.sqrt(86400.0)),
+                          10 * p.order_size)  # fmt: skip
+    if rp.max_var is not None:
+        per_eth = Z99 * sigma.to_numpy() * np.sqrt(86400.0) * p.max_inventory
+        size = np.minimum(size, rp.max_var / per_eth)
+    bet = pred["bet_size"].fillna(0.0).clip(-1, 1).to_numpy()
+    lean = bet if p.sizing == "bet_size" else 0.0
+    valid = (pred["p_up"].notna() & np.isfinite(half) & np.isfinite(skew)).to_numpy()
+    mid = close.to_numpy()
+    bid0 = np.floor((mid - half + shift) / p.tick) * p.tick
+    ask0 = np.ceil((mid + half + shift) / p.tick) * p.tick
+    nan = np.nan
+    return pd.DataFrame(
+        {"mid": close, "reservation": mid + shift, "bid": np.where(valid, bid0, nan),
+         "ask": np.where(valid, ask0, nan), "sigma": sigma, "A": A, "k": k, "mu": mu,
+         "half_spread": half, "skew": skew, "drift_shift": shift,
+         "bid_depth": np.where(valid, half - shift, nan),
+         "ask_depth": np.where(valid, half + shift, nan), "bid_size": size * (1 + lean),
+         "ask_size": size * (1 - lean), "valid": valid},
+        index=bars.index,
+    )  # fmt: skip
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("seed", range(30))
+def test_fused_quote_kernel_equals_the_numpy_policy(seed):
+    rng = np.random.default_rng(seed)
+    bars, _ = simulate(n=int(rng.integers(300, 1500)), seed=seed)
+    n = len(bars)
+    # predictions on a subset of the bars (NaN probabilities inside), calibration
+    # with NaN warm-up and occasional degenerate values
+    keep = np.sort(rng.choice(n, size=int(n * rng.uniform(0.3, 1.0)), replace=False))
+    pu = rng.uniform(0, 1, keep.size)
+    pred = pd.DataFrame(
+        {"p_up": pu, "p_down": 1 - pu, "bet_size": rng.uniform(-1.2, 1.2, keep.size)},
+        index=bars.index[keep],
+    )
+    pred.iloc[rng.integers(0, keep.size, 5), 0] = np.nan
+    pred.iloc[rng.integers(0, keep.size, 5), 2] = np.nan
+    cal = pd.DataFrame(
+        {"sigma": rng.uniform(0.01, 0.2, n), "A": rng.uniform(0.005, 0.1, n),
+         "k": rng.uniform(0.1, 3.0, n)}, index=bars.index,
+    )  # fmt: skip
+    cal.iloc[: int(rng.integers(0, n // 3))] = np.nan
+    cal.iloc[rng.integers(0, n, 3), 1] = 0.0  # A = 0: infinite spread, not valid
+    p = MMParams(
+        gamma=float(rng.uniform(0.005, 1.0)), spread_scale=float(rng.uniform(0.5, 2)),
+        skew_scale=float(rng.uniform(0, 2)), alpha_weight=float(rng.uniform(0, 3)),
+        sizing=["fixed", "vol_target", "bet_size"][seed % 3], tick=[0.01, 0.05, 1.0][seed % 3],
+        order_size=float(rng.uniform(0.1, 3)), max_inventory=float(rng.integers(1, 8)),
+    )  # fmt: skip
+    lp = LabelsParams(vol_span=int(rng.integers(5, 200)))
+    rp = RiskParams(max_var=None if seed % 2 else float(rng.uniform(100, 10_000)))
+    fast = quote_policy(bars, pred, cal, p, lp, rp, 60.0)
+    slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0)
+    pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-12)

@@ -53,9 +53,15 @@ def run_book(
         np.column_stack([quotes[col].to_numpy(np.float64), skew])
         for col in ("bid_depth", "ask_depth")
     )
-    uniforms = np.random.default_rng(bp.seed).random((n, 2 * mp.levels))
-    book = np.zeros((n, len(BOOK_COLUMNS)))
-    fills = np.zeros((2 * n * mp.levels, len(FILL_COLUMNS)))
+    intensity = bp.fill_model == "intensity"
+    uniforms = (  # the touch model draws nothing
+        np.random.default_rng(bp.seed).random((n, 2 * mp.levels))
+        if intensity
+        else np.zeros((n, 2 * mp.levels))
+    )
+    # column-major: each column of the frames below is contiguous
+    book = np.zeros((len(BOOK_COLUMNS), n)).T
+    fills = np.zeros((len(FILL_COLUMNS), 2 * n * mp.levels)).T
     nf = backtest_nb(
         *arr, bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
@@ -64,12 +70,12 @@ def run_book(
         mp.levels, mp.level_spacing, mp.level_size_mult, mp.tick, mp.order_size,
         mp.max_inventory, bp.requote_threshold, activation_delay(bars, bp, bar_s),
         bp.gas_units * bp.gas_price_gwei * 1e-9, bp.maker_fee_bps * 1e-4,
-        bp.taker_fee_bps * 1e-4, FILL_TOUCH if bp.fill_model == "touch" else FILL_INTENSITY,
+        bp.taker_fee_bps * 1e-4, FILL_INTENSITY if intensity else FILL_TOUCH,
         bp.through_ticks, bar_s, rp.max_drawdown or 0.0, book, fills,
     )  # fmt: skip
-    out = pd.DataFrame(book, columns=list(BOOK_COLUMNS), index=bars.index)
+    out = pd.DataFrame(book, columns=list(BOOK_COLUMNS), index=bars.index, copy=False)
     out.insert(0, "mid", arr[3])
-    f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS))
+    f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS), copy=False)
     halted = np.flatnonzero(out["halted"].to_numpy() > 0)
     avg, realized, unrealized = (np.empty(n) for _ in range(3))
     average_cost_nb(
@@ -95,8 +101,9 @@ def run_book(
     return out, f.astype({"bar": np.int64, "side": np.int8, "level": np.int16})
 
 
-def cornish_fisher_z(alpha: float, skew: float, kurt: float) -> float:
-    """Cornish–Fisher quantile of a standardised variable (``kurt`` excess)."""
+def cornish_fisher_z(alpha, skew: float, kurt: float):
+    """Cornish–Fisher quantile of a standardised variable (``kurt`` excess);
+    ``alpha`` may be an array."""
     z = norm.ppf(alpha)
     return (z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24
             - (2 * z**3 - 5 * z) * skew**2 / 36)  # fmt: skip
@@ -104,6 +111,37 @@ def cornish_fisher_z(alpha: float, skew: float, kurt: float) -> float:
 
 def _none_if_nan(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
+
+
+DAY_NS = 86_400 * 10**9
+
+
+def daily_pnl(book: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """PnL per UTC day (the change of end-of-day equity; the first day counts
+    from zero): the day starts (epoch ns) and the PnL, days without bars
+    left out."""
+    if not len(book):
+        return np.empty(0, np.int64), np.empty(0)
+    day = epoch_ns(book.index) // DAY_NS
+    last = np.r_[np.flatnonzero(np.diff(day)), len(day) - 1]
+    eod = book["equity"].to_numpy(np.float64)[last]
+    return day[last] * DAY_NS, np.diff(eod, prepend=0.0)
+
+
+def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
+    """Bias-corrected sample skewness and excess kurtosis (pandas' ``skew``
+    and ``kurt``)."""
+    n = x.size
+    if n <= 3:
+        return 0.0, 0.0
+    d = x - x.mean()
+    m2, m3, m4 = (np.mean(d**j) for j in (2, 3, 4))
+    if m2 <= 0:
+        return 0.0, 0.0
+    g1, g2 = m3 / m2**1.5, m4 / m2**2 - 3.0
+    skew = math.sqrt(n * (n - 1)) / (n - 2) * g1
+    kurt = (n - 1) / ((n - 2) * (n - 3)) * ((n + 1) * g2 + 6)
+    return float(skew), float(kurt)
 
 
 def risk_metrics(
@@ -117,70 +155,80 @@ def risk_metrics(
     Cornish–Fisher (skewness and excess kurtosis of the daily PnL; CVaR
     averages the expansion over the tail).
     """
-    eq = book["equity"]
-    daily = eq.resample("1D").last().diff()
-    daily.iloc[0] = eq.resample("1D").last().iloc[0]
-    daily = daily.dropna()
-    mean, sd = daily.mean(), daily.std(ddof=1)
-    down = (
-        np.sqrt(np.mean(np.minimum(daily.to_numpy(), 0.0) ** 2))
-        if len(daily)
-        else np.nan
-    )
+    eq = book["equity"].to_numpy(np.float64)
+    _, daily = daily_pnl(book)
+    nd = daily.size
+    mean = daily.mean() if nd else np.nan
+    sd = daily.std(ddof=1) if nd > 1 else np.nan
+    down = np.sqrt(np.mean(np.minimum(daily, 0.0) ** 2)) if nd else np.nan
     ann = np.sqrt(rp.periods_per_year)
-    peak = eq.cummax()
-    dd = peak - eq
-    end = dd.idxmax() if len(dd) else None
-    start = eq.loc[:end].idxmax() if end is not None else None
-    recovered = (
-        eq.loc[end:][eq.loc[end:] >= peak.loc[end]] if end is not None else eq.iloc[:0]
-    )
-    dd_end = recovered.index[0] if len(recovered) else eq.index[-1]
+    if eq.size:
+        peak = np.maximum.accumulate(eq)
+        dd = peak - eq
+        end = int(np.argmax(dd))
+        start = int(np.argmax(eq[: end + 1]))
+        back = np.flatnonzero(eq[end:] >= peak[end])
+        dd_end = end + int(back[0]) if back.size else eq.size - 1
+        ns = epoch_ns(book.index)
+        dd_days = float((ns[dd_end] - ns[start]) / DAY_NS)
+        max_dd = float(dd[end])
+    else:
+        dd_days, max_dd = 0.0, 0.0
+
+    def last(col: str) -> float:
+        return float(book[col].iat[-1]) if eq.size else 0.0
+
     out = {
-        "total_pnl": float(eq.iloc[-1]),
-        "spread_pnl": float(book["spread_pnl"].iloc[-1]),
-        "inventory_pnl": float(book["inventory_pnl"].iloc[-1]),
-        "fees": float(book["fees"].iloc[-1]),
-        "gas": float(book["gas"].iloc[-1]),
-        "days": len(daily),
+        "total_pnl": float(eq[-1]) if eq.size else 0.0,
+        "spread_pnl": last("spread_pnl"),
+        "inventory_pnl": last("inventory_pnl"),
+        "fees": last("fees"),
+        "gas": last("gas"),
+        "days": int(nd),
         "sharpe": _none_if_nan(mean / sd * ann) if sd > 0 else None,
         "sortino": _none_if_nan(mean / down * ann) if down and down > 0 else None,
-        "max_drawdown": float(dd.max()),
-        "max_drawdown_days": float((dd_end - start).total_seconds() / 86400)
-        if start
-        else 0.0,
-        "updates": int(book["updates"].iloc[-1]),
+        "max_drawdown": max_dd,
+        "max_drawdown_days": dd_days,
+        "updates": int(last("updates")),
         "fills": len(fills),
-        "halted": bool(book["halted"].iloc[-1]),
+        "halted": bool(last("halted")),
     }
-    s, kx = (daily.skew(), daily.kurt()) if len(daily) > 3 else (0.0, 0.0)
+    s, kx = _skew_kurt(daily)
+    s, kx = np.nan_to_num(s), np.nan_to_num(kx)
     for level in (0.95, 0.99):
         a = 1 - level
-        q = daily.quantile(a) if len(daily) else np.nan
+        q = np.quantile(daily, a) if nd else np.nan
         tail = daily[daily <= q]
-        cf = cornish_fisher_z(a, np.nan_to_num(s), np.nan_to_num(kx))
-        grid = np.linspace(a / 50, a, 50)
-        cf_tail = np.mean([cornish_fisher_z(g, np.nan_to_num(s), np.nan_to_num(kx))
-                           for g in grid])  # fmt: skip
+        cf = cornish_fisher_z(a, s, kx)
+        cf_tail = float(np.mean(cornish_fisher_z(np.linspace(a / 50, a, 50), s, kx)))
         tag = int(level * 100)
         out[f"var_hist_{tag}"] = _none_if_nan(-q)
-        out[f"cvar_hist_{tag}"] = _none_if_nan(-tail.mean()) if len(tail) else None
+        out[f"cvar_hist_{tag}"] = _none_if_nan(-tail.mean()) if tail.size else None
         out[f"var_cf_{tag}"] = _none_if_nan(-(mean + cf * sd))
         out[f"cvar_cf_{tag}"] = _none_if_nan(-(mean + cf_tail * sd))
-    quoted = book["bid"].notna().sum() + book["ask"].notna().sum()
-    notional = float((fills["price"] * fills["size"]).sum()) if len(fills) else 0.0
-    q = book["position"] / mp.order_size
+    quoted = int(np.count_nonzero(~np.isnan(book["bid"].to_numpy(np.float64)))
+                 + np.count_nonzero(~np.isnan(book["ask"].to_numpy(np.float64))))  # fmt: skip
+    notional = (
+        float(np.dot(fills["price"].to_numpy(), fills["size"].to_numpy()))
+        if len(fills)
+        else 0.0
+    )
+    q = book["position"].to_numpy(np.float64) / mp.order_size
     out.update(
         fill_ratio=float(len(fills) / quoted) if quoted else 0.0,
-        turnover_usd_per_day=notional / max(len(daily), 1),
-        time_at_bound=float((q.abs() >= mp.max_inventory - 1e-9).mean()),
-        inventory_mean=float(q.mean()),
-        inventory_std=float(q.std()),
+        turnover_usd_per_day=notional / max(nd, 1),
+        time_at_bound=float(np.mean(np.abs(q) >= mp.max_inventory - 1e-9))
+        if q.size
+        else 0.0,
+        inventory_mean=float(q.mean()) if q.size else 0.0,
+        inventory_std=float(q.std(ddof=1)) if q.size > 1 else 0.0,
         inventory_hist=np.histogram(
             q, bins=np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
         )[0].tolist(),
     )
     for col in [c for c in fills if c.startswith("markout_")]:
-        out[f"mean_{col}"] = _none_if_nan(fills[col].mean()) if len(fills) else None
+        m = fills[col].to_numpy(np.float64)
+        m = m[~np.isnan(m)]
+        out[f"mean_{col}"] = _none_if_nan(m.mean()) if m.size else None
     # JSON has no NaN: an undefined statistic is null
     return {k: _none_if_nan(v) if isinstance(v, float) else v for k, v in out.items()}

@@ -17,6 +17,7 @@ The bid is ``reference − delta_b`` and the ask ``reference + delta_a``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 
 def glft_terms(gamma, k, A, sigma, mu):
@@ -39,3 +40,67 @@ def glft_depths(q, gamma, k, A, sigma, mu=0.0):
     half, skew, shift = glft_terms(gamma, k, A, sigma, mu)
     q = np.asarray(q, dtype=np.float64)
     return half + skew * q - shift, half - skew * q + shift
+
+
+# rows of the block ``quote_block_nb`` fills (the columns of the quotes table)
+QUOTE_ROWS = ("mid", "reservation", "bid", "ask", "sigma", "A", "k", "mu", "half_spread",
+              "skew", "drift_shift", "bid_depth", "ask_depth", "bid_size", "ask_size")  # fmt: skip
+SIZING_FIXED, SIZING_VOL_TARGET, SIZING_BET_SIZE = 0, 1, 2
+Z99 = 2.3263478740408408  # standard normal 99 % quantile
+
+
+@njit(cache=True, error_model="numpy")  # x/0 gives inf/NaN as in NumPy
+def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale,
+                   skew_scale, alpha_weight, pt, sl, horizon_s, tick, order_size, sizing,
+                   vol_target_usd, max_var, max_inventory, out, valid):  # fmt: skip
+    """One pass of the quoting policy per bar (the arithmetic of
+    ``glft_terms`` plus drift, sizing and tick rounding). ``out`` has one row
+    per name in ``QUOTE_ROWS``; ``max_var`` NaN = no cap. The NumPy version
+    in ``tests/test_market_making.py`` is the reference."""
+    day = np.sqrt(86400.0)
+    last_s = last_a = last_k = np.nan
+    omega = c1 = np.nan
+    for t in range(mid.size):
+        m, s, a, kk = mid[t], sigma[t], A[t], k[t]
+        edge = (p_up[t] * pt - p_down[t] * sl) * vol[t] * m
+        mu = alpha_weight * abs(bet[t]) * edge / horizon_s
+        if np.isnan(mu):
+            mu = 0.0
+        if not (s == last_s and a == last_a and kk == last_k):
+            # the calibration is piecewise constant: recompute only when it moves
+            omega = np.sqrt(
+                s**2 * gamma / (2.0 * kk * a) * (1.0 + gamma / kk) ** (1.0 + kk / gamma)
+            )
+            c1 = np.log1p(gamma / kk) / gamma
+            last_s, last_a, last_k = s, a, kk
+        half = (c1 + omega / 2.0) * spread_scale
+        skew = omega * skew_scale
+        shift = omega * mu / (gamma * s**2)
+        size = order_size
+        if sizing == SIZING_VOL_TARGET:  # NaN propagates, as np.minimum does
+            cap = vol_target_usd / (s * day)
+            size = cap if (np.isnan(cap) or cap < 10.0 * order_size) else 10.0 * order_size
+        if not np.isnan(max_var):
+            cap = max_var / (Z99 * s * day * max_inventory)
+            size = cap if (np.isnan(cap) or cap < size) else size
+        lean = 0.0
+        if sizing == SIZING_BET_SIZE:
+            b = bet[t]
+            lean = 0.0 if np.isnan(b) else min(max(b, -1.0), 1.0)
+        ok = not np.isnan(p_up[t]) and np.isfinite(half) and np.isfinite(skew)
+        valid[t] = ok
+        out[0, t] = m
+        out[1, t] = m + shift
+        out[2, t] = np.floor((m - half + shift) / tick) * tick if ok else np.nan
+        out[3, t] = np.ceil((m + half + shift) / tick) * tick if ok else np.nan
+        out[4, t] = s
+        out[5, t] = a
+        out[6, t] = kk
+        out[7, t] = mu
+        out[8, t] = half
+        out[9, t] = skew
+        out[10, t] = shift
+        out[11, t] = half - shift if ok else np.nan
+        out[12, t] = half + shift if ok else np.nan
+        out[13, t] = size * (1.0 + lean)
+        out[14, t] = size * (1.0 - lean)

@@ -8,6 +8,7 @@ sorted and unique, with gaps either refused or filled with flat bars marked
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -28,10 +29,25 @@ OPTIONAL_COLUMNS = [
 NS_PER_S = 1_000_000_000
 
 
+_EPOCH_CACHE: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+
+
 def epoch_ns(index) -> np.ndarray:
     """Epoch nanoseconds of datetimes, whatever their unit (pandas 3 varies
-    it: a ``date_range`` is in µs, parsed timestamps often in ns)."""
-    return pd.DatetimeIndex(index).as_unit("ns").asi8
+    it: a ``date_range`` is in µs, parsed timestamps often in ns).
+
+    Read-only, and cached per ``DatetimeIndex`` object (indexes are
+    immutable): a sweep asks for the same bars' times thousands of times."""
+    if not isinstance(index, pd.DatetimeIndex):
+        index = pd.DatetimeIndex(index)
+    hit = _EPOCH_CACHE.get(id(index))
+    if hit is not None and hit[0]() is index:
+        return hit[1]
+    ns = index.as_unit("ns").asi8.copy()
+    ns.flags.writeable = False
+    key = id(index)
+    _EPOCH_CACHE[key] = (weakref.ref(index, lambda _, k=key: _EPOCH_CACHE.pop(k, None)), ns)
+    return ns
 
 
 @dataclass

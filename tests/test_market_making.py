@@ -113,7 +113,9 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s):
     pred = predictions.reindex(bars.index)
     vol = causal_volatility(close, lp.vol_span)
     edge = (pred["p_up"] * lp.pt - pred["p_down"] * lp.sl) * vol * close
-    mu = (p.alpha_weight * pred["bet_size"].abs() * edge / (lp.horizon * bar_s)).fillna(0.0)
+    mu = (p.alpha_weight * pred["bet_size"].abs() * edge / (lp.horizon * bar_s)).fillna(
+        0.0
+    )
     sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
     half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
                                    mu.to_numpy())  # fmt: skip

@@ -19,6 +19,8 @@ from ethpredict.core.backtest import (
 from ethpredict.io.bars import epoch_ns
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 
+AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
+
 
 def bar_seconds(bars: pd.DataFrame) -> float:
     """The bar length in seconds (the most common step)."""
@@ -59,9 +61,14 @@ def run_book(
         if intensity
         else np.zeros((n, 2 * mp.levels))
     )
-    # column-major: each column of the frames below is contiguous
-    book = np.zeros((len(BOOK_COLUMNS), n)).T
-    fills = np.zeros((len(FILL_COLUMNS), 2 * n * mp.levels)).T
+    # one block for the whole book (mid, the kernel's columns, average-cost
+    # columns), column-major so that each column is contiguous; every cell is
+    # written below, so nothing needs zeroing
+    names = ["mid", *BOOK_COLUMNS, *AVG_COLUMNS]
+    block = np.empty((len(names), n))
+    block[0] = arr[3]
+    book = block[1 : 1 + len(BOOK_COLUMNS)].T
+    fills = np.empty((len(FILL_COLUMNS), 2 * n * mp.levels)).T
     nf = backtest_nb(
         *arr, bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
@@ -73,20 +80,14 @@ def run_book(
         bp.taker_fee_bps * 1e-4, FILL_INTENSITY if intensity else FILL_TOUCH,
         bp.through_ticks, bar_s, rp.max_drawdown or 0.0, book, fills,
     )  # fmt: skip
-    out = pd.DataFrame(book, columns=list(BOOK_COLUMNS), index=bars.index, copy=False)
-    out.insert(0, "mid", arr[3])
-    f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS), copy=False)
-    halted = np.flatnonzero(out["halted"].to_numpy() > 0)
-    avg, realized, unrealized = (np.empty(n) for _ in range(3))
+    halted = np.flatnonzero(book[:, BOOK_COLUMNS.index("halted")] > 0)
+    avg, realized, unrealized = block[1 + len(BOOK_COLUMNS) :]
     average_cost_nb(
         fills[:nf, 0].astype(np.int64), fills[:nf, 1], fills[:nf, 2], fills[:nf, 3], arr[3],
         int(halted[0]) if halted.size else -1, avg, realized, unrealized,
     )  # fmt: skip
-    out["avg_entry"], out["realized_pnl"], out["unrealized_pnl"] = (
-        avg,
-        realized,
-        unrealized,
-    )
+    out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
+    f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS), copy=False)
     bar = f["bar"].to_numpy(np.int64)
     f.index = pd.DatetimeIndex(bars.index[bar], name="time")
     close = arr[3]

@@ -127,3 +127,33 @@ class TrackingHook:
         if mlflow.active_run() is None or dataset is None:
             return
         mlflow.log_artifact(str(dataset._get_load_path()), artifact_path="model")
+
+
+class SweepHook:
+    """``sweep.n_trials`` set: before the pipeline runs, run (or resume) the
+    Optuna study over ``sweep.space`` (see :mod:`ethpredict.sweep`), then let
+    Kedro run the pipeline once more as an ordinary run of the best trial —
+    its report, metrics and MLflow run are the winner's, and the study's
+    trials hang beneath that run. Without ``sweep.n_trials`` it does nothing."""
+
+    def __init__(self, validation: ParameterValidationHook) -> None:
+        self._validation = validation
+        self._project_path = None
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._project_path = context.project_path
+
+    @hook_impl
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        params = self._validation.parameters
+        if params is None or params.sweep.n_trials is None:
+            return
+        from ethpredict.sweep import param_entries, run_sweep
+
+        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+        name = names[0] if len(names) == 1 and names[0] else None
+        best = run_sweep(params, pipeline, catalog, name, self._project_path)
+        for key, value in param_entries(best).items():
+            catalog[key] = value
+        self._validation.parameters = best

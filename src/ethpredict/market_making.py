@@ -21,6 +21,8 @@ forward. Fixed values by parameter replace the fit.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -35,7 +37,11 @@ from ethpredict.io.bars import epoch_ns
 from ethpredict.labeling import causal_volatility
 from ethpredict.params import LabelsParams, MMParams, RiskParams
 
-SIZING = {"fixed": SIZING_FIXED, "vol_target": SIZING_VOL_TARGET, "bet_size": SIZING_BET_SIZE}
+SIZING = {
+    "fixed": SIZING_FIXED,
+    "vol_target": SIZING_VOL_TARGET,
+    "bet_size": SIZING_BET_SIZE,
+}
 QUANTILES = np.linspace(0.5, 0.95, 10)
 
 
@@ -113,7 +119,9 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
         return [frame[c].to_numpy(np.float64) for c in cols]
     at, have = epoch_ns(idx), epoch_ns(frame.index)
     first = int(np.searchsorted(at, have[0])) if len(have) else 0
-    if first + len(have) <= len(at) and np.array_equal(at[first : first + len(have)], have):
+    if first + len(have) <= len(at) and np.array_equal(
+        at[first : first + len(have)], have
+    ):
         # one contiguous stretch of the bars (model predictions are)
         out = []
         for c in cols:
@@ -130,6 +138,32 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
         out.append(col)
     return out
 
+
+_VOL_CACHE: dict[tuple[int, int], tuple[weakref.ref, tuple, np.ndarray]] = {}
+
+
+def _volatility(bars: pd.DataFrame, span: int) -> np.ndarray:
+    """``causal_volatility`` of the bars' closes, remembered per bars object
+    and span (a sweep quotes the same bars thousands of times); a changed
+    close column (length, ends or sum) is recomputed."""
+    close = bars["close"].to_numpy(np.float64)
+    sig = (
+        len(close),
+        *(close[[0, -1]].tolist() if len(close) else ()),
+        float(close.sum()),
+    )
+    key = (id(bars), span)
+    hit = _VOL_CACHE.get(key)
+    if hit is not None and hit[0]() is bars and hit[1] == sig:
+        return hit[2]
+    vol = causal_volatility(bars["close"], span).to_numpy(np.float64)
+    vol.flags.writeable = False
+    _VOL_CACHE[key] = (
+        weakref.ref(bars, lambda _, k=key: _VOL_CACHE.pop(k, None)),
+        sig,
+        vol,
+    )
+    return vol
 
 
 def quote_policy(
@@ -152,7 +186,7 @@ def quote_policy(
     """
     idx = bars.index
     p_up, p_down, bet = _aligned(predictions, idx, ("p_up", "p_down", "bet_size"))
-    vol = causal_volatility(bars["close"], lp.vol_span).to_numpy(np.float64)
+    vol = _volatility(bars, lp.vol_span)
     out = np.empty((len(QUOTE_ROWS), len(bars)))  # one block: contiguous columns
     valid = np.empty(len(bars), np.bool_)
     quote_block_nb(

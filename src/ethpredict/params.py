@@ -294,6 +294,81 @@ class DownloadParams(Strict):
         return self
 
 
+class Distribution(Strict):
+    """One swept parameter: ``float`` / ``int`` between ``low`` and ``high``
+    (optionally ``log`` scale or a ``step``), or ``categorical`` ``choices``."""
+
+    type: Literal["float", "int", "categorical"]
+    low: float | None = None
+    high: float | None = None
+    step: float | None = Field(None, gt=0)
+    log: bool = False
+    choices: list[Any] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Distribution:
+        if self.type == "categorical":
+            if not self.choices:
+                raise ValueError("a categorical distribution needs choices: [..]")
+            if self.low is not None or self.high is not None:
+                raise ValueError(
+                    "a categorical distribution takes choices, not low/high"
+                )
+            return self
+        if self.choices is not None:
+            raise ValueError(f"a {self.type} distribution takes low/high, not choices")
+        if self.low is None or self.high is None:
+            raise ValueError(f"a {self.type} distribution needs low and high")
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self.log and self.low <= 0:
+            raise ValueError(f"log scale needs low > 0, got {self.low}")
+        if self.log and self.step is not None:
+            raise ValueError("log scale and step cannot be combined")
+        if self.type == "int" and (
+            self.low != int(self.low) or self.high != int(self.high)
+        ):
+            raise ValueError("an int distribution needs whole low and high")
+        return self
+
+    def grid(self) -> list[Any] | None:
+        """Every value a grid sampler visits, or None if not finite."""
+        if self.type == "categorical":
+            return list(self.choices or [])
+        step = (
+            self.step if self.step is not None else (1 if self.type == "int" else None)
+        )
+        if step is None:
+            return None
+        n = round((self.high - self.low) / step)
+        values = [
+            self.low + i * step
+            for i in range(n + 1)
+            if self.low + i * step <= self.high + 1e-12
+        ]
+        return [round(v) for v in values] if self.type == "int" else values
+
+
+class SweepParams(Strict):
+    """An Optuna study over dotted parameter names (``kedro run
+    --params=sweep.n_trials:1000``). Without ``n_trials`` a run is ordinary."""
+
+    n_trials: int | None = Field(None, ge=1, description="complete trials wanted")
+    sampler: Literal["grid", "random", "tpe"] = "tpe"
+    seed: int = Field(0, ge=0)
+    timeout_s: float | None = Field(None, gt=0, description="stop asking after this")
+    objectives: dict[str, Literal["maximize", "minimize"]] = Field(
+        {"backtest.sharpe": "maximize"}, min_length=1, description="metrics.json keys"
+    )
+    space: dict[str, Distribution] = Field(default_factory=dict)
+    n_jobs: int = Field(1, ge=1, le=64, description="worker processes on this machine")
+    storage: str | None = Field(None, description="null: sqlite under data/09_tracking")
+    study_name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
+    max_failures: int | None = Field(None, ge=1, description="null: n_trials")
+    mlflow_trials: int = Field(20, ge=0, description="best trials as nested runs")
+    report_rows: int = Field(100, ge=1, le=100_000)
+
+
 class Parameters(Strict):
     """The whole parameter tree: one namespace per concern."""
 
@@ -306,6 +381,40 @@ class Parameters(Strict):
     risk: RiskParams = RiskParams()
     report: ReportParams = ReportParams()
     download: DownloadParams = DownloadParams()
+    sweep: SweepParams = SweepParams()
+
+    @model_validator(mode="after")
+    def _sweep_space(self) -> Parameters:
+        for key in self.sweep.space:
+            if key.split(".")[0] in {"sweep", "download"}:
+                raise ValueError(f"sweep.space: {key} cannot be swept")
+            if not _is_leaf(type(self), key.split(".")):
+                raise ValueError(
+                    f"sweep.space: {key} is not a parameter (a dotted name such as "
+                    "mm.gamma)"
+                )
+        if self.sweep.sampler == "grid":
+            for key, dist in self.sweep.space.items():
+                if dist.grid() is None:
+                    raise ValueError(
+                        f"sweep.space: {key} needs a step or choices for the grid sampler"
+                    )
+        if self.sweep.n_trials is not None and not self.sweep.space:
+            raise ValueError("sweep.space is empty: nothing to sweep")
+        return self
+
+
+def _is_leaf(model: type[BaseModel], path: list[str]) -> bool:
+    """True if ``path`` names a field of ``model`` that holds a value (not a
+    namespace)."""
+    field = model.model_fields.get(path[0])
+    if field is None:
+        return False
+    ann = field.annotation
+    nested = isinstance(ann, type) and issubclass(ann, BaseModel)
+    if len(path) == 1:
+        return not nested
+    return nested and _is_leaf(ann, path[1:])
 
 
 def _allowed(model: type[BaseModel], loc: tuple) -> str:

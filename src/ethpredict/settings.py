@@ -3,6 +3,7 @@
 from ethpredict.hooks import (
     ParameterValidationHook,
     ReportPathHook,
+    SweepHook,
     TrackingHook,
     UpstreamCheckHook,
 )
@@ -10,6 +11,7 @@ from ethpredict.hooks import (
 _validation = ParameterValidationHook()
 HOOKS = (
     _validation,
+    SweepHook(_validation),  # pluggy calls it after UpstreamCheckHook
     UpstreamCheckHook(),
     ReportPathHook(),
     TrackingHook(_validation),  # logs the parameters _validation checked
@@ -18,4 +20,8 @@ HOOKS = (
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # Kedro merges --params into each environment, then lets conf/local replace
+    # whole top-level keys of conf/base ("destructive"): `--params=mm.gamma:0.3`
+    # would drop every other mm value set in YAML. Soft merge keeps them.
+    "merge_strategy": {"parameters": "soft"},
 }

@@ -7,7 +7,9 @@ import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
+from ethpredict.params import validate_parameters
 from ethpredict.pipeline_registry import register_pipelines
+from ethpredict.sweep import param_entries
 from tests.pipelines.test_data_engineering import Kept
 
 OUTPUTS = [
@@ -55,12 +57,10 @@ def test_backtest_slice(small):
         {
             "bars": MemoryDataset(bars), "predictions": MemoryDataset(pred),
             "trades": MemoryDataset(trades),
-            "params:mm": MemoryDataset({"calib_window": 240, "gamma": 0.05}),
-            "params:labels": MemoryDataset({"vol_span": 50}),
-            "params:risk": MemoryDataset({"max_drawdown": None}),
-            "params:backtest": MemoryDataset({"requote_threshold": 20, "gas_units": 100_000}),
-            "params:report": MemoryDataset({"max_points": 200}),
-            "parameters": MemoryDataset({"mm": {"calib_window": 240}}),
+            **{name: MemoryDataset(value) for name, value in param_entries(validate_parameters({
+                "mm": {"calib_window": 240, "gamma": 0.05}, "labels": {"vol_span": 50},
+                "risk": {"max_drawdown": None}, "report": {"max_points": 200},
+                "backtest": {"requote_threshold": 20, "gas_units": 100_000}})).items()},
             "model_metrics": MemoryDataset(model_metrics()),
             "data_manifest": MemoryDataset({
                 "source": "synthetic", "synthetic": True, "notice": "SYNTHETIC DATA: test",

@@ -79,7 +79,9 @@ def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale
         size = order_size
         if sizing == SIZING_VOL_TARGET:  # NaN propagates, as np.minimum does
             cap = vol_target_usd / (s * day)
-            size = cap if (np.isnan(cap) or cap < 10.0 * order_size) else 10.0 * order_size
+            size = (
+                cap if (np.isnan(cap) or cap < 10.0 * order_size) else 10.0 * order_size
+            )
         if not np.isnan(max_var):
             cap = max_var / (Z99 * s * day * max_inventory)
             size = cap if (np.isnan(cap) or cap < size) else size

@@ -46,7 +46,10 @@ def epoch_ns(index) -> np.ndarray:
     ns = index.as_unit("ns").asi8.copy()
     ns.flags.writeable = False
     key = id(index)
-    _EPOCH_CACHE[key] = (weakref.ref(index, lambda _, k=key: _EPOCH_CACHE.pop(k, None)), ns)
+    _EPOCH_CACHE[key] = (
+        weakref.ref(index, lambda _, k=key: _EPOCH_CACHE.pop(k, None)),
+        ns,
+    )
     return ns
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
-from ethpredict.backtesting import risk_metrics, run_book
+from ethpredict.backtesting import daily_pnl, risk_metrics, run_book
 from ethpredict.errors import ETHPredictError
+from ethpredict.io.bars import epoch_ns
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
 
 log = logging.getLogger(__name__)
@@ -42,10 +44,14 @@ def evaluate_backtest(
             "mm.calib_window or model.cv.train_bars, or use more data"
         )
     start = valid[0]
-    with_signal = risk_metrics(book.loc[start:], fills.loc[start:], p, rp)
-    baseline = risk_metrics(
-        book_baseline.loc[start:], fills_baseline.loc[start:], p, rp
-    )
+    i0 = int(np.argmax(quotes["valid"].to_numpy()))
+    books = (book.iloc[i0:], book_baseline.iloc[i0:])
+    fills_from = [f.iloc[int(np.searchsorted(epoch_ns(f.index), epoch_ns(valid[:1])[0])) :]
+                  for f in (fills, fills_baseline)]  # fmt: skip
+    with_signal = risk_metrics(books[0], fills_from[0], p, rp)
+    baseline = risk_metrics(books[1], fills_from[1], p, rp)
+    days, pnl = daily_pnl(books[0])
+    _, pnl_baseline = daily_pnl(books[1])
     out = {
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),
@@ -55,6 +61,14 @@ def evaluate_backtest(
         "signal_added": {
             k: with_signal[k] - baseline[k]
             for k in ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas")
+        },
+        # daily PnL (UTC days), for the sweep's overfitting statistics
+        "daily": {
+            "date": np.datetime_as_string(
+                days.astype("datetime64[ns]"), unit="D"
+            ).tolist(),
+            "with_signal": pnl.tolist(),
+            "without_signal": pnl_baseline.tolist(),
         },
     }
     log.info("Backtest PnL %.2f USD (without signal %.2f), Sharpe %s, max drawdown %.2f",

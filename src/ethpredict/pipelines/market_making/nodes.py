@@ -14,9 +14,15 @@ log = logging.getLogger(__name__)
 
 
 def calibrate_market(
-    bars: pd.DataFrame, trades: pd.DataFrame, mm: MMParams
-) -> pd.DataFrame:
-    """Rolling causal sigma (USDT/√s), A (fills/s per side) and k (1/USDT)."""
+    bars: pd.DataFrame, trades: pd.DataFrame, calib_window: int, calib_every: int,
+    sigma: float | None, A: float | None, k: float | None,
+) -> pd.DataFrame:  # fmt: skip
+    """Rolling causal sigma (USDT/√s), A (fills/s per side) and k (1/USDT).
+
+    Takes only the ``mm`` keys it uses, so a sweep over the other ``mm`` keys
+    does not re-run it."""
+    mm = {"calib_window": calib_window, "calib_every": calib_every, "sigma": sigma,
+          "A": A, "k": k}  # fmt: skip
     p = coerce(MMParams, mm, "mm")
     out = calibrate(bars, trades, p, bar_seconds(bars))
     out.attrs.update(bars.attrs)

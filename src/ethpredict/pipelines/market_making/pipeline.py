@@ -5,6 +5,8 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from .nodes import calibrate_market, make_baseline_quotes, make_quotes
 
+CALIBRATION_PARAMS = [f"params:mm.{k}" for k in ("calib_window", "calib_every", "sigma",
+                                                 "A", "k")]  # fmt: skip
 QUOTE_INPUTS = ["bars", "predictions", "calibration", "params:mm", "params:labels",
                 "params:risk"]  # fmt: skip
 
@@ -14,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 calibrate_market,
-                ["bars", "trades", "params:mm"],
+                ["bars", "trades", *CALIBRATION_PARAMS],
                 "calibration",
                 name="calibrate_market",
             ),

@@ -8,6 +8,21 @@ from ethpredict.params import ReportParams, coerce
 from ethpredict.reporting import build_report, code_version, flat_metrics
 
 
+def collect_metrics(
+    data_manifest: dict, model_metrics: dict, backtest_metrics: dict
+) -> tuple[dict, dict]:
+    """``metrics.json`` (every scalar metric under a stable dotted key) and the
+    numeric ones in the form kedro-mlflow logs (``{name: {"value": x,
+    "step": 0}}``). A sweep's objectives are keys of the first."""
+    metrics = flat_metrics(data_manifest, model_metrics, backtest_metrics)
+    tracked = {
+        k: {"value": float(v), "step": 0}
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and v is not None
+    }
+    return metrics, tracked
+
+
 def build_run_report(
     data_manifest: dict,
     model_metrics: dict,
@@ -17,19 +32,10 @@ def build_run_report(
     book_baseline: pd.DataFrame,
     parameters: dict,
     report: ReportParams,
-) -> tuple[str, dict, dict]:
-    """``report.html`` (self-contained, interactive), ``metrics.json`` (every
-    scalar metric under a stable dotted key) and the numeric ones in the form
-    kedro-mlflow logs (``{name: {"value": x, "step": 0}}``)."""
+) -> str:
+    """``report.html``: self-contained and interactive."""
     p = coerce(ReportParams, report, "report")
     params = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
               for k, v in parameters.items()}  # fmt: skip
-    page = build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
+    return build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
                         book_baseline, params, p.max_points, code_version())  # fmt: skip
-    metrics = flat_metrics(data_manifest, model_metrics, backtest_metrics)
-    tracked = {
-        k: {"value": float(v), "step": 0}
-        for k, v in metrics.items()
-        if isinstance(v, int | float) and v is not None
-    }
-    return page, metrics, tracked

@@ -2,12 +2,18 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import build_run_report
+from .nodes import build_run_report, collect_metrics
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return pipeline(
         [
+            node(
+                collect_metrics,
+                ["data_manifest", "model_metrics", "backtest_metrics"],
+                ["metrics", "tracked_metrics"],
+                name="collect_metrics",
+            ),
             node(
                 build_run_report,
                 [
@@ -20,8 +26,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "parameters",
                     "params:report",
                 ],
-                ["report", "metrics", "tracked_metrics"],
+                "report",
                 name="build_run_report",
-            )
+            ),
         ]
     )

@@ -1,0 +1,161 @@
+"""``sweep_report.html``: ranked trials, optimisation history, parameter
+importances, parallel coordinates, the Pareto front and how much of the
+winner survives the number of trials (deflated Sharpe ratio, PBO)."""
+
+from __future__ import annotations
+
+import html
+import json
+import warnings
+
+import numpy as np
+import optuna
+import pandas as pd
+import plotly.graph_objects as go
+
+from ethpredict.reporting import CSS, _fig_html
+from ethpredict.sweep import trial_metrics
+
+
+def trials_frame(study: optuna.Study) -> pd.DataFrame:
+    """One row per trial: number, state, objectives, parameters, key metrics, error."""
+    names = list(study.user_attrs.get("objectives", {})) or [
+        f"objective {i}" for i in range(len(study.directions))
+    ]
+    rows = []
+    for t in study.get_trials(deepcopy=False):
+        row = {"trial": t.number, "state": t.state.name.lower()}
+        for i, name in enumerate(names):
+            row[name] = t.values[i] if t.values else None
+        row.update(t.params)
+        for k in ("backtest.total_pnl", "backtest.max_drawdown", "backtest.fills",
+                  "signal_added.total_pnl"):  # fmt: skip
+            if k not in row:
+                row[k] = trial_metrics(t).get(k)
+        row["seconds"] = (
+            (t.datetime_complete - t.datetime_start).total_seconds()
+            if t.datetime_complete and t.datetime_start
+            else None
+        )
+        row["error"] = t.user_attrs.get("error") or t.user_attrs.get("skipped")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _safe(fn, *args, **kwargs):
+    """An Optuna plot, or None when it cannot be drawn (too few trials…)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(*args, **kwargs)
+    except (ValueError, RuntimeError, ZeroDivisionError):
+        return None
+
+
+def _logit_figure(stats: dict) -> go.Figure:
+    fig = go.Figure(go.Histogram(x=stats["logits"], nbinsx=40, marker_color="#4c78a8"))
+    fig.add_vline(x=0, line_dash="dash", line_color="#c0392b")
+    fig.update_layout(
+        title="Out-of-sample logit rank of the in-sample best (CSCV); left of 0 = overfit",
+        xaxis_title="logit of relative rank", yaxis_title="splits", height=320,
+    )  # fmt: skip
+    return fig
+
+
+def build_sweep_report(
+    study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
+    stats: dict,
+    rows: int,
+    info: dict,
+) -> str:
+    """The whole sweep report as one HTML string."""
+    names = list(study.user_attrs.get("objectives", {}))
+    frame = trials_frame(study)
+    complete = frame[frame["state"] == "complete"]
+    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
+    top = complete.sort_values(names[0], ascending=sign < 0, kind="stable").head(rows)
+    first = names[0]
+
+    def target(t):
+        return t.values[0]
+
+    figs: list[tuple[str, go.Figure | None]] = [
+        ("Optimisation history", _safe(optuna.visualization.plot_optimization_history, study,
+                                       target=target, target_name=first)),
+        ("Parameter importances (fANOVA)", _safe(
+            optuna.visualization.plot_param_importances, study, target=target,
+            target_name=first) if len(complete) >= 2 and len(study.user_attrs.get(
+                "space", {})) > 0 else None),
+        ("Parallel coordinates", _safe(optuna.visualization.plot_parallel_coordinate, study,
+                                       target=target, target_name=first)),
+    ]  # fmt: skip
+    if len(study.directions) > 1:
+        figs.append(("Pareto front", _safe(optuna.visualization.plot_pareto_front, study,
+                                           target_names=names)))  # fmt: skip
+    if stats.get("available"):
+        figs.append(("Probability of backtest overfitting", _logit_figure(stats)))
+    parts, plotly_in = [], False
+    for title, fig in figs:
+        if fig is None:
+            parts.append(
+                f"<h2>{html.escape(title)}</h2><p>Not enough complete trials.</p>"
+            )
+            continue
+        fig.update_layout(height=max(fig.layout.height or 0, 420))
+        parts.append(f"<h2>{html.escape(title)}</h2>{_fig_html(fig, not plotly_in)}")
+        plotly_in = True
+    if stats.get("available"):
+        overfit = f"""
+<table class="kv">
+<tr><td>deflated Sharpe ratio of trial {best.number}</td><td><b>{stats["dsr"]:.4f}</b>
+ (probability that its true Sharpe ratio exceeds what {stats["n_trials"]} trials of zero
+ skill would reach)</td></tr>
+<tr><td>its daily Sharpe ratio</td><td>{stats["sharpe"]:.5f} per day
+ ({stats["sharpe"] * np.sqrt(365):.3f} annualised), over {stats["days"]} days</td></tr>
+<tr><td>expected maximum daily Sharpe of {stats["n_trials"]} zero-skill trials</td>
+ <td>{stats["sharpe_0"]:.5f}</td></tr>
+<tr><td>variance of the trials' daily Sharpe ratios</td><td>{stats["var_trial_sharpe"]:.3e}
+ (sample variance, ddof = 1, over the complete trials)</td></tr>
+<tr><td>skewness, kurtosis (raw) of its daily PnL</td><td>{stats["skew"]:.3f},
+ {stats["kurtosis"]:.3f}</td></tr>
+<tr><td>probability of backtest overfitting</td><td><b>{stats["pbo"]:.3f}</b>
+ (CSCV: {stats["pbo_blocks"]} blocks of days, {stats["pbo_splits"]:,} splits)</td></tr>
+</table>"""  # fmt: skip
+    else:
+        overfit = f"<p>Not available: {html.escape(stats.get('reason', ''))}.</p>"
+    failed = frame[frame["state"] == "fail"]
+    errors = failed[["trial", "error"]].head(50)
+    counts = frame["state"].value_counts().to_dict()
+    summary = {
+        "study": info["study_name"], "storage": info["storage"], "pipeline": info["pipeline"],
+        "sampler": info["sampler"], "objectives": json.dumps(study.user_attrs.get("objectives")),
+        "trials": ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
+        "best trial": f"{best.number}: " + ", ".join(f"{k} = {v:.6g}" for k, v in
+                                                       zip(names, best.values, strict=True)),
+        "reproduce": f"kedro run --config {info['best_config']}",
+        "dashboard": f"optuna-dashboard {info['storage']}",
+    }  # fmt: skip
+    kv = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+                 for k, v in summary.items())  # fmt: skip
+    table = top.drop(columns=["state", "error"]).to_html(
+        classes="t",
+        index=False,
+        float_format=lambda v: f"{v:,.5g}",
+        na_rep="—",
+        border=0,
+    )
+    body = f"""
+<h1>ETHPredict sweep report</h1>
+<table class="kv">{kv}</table>
+<h2>Is the winner real?</h2>{overfit}
+<h2>Best {len(top)} of {len(complete)} complete trials by {html.escape(first)}</h2>{table}
+{"".join(parts)}
+<h2>Failed trials ({len(failed)})</h2>
+{errors.to_html(classes="t", index=False, border=0) if len(errors) else "<p>None.</p>"}
+<h2>Search space</h2><pre>{html.escape(json.dumps(study.user_attrs.get("space"), indent=2))}</pre>
+"""
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        f"<title>ETHPredict sweep</title><style>{CSS}</style></head><body>{body}</body></html>"
+    )

@@ -1,0 +1,331 @@
+"""Optuna sweeps: what a trial re-runs, parameter handling, and whole sweeps
+through the real CLI (failures, reproduction, SIGKILL and resume, two
+workers on one PostgreSQL study)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from ethpredict.errors import ParameterError
+from ethpredict.params import MMParams, validate_parameters
+from ethpredict.pipeline_registry import register_pipelines
+from ethpredict.sweep import (
+    SweepError,
+    best_config,
+    param_entries,
+    split_pipeline,
+    with_values,
+)
+from tests.conftest import kedro, scratch_project
+
+SPACE = {"mm.gamma": {"type": "float", "low": 0.01, "high": 0.5, "log": True}}
+
+
+def test_param_entries_are_what_kedro_puts_in_the_catalog():
+    p = validate_parameters({"mm": {"gamma": 0.3}})
+    e = param_entries(p)
+    assert isinstance(e["params:mm"], MMParams) and e["params:mm.gamma"] == 0.3
+    assert e["params:model.cv.train_bars"] == p.model.cv.train_bars
+    assert e["params:data.synthetic.days"] == p.data.synthetic.days
+    assert e["parameters"]["mm"] is p.mm
+
+
+def test_with_values_validates_like_a_run():
+    p = validate_parameters({})
+    assert (
+        with_values(p, {"mm.gamma": 0.2, "backtest.fill_model": "intensity"}).mm.gamma
+        == 0.2
+    )
+    with pytest.raises(ParameterError, match=r"mm\.gamma = -1\.0"):
+        with_values(p, {"mm.gamma": -1.0})
+
+
+def _names(pipe):
+    return {n.name for n in pipe.nodes}
+
+
+def test_a_trial_reruns_only_what_the_swept_keys_reach():
+    backtest = register_pipelines()["backtest"]
+    quotes = {"make_quotes", "make_baseline_quotes"}
+    books = {
+        "run_backtest",
+        "run_baseline_backtest",
+        "evaluate_backtest",
+        "collect_metrics",
+    }
+    fixed, trial = split_pipeline(backtest, ["mm.gamma"])
+    assert _names(trial) == quotes | books  # not calibration, not the HTML report
+    assert _names(fixed) == {"calibrate_market"}
+    _, trial = split_pipeline(backtest, ["backtest.requote_threshold"])
+    assert _names(trial) == books
+    _, trial = split_pipeline(backtest, ["mm.calib_window"])
+    assert "calibrate_market" in _names(trial)
+    full = register_pipelines()["__default__"]
+    fixed, trial = split_pipeline(full, ["labels.pt"])
+    assert {"fit_models", "make_quotes"} <= _names(trial)
+    assert "ingest_market_data" in _names(fixed)
+    with pytest.raises(SweepError, match=r"model\.lr reach no node"):
+        split_pipeline(backtest, ["model.lr"])
+    with pytest.raises(SweepError, match="writes metrics"):
+        split_pipeline(register_pipelines()["market_making"], ["mm.gamma"])
+
+
+@pytest.mark.parametrize(
+    ("sweep", "message"),
+    [
+        ({"n_trials": 5, "space": {"mm.gama": {"type": "float", "low": 0, "high": 1}}},
+         r"mm\.gama is not a parameter"),
+        ({"n_trials": 5, "space": {"mm": {"type": "float", "low": 0, "high": 1}}},
+         r"mm is not a parameter"),
+        ({"n_trials": 5, "space": {"sweep.seed": {"type": "int", "low": 0, "high": 3}}},
+         r"sweep\.seed cannot be swept"),
+        ({"n_trials": 5, "space": {}}, "sweep.space is empty"),
+        ({"space": {"mm.gamma": {"type": "float", "low": 0.5, "high": 0.1}}},
+         r"low \(0\.5\) must be below high"),
+        ({"space": {"mm.gamma": {"type": "float", "low": 0.0, "high": 1, "log": True}}},
+         "log scale needs low > 0"),
+        ({"space": {"mm.sizing": {"type": "categorical", "low": 0, "high": 1}}},
+         "needs choices"),
+        ({"sampler": "grid", "space": {"mm.gamma": {"type": "float", "low": 0.1, "high": 1}}},
+         "needs a step or choices for the grid"),
+        ({"n_trials": 0}, r"sweep\.n_trials = 0"),
+        ({"sampler": "bayes"}, r"sweep\.sampler = 'bayes'"),
+        ({"objectives": {"backtest.sharpe": "up"}}, r"sweep\.objectives\.backtest\.sharpe"),
+    ],
+)  # fmt: skip
+def test_bad_sweep_parameters_are_named(sweep, message):
+    with pytest.raises(ParameterError, match=message):
+        validate_parameters({"sweep": sweep})
+
+
+def test_grid_values_and_best_config_round_trip():
+    p = validate_parameters({"sweep": {"sampler": "grid", "space": {
+        "mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.25},
+        "backtest.requote_threshold": {"type": "int", "low": 10, "high": 30, "step": 10},
+        "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]}}}})  # fmt: skip
+    grids = {k: d.grid() for k, d in p.sweep.space.items()}
+    assert grids["mm.spread_scale"] == [0.5, 0.75, 1.0, 1.25, 1.5]
+    assert grids["backtest.requote_threshold"] == [10, 20, 30]
+    text = best_config("backtest", {"mm.gamma": 0.1 + 0.2, "mm.sizing": "fixed"})
+    assert "pipeline: backtest" in text and "mm.gamma=0.30000000000000004" in text
+
+
+# --- whole sweeps through the CLI ------------------------------------------
+
+CHAIN = {
+    "data": {"synthetic": {"days": 3}},
+    "features": {"zscore_window": 60},
+    "model": {"cv": {"train_bars": 1440, "test_bars": 720}, "net": {"max_epochs": 2},
+              "gbt_iter": 10, "progress": False},
+    "mm": {"calib_window": 240},
+}  # fmt: skip
+
+
+def _local(project: Path, sweep: dict | None = None) -> None:
+    """Write the chain's settings to conf/local and the sweep to
+    parameters_sweep.yml (conf/local would merge key by key with its space)."""
+    (project / "conf" / "local" / "parameters.yml").write_text(json.dumps(CHAIN))
+    if sweep:
+        (project / "conf" / "base" / "parameters_sweep.yml").write_text(
+            json.dumps({"sweep": sweep})
+        )
+
+
+@pytest.fixture(scope="module")
+def chain(tmp_path_factory) -> Path:
+    """A scratch project on which the whole chain has run once."""
+    project = scratch_project(tmp_path_factory.mktemp("sweep"))
+    _local(project)
+    r = kedro(project, "run")
+    assert r.returncode == 0, r.stderr[-3000:]
+    return project
+
+
+def _copy(chain: Path, dest: Path, sweep: dict) -> Path:
+    shutil.copytree(
+        chain, dest, ignore=shutil.ignore_patterns("mlflow.db", "optuna.db*")
+    )
+    _local(dest, sweep)
+    return dest
+
+
+def _study(project: Path, name: str, url: str | None = None) -> optuna.Study:
+    url = url or f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
+    return optuna.load_study(study_name=name, storage=url)
+
+
+def _metrics(project: Path) -> dict:
+    return json.loads((project / "data" / "08_reporting" / "metrics.json").read_text())
+
+
+@pytest.mark.cli
+def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp_path):
+    project = _copy(chain, tmp_path / "p", {
+        "sampler": "random", "seed": 3, "study_name": "fail-test", "max_failures": 60,
+        "objectives": {"backtest.total_pnl": "maximize", "backtest.max_drawdown": "minimize"},
+        # a negative gamma is not a valid parameter: those trials fail
+        "space": {"mm.gamma": {"type": "float", "low": -0.3, "high": 0.5},
+                  "mm.alpha_weight": {"type": "float", "low": 0.0, "high": 2.0}},
+    })  # fmt: skip
+    r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:12")
+    assert r.returncode == 0, r.stderr[-3000:]
+    study = _study(project, "fail-test")
+    states = [t.state for t in study.trials]
+    assert states.count(TrialState.COMPLETE) == 12
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert failed and all("mm.gamma" in t.user_attrs["error"] for t in failed)
+    assert all(t.params["mm.gamma"] < 0 for t in failed)
+    # several objectives: the best is the Pareto trial best on the first
+    best = max(study.best_trials, key=lambda t: t.values[0])
+    final = _metrics(project)  # the ordinary run that ends the sweep
+    assert final["backtest.total_pnl"] == best.values[0]
+    assert final["backtest.max_drawdown"] == best.values[1]
+    page = (project / "data" / "08_reporting" / "sweep_report.html").read_text()
+    for text in (
+        "Pareto front",
+        "deflated Sharpe ratio",
+        "probability of backtest overfitting",
+        "Parallel coordinates",
+        "Parameter importances",
+        f"Failed trials ({len(failed)})",
+    ):
+        assert text in page, text  # fmt: skip
+    # the best configuration reproduces the trial exactly in a new run
+    (project / "data" / "08_reporting" / "metrics.json").unlink()
+    r = kedro(project, "run", "--config", "data/08_reporting/sweep_best.yml")
+    assert r.returncode == 0, r.stderr[-3000:]
+    again = _metrics(project)
+    assert again == final
+    assert "Sweep" not in r.stderr  # an ordinary run
+    # MLflow: the sweep's run is the parent of the best trials' runs
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    runs = client.search_runs(client.search_experiments()[0].experiment_id ,
+                              filter_string="tags.`sweep.trial` != ''")  # fmt: skip
+    parents = {run.data.tags["mlflow.parentRunId"] for run in runs}
+    assert len(runs) == 12 and len(parents) == 1
+    parent = client.get_run(parents.pop())
+    assert parent.data.metrics["sweep.complete_trials"] == 12
+    history = client.get_metric_history(parent.info.run_id, "trial.backtest.total_pnl")
+    assert len(history) == 12
+
+
+@pytest.mark.cli
+def test_sweep_errors_are_one_line(chain, tmp_path):
+    project = _copy(chain, tmp_path / "p", {"space": SPACE, "study_name": "typo",
+                                            "objectives": {"backtest.sharp": "maximize"}})  # fmt: skip
+    r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:3")
+    assert r.returncode == 1
+    assert (
+        "Error: sweep.objectives: backtest.sharp is not a metrics.json key" in r.stderr
+    )
+    assert "backtest.sharpe" in r.stderr and "Traceback" not in r.stderr
+    r = kedro(project, "run", "--pipeline=market_making", "--params=sweep.n_trials:3")
+    assert (
+        r.returncode == 1
+        and "Error: a sweep needs a pipeline that writes metrics" in r.stderr
+    )
+    # the same study name with another configuration is refused
+    _local(project, {"space": SPACE, "study_name": "err"})
+    r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:2")
+    assert r.returncode == 0, r.stderr[-2000:]
+    _local(project, {"space": {**SPACE, "mm.skew_scale": {"type": "float", "low": 0,
+                                                         "high": 2}}, "study_name": "err"})  # fmt: skip
+    r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:2")
+    assert r.returncode == 1 and "was made with other parameters" in r.stderr
+
+
+def _popen(project: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
+    exe = Path(sys.executable).with_name("kedro")
+    return subprocess.Popen([str(exe), *args], cwd=project, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+def _complete(study_name: str, url: str) -> list:
+    if not Path(url.removeprefix("sqlite:///")).exists():
+        return []
+    try:
+        study = optuna.load_study(study_name=study_name, storage=url)
+    except KeyError:  # not created yet
+        return []
+    return [t for t in study.trials if t.state == TrialState.COMPLETE]
+
+
+@pytest.mark.cli
+def test_sigkill_then_the_same_command_resumes_to_exactly_n_trials(chain, tmp_path):
+    project = _copy(chain, tmp_path / "p", {"space": {**SPACE, "mm.skew_scale": {
+        "type": "float", "low": 0.0, "high": 2.0}}, "study_name": "kill", "n_jobs": 2})  # fmt: skip
+    url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
+    args = ("run", "--pipeline=backtest", "--params=sweep.n_trials:60")
+    proc = _popen(project, *args)
+    deadline = time.monotonic() + 300
+    while len(_complete("kill", url)) < 10 and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read()[-3000:]
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and both workers
+    proc.wait()
+    before = {t.number: (t.values, t.params) for t in _complete("kill", url)}
+    assert 10 <= len(before) < 60
+    r = kedro(project, *args)
+    assert r.returncode == 0, r.stderr[-3000:]
+    after = _complete("kill", url)
+    assert len(after) == 60
+    assert all(
+        before[t.number] == (t.values, t.params) for t in after if t.number in before
+    )
+    params = [tuple(sorted(t.params.items())) for t in after]
+    assert len(set(params)) == 60  # nothing tried twice
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("ETHPREDICT_TEST_POSTGRES")
+    if not url:
+        pytest.skip(
+            "no PostgreSQL server: set ETHPREDICT_TEST_POSTGRES (.ci/run starts one)"
+        )
+    pytest.importorskip("psycopg", reason="psycopg is not installed")
+    import sqlalchemy
+
+    try:
+        sqlalchemy.create_engine(url).connect().close()
+    except sqlalchemy.exc.OperationalError as exc:
+        pytest.skip(
+            f"PostgreSQL at ETHPREDICT_TEST_POSTGRES is not reachable: {exc.args[0]}"
+        )
+    return url
+
+
+@pytest.mark.cli
+def test_two_workers_share_one_postgresql_study(chain, tmp_path):
+    url = _postgres_url()
+    name = f"pg-{uuid.uuid4().hex[:8]}"
+    sweep = {"space": {**SPACE, "mm.skew_scale": {"type": "float", "low": 0.0, "high": 2.0}},
+             "study_name": name, "storage": url, "sampler": "tpe"}  # fmt: skip
+    machines = [_copy(chain, tmp_path / f"m{i}", sweep) for i in range(2)]
+    procs = [_popen(m, "run", "--pipeline=backtest", "--params=sweep.n_trials:40")
+             for m in machines]  # fmt: skip
+    here = []
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err[-3000:]
+        here.append(int(re.search(r"Sweep: (\d+) trial\(s\) here", err).group(1)))
+    study = optuna.load_study(study_name=name, storage=url)
+    complete = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(complete) == 40 and sum(here) == 40 and min(here) > 0  # both worked
+    assert len({t.number for t in study.trials}) == len(study.trials)
+    assert len({tuple(sorted(t.params.items())) for t in complete}) == 40

@@ -226,8 +226,12 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
 
 @pytest.mark.cli
 def test_sweep_errors_are_one_line(chain, tmp_path):
-    project = _copy(chain, tmp_path / "p", {"space": SPACE, "study_name": "typo",
-                                            "objectives": {"backtest.sharp": "maximize"}})  # fmt: skip
+    typo = {
+        "space": SPACE,
+        "study_name": "typo",
+        "objectives": {"backtest.sharp": "maximize"},
+    }
+    project = _copy(chain, tmp_path / "p", typo)
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:3")
     assert r.returncode == 1
     assert (
@@ -243,8 +247,8 @@ def test_sweep_errors_are_one_line(chain, tmp_path):
     _local(project, {"space": SPACE, "study_name": "err"})
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:2")
     assert r.returncode == 0, r.stderr[-2000:]
-    _local(project, {"space": {**SPACE, "mm.skew_scale": {"type": "float", "low": 0,
-                                                         "high": 2}}, "study_name": "err"})  # fmt: skip
+    skew = {"mm.skew_scale": {"type": "float", "low": 0, "high": 2}}
+    _local(project, {"space": {**SPACE, **skew}, "study_name": "err"})
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:2")
     assert r.returncode == 1 and "was made with other parameters" in r.stderr
 
@@ -252,8 +256,10 @@ def test_sweep_errors_are_one_line(chain, tmp_path):
 def _popen(project: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
     exe = Path(sys.executable).with_name("kedro")
-    return subprocess.Popen([str(exe), *args], cwd=project, env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [str(exe), *args], cwd=project, env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 def _complete(study_name: str, url: str) -> list:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from ethpredict.core.backtest import (
     BOOK_COLUMNS,
@@ -16,7 +16,7 @@ from ethpredict.core.backtest import (
     average_cost_nb,
     backtest_nb,
 )
-from ethpredict.io.bars import epoch_ns
+from ethpredict.io.bars import epoch_ns, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 
 AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
@@ -72,8 +72,10 @@ def run_book(
     nf = backtest_nb(
         *arr, bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
-        np.nan_to_num(quotes["A"].to_numpy(np.float64)),
-        np.nan_to_num(quotes["k"].to_numpy(np.float64)), uniforms,
+        *(  # intensities: read by the intensity model only
+            np.nan_to_num(quotes[c].to_numpy(np.float64)) if intensity
+            else quotes[c].to_numpy(np.float64) for c in ("A", "k")
+        ), uniforms,
         mp.levels, mp.level_spacing, mp.level_size_mult, mp.tick, mp.order_size,
         mp.max_inventory, bp.requote_threshold, activation_delay(bars, bp, bar_s),
         bp.gas_units * bp.gas_price_gwei * 1e-9, bp.maker_fee_bps * 1e-4,
@@ -87,25 +89,30 @@ def run_book(
         int(halted[0]) if halted.size else -1, avg, realized, unrealized,
     )  # fmt: skip
     out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
-    f = pd.DataFrame(fills[:nf], columns=list(FILL_COLUMNS), copy=False)
-    bar = f["bar"].to_numpy(np.int64)
-    f.index = pd.DatetimeIndex(bars.index[bar], name="time")
+    bar = fills[:nf, 0].astype(np.int64)
+    side, price = fills[:nf, 1], fills[:nf, 2]
+    cols: dict[str, np.ndarray] = {
+        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
+        "size": fills[:nf, 3].copy(), "level": fills[:nf, 4].astype(np.int16),
+    }  # fmt: skip
     close = arr[3]
     for hz in bp.markouts:
         later = bar + hz
-        m = np.full(len(f), np.nan)
+        m = np.full(nf, np.nan)
         ok = later < n
-        m[ok] = f["side"].to_numpy()[ok] * (
-            close[later[ok]] - f["price"].to_numpy()[ok]
-        )
-        f[f"markout_{hz}"] = m
-    return out, f.astype({"bar": np.int64, "side": np.int8, "level": np.int16})
+        m[ok] = side[ok] * (close[later[ok]] - price[ok])
+        cols[f"markout_{hz}"] = m
+    f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
+    return out, f
+
+
+_NORM_PPF = np.vectorize(NormalDist().inv_cdf, otypes=[np.float64])
 
 
 def cornish_fisher_z(alpha, skew: float, kurt: float):
     """Cornish–Fisher quantile of a standardised variable (``kurt`` excess);
     ``alpha`` may be an array."""
-    z = norm.ppf(alpha)
+    z = _NORM_PPF(np.asarray(alpha, dtype=np.float64))
     return (z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24
             - (2 * z**3 - 5 * z) * skew**2 / 36)  # fmt: skip
 
@@ -117,16 +124,17 @@ def _none_if_nan(x: float) -> float | None:
 DAY_NS = 86_400 * 10**9
 
 
-def daily_pnl(book: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """PnL per UTC day (the change of end-of-day equity; the first day counts
-    from zero): the day starts (epoch ns) and the PnL, days without bars
-    left out."""
-    if not len(book):
+def daily_pnl(book: pd.DataFrame, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """PnL per UTC day from bar ``start`` on (the change of end-of-day
+    equity; the first day counts from zero): the day starts (epoch ns) and
+    the PnL, days without bars left out."""
+    if len(book) <= start:
         return np.empty(0, np.int64), np.empty(0)
-    day = epoch_ns(book.index) // DAY_NS
-    last = np.r_[np.flatnonzero(np.diff(day)), len(day) - 1]
+    ends = utc_day_ends(book.index)
+    last = ends[np.searchsorted(ends, start) :]  # the days that end at or after start
     eod = book["equity"].to_numpy(np.float64)[last]
-    return day[last] * DAY_NS, np.diff(eod, prepend=0.0)
+    days = epoch_ns(book.index)[last] // DAY_NS * DAY_NS
+    return days, np.diff(eod, prepend=0.0)
 
 
 def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
@@ -146,9 +154,15 @@ def _skew_kurt(x: np.ndarray) -> tuple[float, float]:
 
 
 def risk_metrics(
-    book: pd.DataFrame, fills: pd.DataFrame, mp: MMParams, rp: RiskParams
+    book: pd.DataFrame,
+    fills: pd.DataFrame,
+    mp: MMParams,
+    rp: RiskParams,
+    start: int = 0,
+    daily: np.ndarray | None = None,
 ) -> dict:
-    """Scalar risk and activity metrics of one book (USD unless stated).
+    """Scalar risk and activity metrics of one book from bar ``start`` on
+    (USD unless stated); ``fills`` are those of that period.
 
     Sharpe and Sortino are annualised from daily PnL (UTC days) with
     ``risk.periods_per_year`` (365: crypto trades every day). VaR and CVaR
@@ -156,8 +170,13 @@ def risk_metrics(
     Cornish–Fisher (skewness and excess kurtosis of the daily PnL; CVaR
     averages the expansion over the tail).
     """
-    eq = book["equity"].to_numpy(np.float64)
-    _, daily = daily_pnl(book)
+
+    def col(name: str) -> np.ndarray:
+        return book[name].to_numpy(np.float64)[start:]
+
+    eq = col("equity")
+    if daily is None:  # ``daily_pnl(book, start)`` when the caller has it
+        _, daily = daily_pnl(book, start)
     nd = daily.size
     mean = daily.mean() if nd else np.nan
     sd = daily.std(ddof=1) if nd > 1 else np.nan
@@ -167,17 +186,17 @@ def risk_metrics(
         peak = np.maximum.accumulate(eq)
         dd = peak - eq
         end = int(np.argmax(dd))
-        start = int(np.argmax(eq[: end + 1]))
+        top = int(np.argmax(eq[: end + 1]))
         back = np.flatnonzero(eq[end:] >= peak[end])
         dd_end = end + int(back[0]) if back.size else eq.size - 1
-        ns = epoch_ns(book.index)
-        dd_days = float((ns[dd_end] - ns[start]) / DAY_NS)
+        ns = epoch_ns(book.index)[start:]
+        dd_days = float((ns[dd_end] - ns[top]) / DAY_NS)
         max_dd = float(dd[end])
     else:
         dd_days, max_dd = 0.0, 0.0
 
-    def last(col: str) -> float:
-        return float(book[col].iat[-1]) if eq.size else 0.0
+    def last(name: str) -> float:
+        return float(book[name].iat[-1]) if eq.size else 0.0
 
     out = {
         "total_pnl": float(eq[-1]) if eq.size else 0.0,
@@ -207,14 +226,16 @@ def risk_metrics(
         out[f"cvar_hist_{tag}"] = _none_if_nan(-tail.mean()) if tail.size else None
         out[f"var_cf_{tag}"] = _none_if_nan(-(mean + cf * sd))
         out[f"cvar_cf_{tag}"] = _none_if_nan(-(mean + cf_tail * sd))
-    quoted = int(np.count_nonzero(~np.isnan(book["bid"].to_numpy(np.float64)))
-                 + np.count_nonzero(~np.isnan(book["ask"].to_numpy(np.float64))))  # fmt: skip
+    quoted = int(
+        np.count_nonzero(~np.isnan(col("bid")))
+        + np.count_nonzero(~np.isnan(col("ask")))
+    )
     notional = (
         float(np.dot(fills["price"].to_numpy(), fills["size"].to_numpy()))
         if len(fills)
         else 0.0
     )
-    q = book["position"].to_numpy(np.float64) / mp.order_size
+    q = col("position") / mp.order_size
     out.update(
         fill_ratio=float(len(fills) / quoted) if quoted else 0.0,
         turnover_usd_per_day=notional / max(nd, 1),
@@ -227,9 +248,9 @@ def risk_metrics(
             q, bins=np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
         )[0].tolist(),
     )
-    for col in [c for c in fills if c.startswith("markout_")]:
-        m = fills[col].to_numpy(np.float64)
+    for name in [c for c in fills if c.startswith("markout_")]:
+        m = fills[name].to_numpy(np.float64)
         m = m[~np.isnan(m)]
-        out[f"mean_{col}"] = _none_if_nan(m.mean()) if m.size else None
+        out[f"mean_{name}"] = _none_if_nan(m.mean()) if m.size else None
     # JSON has no NaN: an undefined statistic is null
     return {k: _none_if_nan(v) if isinstance(v, float) else v for k, v in out.items()}

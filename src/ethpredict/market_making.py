@@ -50,15 +50,30 @@ def fit_log_linear(depths: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
     ok = np.isfinite(lam) & (lam > 0) & np.isfinite(depths)
     if ok.sum() < 3 or np.ptp(depths[ok]) <= 0:
         return np.nan, np.nan
-    slope, intercept = np.polyfit(depths[ok], np.log(lam[ok]), 1)
-    return float(np.exp(intercept)), float(-slope)
+    x, y = depths[ok], np.log(lam[ok])
+    dx = x - x.mean()  # ordinary least squares in closed form (np.polyfit's fit)
+    slope = float(np.dot(dx, y - y.mean()) / np.dot(dx, dx))
+    intercept = float(y.mean() - slope * x.mean())
+    return float(np.exp(intercept)), -slope
+
+
+def sorted_quantiles(a: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """``np.quantile(a, q)`` (its default linear rule, bit for bit) of an
+    already sorted ``a``, without numpy's partition."""
+    h = (a.size - 1) * q
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, a.size - 1)
+    t = h - lo
+    below, above = a[lo], a[hi]
+    diff = above - below
+    return np.where(t >= 0.5, above - diff * (1 - t), below + diff * t)
 
 
 def _intensity_from_excursions(exc: np.ndarray, bar_s: float) -> tuple[float, float]:
     exc = np.sort(exc[np.isfinite(exc)])
     if exc.size < 20:
         return np.nan, np.nan
-    depths = np.quantile(exc, QUANTILES)
+    depths = sorted_quantiles(exc, QUANTILES)
     surv = 1.0 - np.searchsorted(exc, depths, side="left") / exc.size
     lam = -np.log1p(-np.clip(surv, 0, 1 - 1e-12)) / bar_s
     return fit_log_linear(depths, lam)
@@ -68,7 +83,7 @@ def _intensity_from_trades(depth: np.ndarray, seconds: float) -> tuple[float, fl
     depth = np.sort(depth[np.isfinite(depth) & (depth >= 0)])
     if depth.size < 20 or seconds <= 0:
         return np.nan, np.nan
-    grid = np.quantile(depth, QUANTILES)
+    grid = sorted_quantiles(depth, QUANTILES)
     count = depth.size - np.searchsorted(depth, grid, side="left")
     return fit_log_linear(grid, count / (2.0 * seconds))  # per side
 
@@ -92,14 +107,18 @@ def calibrate(
         )
         tpos = np.clip(after - 1, 0, n - 1)
         tdepth = trades["side"].to_numpy() * (trades["price"].to_numpy() - prev[tpos])
+        if np.any(np.diff(tpos) < 0):  # windows below are slices of time-ordered trades
+            order = np.argsort(tpos, kind="stable")
+            tpos, tdepth = tpos[order], tdepth[order]
     sig, A, k = (np.full(n, np.nan) for _ in range(3))
     w = p.calib_window
+    std = np.std if not np.isnan(dclose[1:]).any() else np.nanstd
     for t in range(min(w, n) - 1, n, p.calib_every):
         lo = t - w + 1
-        s = np.nanstd(dclose[lo + 1 : t + 1], ddof=1) / np.sqrt(bar_s)
-        if use_trades:
-            sel = (tpos > lo) & (tpos <= t)
-            a, kk = _intensity_from_trades(tdepth[sel], (t - lo) * bar_s)
+        s = std(dclose[lo + 1 : t + 1], ddof=1) / np.sqrt(bar_s)
+        if use_trades:  # trades are in time order: the window is one slice
+            i, j = np.searchsorted(tpos, [lo + 1, t + 1], side="left")
+            a, kk = _intensity_from_trades(tdepth[i:j], (t - lo) * bar_s)
         else:
             a, kk = _intensity_from_excursions(exc[:, lo + 1 : t + 1].ravel(), bar_s)
         end = min(t + p.calib_every, n)

@@ -29,28 +29,47 @@ OPTIONAL_COLUMNS = [
 NS_PER_S = 1_000_000_000
 
 
-_EPOCH_CACHE: dict[int, tuple[weakref.ref, np.ndarray]] = {}
+_INDEX_CACHE: dict[tuple[int, str], tuple[weakref.ref, np.ndarray]] = {}
+
+
+def _cached(index: pd.DatetimeIndex, kind: str, make) -> np.ndarray:
+    """``make(index)`` remembered per index object (indexes are immutable),
+    returned read-only: a sweep asks for the same bars' times thousands of
+    times."""
+    key = (id(index), kind)
+    hit = _INDEX_CACHE.get(key)
+    if hit is not None and hit[0]() is index:
+        return hit[1]
+    out = make(index)
+    out.flags.writeable = False
+    _INDEX_CACHE[key] = (
+        weakref.ref(index, lambda _, k=key: _INDEX_CACHE.pop(k, None)),
+        out,
+    )
+    return out
 
 
 def epoch_ns(index) -> np.ndarray:
     """Epoch nanoseconds of datetimes, whatever their unit (pandas 3 varies
-    it: a ``date_range`` is in µs, parsed timestamps often in ns).
-
-    Read-only, and cached per ``DatetimeIndex`` object (indexes are
-    immutable): a sweep asks for the same bars' times thousands of times."""
+    it: a ``date_range`` is in µs, parsed timestamps often in ns). Read-only;
+    cached per ``DatetimeIndex``."""
     if not isinstance(index, pd.DatetimeIndex):
         index = pd.DatetimeIndex(index)
-    hit = _EPOCH_CACHE.get(id(index))
-    if hit is not None and hit[0]() is index:
-        return hit[1]
-    ns = index.as_unit("ns").asi8.copy()
-    ns.flags.writeable = False
-    key = id(index)
-    _EPOCH_CACHE[key] = (
-        weakref.ref(index, lambda _, k=key: _EPOCH_CACHE.pop(k, None)),
-        ns,
-    )
-    return ns
+    return _cached(index, "ns", lambda i: i.as_unit("ns").asi8.copy())
+
+
+def utc_day_ends(index) -> np.ndarray:
+    """Positions of the last timestamp of each UTC day (read-only; cached)."""
+    if not isinstance(index, pd.DatetimeIndex):
+        index = pd.DatetimeIndex(index)
+
+    def make(i):
+        day = epoch_ns(i) // 86_400_000_000_000
+        return (
+            np.r_[np.flatnonzero(np.diff(day)), len(day) - 1] if len(day) else day[:0]
+        )
+
+    return _cached(index, "day_ends", make)
 
 
 @dataclass

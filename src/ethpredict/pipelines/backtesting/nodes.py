@@ -37,21 +37,23 @@ def evaluate_backtest(
     """Risk metrics of the book and of the same book without the signal,
     over the period in which quoting was possible, and what the signal added."""
     p, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
-    valid = quotes.index[quotes["valid"].to_numpy()]
-    if len(valid) == 0:
+    is_valid = quotes["valid"].to_numpy()
+    if not is_valid.any():
         raise ETHPredictError(
             "no bar has both an out-of-sample prediction and a calibration: lower "
             "mm.calib_window or model.cv.train_bars, or use more data"
         )
-    start = valid[0]
-    i0 = int(np.argmax(quotes["valid"].to_numpy()))
-    books = (book.iloc[i0:], book_baseline.iloc[i0:])
-    fills_from = [f.iloc[int(np.searchsorted(epoch_ns(f.index), epoch_ns(valid[:1])[0])) :]
+    i0 = int(np.argmax(is_valid))
+    start = quotes.index[i0]
+    t0 = epoch_ns(book.index)[i0]
+    fills_from = [f.iloc[int(np.searchsorted(epoch_ns(f.index), t0)) :]
                   for f in (fills, fills_baseline)]  # fmt: skip
-    with_signal = risk_metrics(books[0], fills_from[0], p, rp)
-    baseline = risk_metrics(books[1], fills_from[1], p, rp)
-    days, pnl = daily_pnl(books[0])
-    _, pnl_baseline = daily_pnl(books[1])
+    days, pnl = daily_pnl(book, i0)
+    _, pnl_baseline = daily_pnl(book_baseline, i0)
+    with_signal = risk_metrics(book, fills_from[0], p, rp, start=i0, daily=pnl)
+    baseline = risk_metrics(
+        book_baseline, fills_from[1], p, rp, start=i0, daily=pnl_baseline
+    )
     out = {
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),

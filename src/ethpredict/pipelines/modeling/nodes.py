@@ -8,23 +8,13 @@ import numpy as np
 import pandas as pd
 
 from ethpredict import labeling
-from ethpredict.modeling.evaluate import (
-    bet_size,
-    calibration_points,
-    classifier_metrics,
-    roc_points,
-)
 from ethpredict.modeling.folds import Fold, walk_forward
-from ethpredict.modeling.walk import (
-    MODELS,
-    class_index,
-    class_names,
-    fit_meta,
-    fit_walk_forward,
-)
 from ethpredict.params import LabelsParams, ModelParams, coerce
 
 log = logging.getLogger(__name__)
+
+# ``ethpredict.modeling.walk`` and ``.evaluate`` (torch, scikit-learn, scipy) are imported in the
+# nodes: every ``kedro`` command imports all pipelines, and most never fit.
 
 
 def assemble_model_input(
@@ -50,6 +40,8 @@ def fit_models(
         training/purged/embargoed counts); the last fold's primary network
         (weights, scaler, config).
     """
+    from ethpredict.modeling.walk import MODELS, class_names, fit_walk_forward
+
     mp, lp = (
         coerce(ModelParams, model, "model"),
         coerce(LabelsParams, labels_p, "labels"),
@@ -89,6 +81,9 @@ def fit_meta_model(
         the last meta estimator (``{"fitted": False, …}`` when none could be
         trained); and the meta-labelled events.
     """
+    from ethpredict.modeling.evaluate import bet_size
+    from ethpredict.modeling.walk import class_names, fit_meta
+
     mp, lp = (
         coerce(ModelParams, model, "model"),
         coerce(LabelsParams, labels_p, "labels"),
@@ -155,6 +150,13 @@ def evaluate_models(
 ) -> dict:
     """Per-fold and overall metrics of every model on the test events (labels
     resolved), ROC and calibration curves of ``up``, and the meta model's."""
+    from ethpredict.modeling.evaluate import (
+        calibration_points,
+        classifier_metrics,
+        roc_points,
+    )
+    from ethpredict.modeling.walk import MODELS, class_index, class_names
+
     mp, lp = (
         coerce(ModelParams, model, "model"),
         coerce(LabelsParams, labels_p, "labels"),

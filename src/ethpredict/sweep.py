@@ -638,6 +638,7 @@ def run_sweep(
     t1 = time.perf_counter()
     result = run_workers(runner, url, study_name, sp)
     t_trials = time.perf_counter() - t1
+    t2 = time.perf_counter()
     study = optuna.load_study(study_name=study_name, storage=open_storage(url))
     done = completed(study)
     if not done:
@@ -665,8 +666,12 @@ def run_sweep(
              f"overfitting {stats['pbo']:.3f} ({len(done)} trials)")  # fmt: skip
     echo(f"Sweep report: {report}\nBest configuration: {best_path} "
          f"(kedro run --config {info['best_config']})")  # fmt: skip
+    t3 = time.perf_counter()
     log_to_mlflow(study, best, stats, sp, [report, best_path], info)
-    echo(f"Sweep: done in {elapsed_since(t0)}; now the best trial as an ordinary run")
+    t4 = time.perf_counter()
+    echo(f"Sweep: done in {elapsed_since(t0)} (set-up {t1 - t0:.1f} s, trials {t2 - t1:.1f} s, "
+         f"results {t3 - t2:.1f} s, MLflow {t4 - t3:.1f} s); now the best trial as an "
+         "ordinary run")  # fmt: skip
     return with_values(params, best.params)
 
 

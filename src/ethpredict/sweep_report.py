@@ -12,6 +12,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import plotly.graph_objects as go
+from optuna.importance import PedAnovaImportanceEvaluator
 
 from ethpredict.reporting import CSS, _fig_html
 from ethpredict.sweep import trial_metrics
@@ -83,10 +84,10 @@ def build_sweep_report(
     figs: list[tuple[str, go.Figure | None]] = [
         ("Optimisation history", _safe(optuna.visualization.plot_optimization_history, study,
                                        target=target, target_name=first)),
-        ("Parameter importances (fANOVA)", _safe(
+        ("Parameter importances (PED-ANOVA)", _safe(
             optuna.visualization.plot_param_importances, study, target=target,
-            target_name=first) if len(complete) >= 2 and len(study.user_attrs.get(
-                "space", {})) > 0 else None),
+            target_name=first, evaluator=PedAnovaImportanceEvaluator())
+         if len(complete) >= 2 else None),
         ("Parallel coordinates", _safe(optuna.visualization.plot_parallel_coordinate, study,
                                        target=target, target_name=first)),
     ]  # fmt: skip

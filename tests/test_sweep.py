@@ -253,6 +253,23 @@ def test_sweep_errors_are_one_line(chain, tmp_path):
     assert r.returncode == 1 and "was made with other parameters" in r.stderr
 
 
+@pytest.mark.cli
+def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
+    space = {"mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.5},
+             "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]}}  # fmt: skip
+    project = _copy(chain, tmp_path / "p", {"sampler": "grid", "study_name": "grid",
+                                            "space": space, "n_jobs": 2})  # fmt: skip
+    r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:20")
+    assert r.returncode == 0, r.stderr[-3000:]
+    url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
+    points = {
+        (t.params["mm.spread_scale"], t.params["mm.sizing"])
+        for t in _complete("grid", url)
+    }
+    assert len(_complete("grid", url)) == 6  # the grid, not n_trials
+    assert points == {(a, b) for a in (0.5, 1.0, 1.5) for b in ("fixed", "bet_size")}
+
+
 def _popen(project: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
     exe = Path(sys.executable).with_name("kedro")

@@ -22,6 +22,7 @@ forward. Fixed values by parameter replace the fit.
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -158,31 +159,49 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
     return out
 
 
-_VOL_CACHE: dict[tuple[int, int], tuple[weakref.ref, tuple, np.ndarray]] = {}
+_MEMO: dict[tuple, tuple[tuple[weakref.ref, ...], tuple, Any]] = {}
+
+
+def _signature(values: np.ndarray) -> tuple:
+    """Length, ends and NaN-ignoring sum: a changed column shows in one."""
+    if not len(values):
+        return (0,)
+    return (len(values), float(values[0]), float(values[-1]), float(np.nansum(values)))
+
+
+def _memo(objs: tuple, extra: tuple, sig: tuple, make) -> Any:
+    """``make()`` remembered while the objects in ``objs`` live and ``sig``
+    (a cheap signature of their contents) is unchanged: a sweep quotes the
+    same bars and predictions thousands of times. Arrays come back read-only."""
+    key = (*map(id, objs), *extra)
+    hit = _MEMO.get(key)
+    alive = hit is not None and all(r() is o for r, o in zip(hit[0], objs, strict=True))
+    if alive and hit[1] == sig:
+        return hit[2]
+    out = make()
+    for arr in out if isinstance(out, list) else [out]:
+        arr.flags.writeable = False
+    refs = tuple(weakref.ref(o, lambda _, k=key: _MEMO.pop(k, None)) for o in objs)
+    _MEMO[key] = (refs, sig, out)
+    return out
 
 
 def _volatility(bars: pd.DataFrame, span: int) -> np.ndarray:
-    """``causal_volatility`` of the bars' closes, remembered per bars object
-    and span (a sweep quotes the same bars thousands of times); a changed
-    close column (length, ends or sum) is recomputed."""
+    """``causal_volatility`` of the bars' closes (remembered, see ``_memo``)."""
     close = bars["close"].to_numpy(np.float64)
-    sig = (
-        len(close),
-        *(close[[0, -1]].tolist() if len(close) else ()),
-        float(close.sum()),
+    return _memo(
+        (bars,), ("vol", span), _signature(close),
+        lambda: causal_volatility(bars["close"], span).to_numpy(np.float64),
+    )  # fmt: skip
+
+
+def _predictions(predictions: pd.DataFrame, idx: pd.DatetimeIndex) -> list[np.ndarray]:
+    """``p_up``, ``p_down``, ``bet_size`` on the bars (remembered)."""
+    cols = ("p_up", "p_down", "bet_size")
+    sig = tuple(_signature(predictions[c].to_numpy(np.float64)) for c in cols)
+    return _memo(
+        (predictions, idx), ("pred",), sig, lambda: _aligned(predictions, idx, cols)
     )
-    key = (id(bars), span)
-    hit = _VOL_CACHE.get(key)
-    if hit is not None and hit[0]() is bars and hit[1] == sig:
-        return hit[2]
-    vol = causal_volatility(bars["close"], span).to_numpy(np.float64)
-    vol.flags.writeable = False
-    _VOL_CACHE[key] = (
-        weakref.ref(bars, lambda _, k=key: _VOL_CACHE.pop(k, None)),
-        sig,
-        vol,
-    )
-    return vol
 
 
 def quote_policy(
@@ -204,7 +223,7 @@ def quote_policy(
     Quotes exist only where an out-of-sample prediction and a calibration do.
     """
     idx = bars.index
-    p_up, p_down, bet = _aligned(predictions, idx, ("p_up", "p_down", "bet_size"))
+    p_up, p_down, bet = _predictions(predictions, idx)
     vol = _volatility(bars, lp.vol_span)
     out = np.empty((len(QUOTE_ROWS), len(bars)))  # one block: contiguous columns
     valid = np.empty(len(bars), np.bool_)

@@ -165,9 +165,8 @@ def distributions(space: dict[str, Distribution]) -> dict[str, Any]:
 
 
 def make_sampler(sp: SweepParams, seed: int) -> optuna.samplers.BaseSampler:
-    if sp.sampler == "grid":
-        grid = {k: d.grid() for k, d in sp.space.items()}
-        return optuna.samplers.GridSampler(grid, seed=seed)
+    if sp.sampler == "grid":  # the points are enqueued by the worker loop
+        return optuna.samplers.RandomSampler(seed=seed)
     if sp.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
     return optuna.samplers.TPESampler(seed=seed, multivariate=True, constant_liar=True)
@@ -364,8 +363,18 @@ def work(
     """One worker: run trials until the study has ``n_trials`` complete ones,
     the timeout passes or too many trials failed here."""
     _reuse_freed_memory()
-    if quiet:
+    was_disabled = logging.root.manager.disable
+    if quiet:  # node logs once per trial would drown the run's own
         logging.disable(logging.WARNING)
+    try:
+        return _work(runner, url, name, sp, worker)
+    finally:
+        logging.disable(was_disabled)
+
+
+def _work(
+    runner: TrialRunner, url: str, name: str, sp: SweepParams, worker: int
+) -> dict:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = open_storage(url)
     study = optuna.load_study(study_name=name, storage=storage)
@@ -375,6 +384,7 @@ def work(
     study.sampler = make_sampler(sp, seed)
     dists = distributions(sp.space)
     limit = min(sp.n_trials, grid_size(sp) or sp.n_trials)
+    grid = grid_points(sp, sp.seed) if sp.sampler == "grid" else None
     max_failures = sp.max_failures or sp.n_trials
     deadline = time.monotonic() + sp.timeout_s if sp.timeout_s else math.inf
     done = failed = 0
@@ -394,7 +404,20 @@ def work(
                 time.sleep(0.1)
                 stale_check = 0.0
                 continue
+            if grid is not None:
+                # a point is done once complete, running, or failed with an error
+                # (not re-run: the same values fail the same way)
+                taken = {_point(t.params) for t in study.get_trials(deepcopy=False)
+                         if t.state in live or "error" in t.user_attrs}  # fmt: skip
+                todo = [g for g in grid if _point(g) not in taken]
+                if not todo:
+                    break
+                study.enqueue_trial(todo[worker % len(todo)], skip_if_exists=False)
             trial = study.ask(dists)
+            if grid is not None and _grid_point_taken(study, trial, live):
+                trial.set_user_attr("skipped", "grid point drawn by another worker")
+                study.tell(trial, state=TrialState.FAIL)
+                continue
             # near the end, other workers may have asked at the same moment:
             # keep this trial only if fewer than n_trials are ahead of it
             if (
@@ -420,6 +443,29 @@ def work(
     finally:
         beat.stop()
     return {"complete": done, "failed": failed}
+
+
+def _point(params: dict) -> tuple:
+    return tuple(sorted(params.items()))
+
+
+def grid_points(sp: SweepParams, seed: int) -> list[dict]:
+    """Every point of the grid, in a seeded random order."""
+    import itertools
+
+    keys = list(sp.space)
+    points = [dict(zip(keys, values, strict=True)) for values in
+              itertools.product(*(sp.space[k].grid() for k in keys))]  # fmt: skip
+    order = np.random.default_rng(seed).permutation(len(points))
+    return [points[i] for i in order]
+
+
+def _grid_point_taken(study, trial, live) -> bool:
+    """Two workers can take the same grid point at the same moment: the
+    later trial gives way."""
+    mine = _point(trial.params)
+    return any(_point(t.params) == mine and t.number < trial.number
+               for t in study.get_trials(deepcopy=False, states=live))  # fmt: skip
 
 
 def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:

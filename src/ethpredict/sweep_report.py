@@ -107,9 +107,15 @@ def build_sweep_report(
         parts.append(f"<h2>{html.escape(title)}</h2>{_fig_html(fig, not plotly_in)}")
         plotly_in = True
     if stats.get("available"):
+
+        def num(v: float, fmt: str, why: str) -> str:
+            return format(v, fmt) if np.isfinite(v) else f"undefined ({why})"
+
+        dsr = num(stats["dsr"], ".4f", "fewer than 2 days")
+        pbo = num(stats["pbo"], ".3f", "fewer than 4 days of PnL")
         overfit = f"""
 <table class="kv">
-<tr><td>deflated Sharpe ratio of trial {best.number}</td><td><b>{stats["dsr"]:.4f}</b>
+<tr><td>deflated Sharpe ratio of trial {best.number}</td><td><b>{dsr}</b>
  (probability that its true Sharpe ratio exceeds what {stats["n_trials"]} trials of zero
  skill would reach)</td></tr>
 <tr><td>its daily Sharpe ratio</td><td>{stats["sharpe"]:.5f} per day
@@ -120,7 +126,7 @@ def build_sweep_report(
  (sample variance, ddof = 1, over the complete trials)</td></tr>
 <tr><td>skewness, kurtosis (raw) of its daily PnL</td><td>{stats["skew"]:.3f},
  {stats["kurtosis"]:.3f}</td></tr>
-<tr><td>probability of backtest overfitting</td><td><b>{stats["pbo"]:.3f}</b>
+<tr><td>probability of backtest overfitting</td><td><b>{pbo}</b>
  (CSCV: {stats["pbo_blocks"]} blocks of days, {stats["pbo_splits"]:,} splits)</td></tr>
 </table>"""  # fmt: skip
     else:

@@ -394,7 +394,7 @@ def _work(
     try:
         while time.monotonic() < deadline:
             if time.monotonic() > stale_check:  # trials of killed workers fail
-                optuna.storages.fail_stale_trials(study)
+                _fail_stale(study, storage)
                 stale_check = time.monotonic() + HEARTBEAT_S
             trials = study.get_trials(deepcopy=False, states=live)
             complete = sum(t.state == TrialState.COMPLETE for t in trials)
@@ -414,6 +414,8 @@ def _work(
                     break
                 study.enqueue_trial(todo[worker % len(todo)], skip_if_exists=False)
             trial = study.ask(dists)
+            storage.record_heartbeat(trial._trial_id)  # from now on a kill is noticed
+            beat.trial_id = trial._trial_id
             if grid is not None and _grid_point_taken(study, trial, live):
                 trial.set_user_attr("skipped", "grid point drawn by another worker")
                 study.tell(trial, state=TrialState.FAIL)
@@ -445,6 +447,35 @@ def _work(
     return {"complete": done, "failed": failed}
 
 
+def _fail_stale(study, storage) -> None:
+    """Fail the trials of killed workers: those whose heartbeat stopped
+    (Optuna's check), and those killed between their creation and their first
+    heartbeat (running for longer than the grace period without one)."""
+    import datetime as dt
+
+    import sqlalchemy
+
+    optuna.storages.fail_stale_trials(study)
+    now = dt.datetime.now()
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    old = [
+        t
+        for t in running
+        if t.datetime_start
+        and (now - t.datetime_start).total_seconds() > 4 * HEARTBEAT_S
+    ]
+    if not old:
+        return
+    ids = [t._trial_id for t in old]
+    with storage.engine.connect() as conn:
+        beating = {row[0] for row in conn.execute(
+            sqlalchemy.text("SELECT trial_id FROM trial_heartbeats WHERE trial_id IN "
+                            f"({', '.join(str(int(i)) for i in ids)})"))}  # fmt: skip
+    for tid in set(ids) - beating:
+        with contextlib.suppress(Exception):  # another worker got there first
+            storage.set_trial_state_values(tid, TrialState.FAIL)
+
+
 def _point(params: dict) -> tuple:
     return tuple(sorted(params.items()))
 
@@ -470,7 +501,6 @@ def _grid_point_taken(study, trial, live) -> bool:
 
 def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:
     """Run one asked trial and tell the study; ``(complete, error)``."""
-    storage.record_heartbeat(trial._trial_id)
     try:
         metrics, outputs = runner.run(trial.params)
         values = runner.objective_values(metrics)

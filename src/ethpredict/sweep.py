@@ -26,6 +26,7 @@ import json
 import logging
 import math
 import multiprocessing as mp
+import os
 import threading
 import time
 import traceback
@@ -381,6 +382,18 @@ def _work(
     # a new seed per worker and per resumption: a resumed sweep must not
     # replay the values it already tried
     seed = sp.seed + 1_000_003 * worker + len(study.get_trials(deepcopy=False))
+    if sp.n_jobs > 1 or sp.storage is not None:
+        # several processes, maybe on several machines, may start on the same
+        # study at once: mix in the process so that none replays another's
+        # values (parallel studies are not reproducible trial by trial anyway)
+        import socket
+
+        seed = int.from_bytes(
+            hashlib.sha256(
+                f"{seed}:{socket.gethostname()}:{os.getpid()}".encode()
+            ).digest()[:4],
+            "little",
+        )
     study.sampler = make_sampler(sp, seed)
     dists = distributions(sp.space)
     limit = min(sp.n_trials, grid_size(sp) or sp.n_trials)

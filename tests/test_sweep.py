@@ -282,9 +282,14 @@ def _popen(project: Path, *args: str) -> subprocess.Popen:
 def _complete(study_name: str, url: str) -> list:
     if not Path(url.removeprefix("sqlite:///")).exists():
         return []
+    import sqlalchemy
+
     try:
         study = optuna.load_study(study_name=study_name, storage=url)
-    except KeyError:  # not created yet
+    except (
+        KeyError,
+        sqlalchemy.exc.SQLAlchemyError,
+    ):  # not created yet, or being created
         return []
     return [t for t in study.trials if t.state == TrialState.COMPLETE]
 

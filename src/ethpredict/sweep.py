@@ -30,6 +30,7 @@ import os
 import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from ethpredict.errors import ETHPredictError
 from ethpredict.params import Distribution, Parameters, SweepParams, validate_parameters
 
 log = logging.getLogger(__name__)
+# heartbeats are "experimental" in Optuna 5 and say so on every storage opened
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 METRICS = "metrics"  # the output that holds the objectives (metrics.json)
 HEARTBEAT_S = 5  # a trial without a heartbeat for 4x this is failed
@@ -569,9 +572,22 @@ def run_workers(
              for w in range(sp.n_jobs)]  # fmt: skip
     for p in procs:
         p.start()
-    results, errors = {"complete": 0, "failed": 0}, []
-    for _ in procs:
-        _, status, payload = queue.get()
+    import queue as queue_module
+
+    results, errors, reported = {"complete": 0, "failed": 0}, [], set()
+    while len(reported) < len(procs):
+        try:
+            worker, status, payload = queue.get(timeout=1.0)
+        except queue_module.Empty:
+            # a worker that died without reporting (killed, out of memory)
+            dead = [w for w, p in enumerate(procs) if w not in reported
+                    and not p.is_alive() and queue.empty()]  # fmt: skip
+            for w in dead:
+                reported.add(w)
+                errors.append(f"sweep worker {w} died (exit code {procs[w].exitcode}); "
+                              "run the same command again to finish the study")  # fmt: skip
+            continue
+        reported.add(worker)
         if status == "ok":
             for k in results:
                 results[k] += payload[k]

@@ -16,7 +16,7 @@ from ethpredict.core.backtest import (
     average_cost_nb,
     backtest_nb,
 )
-from ethpredict.io.bars import epoch_ns, utc_day_ends
+from ethpredict.io.bars import DAY_NS, epoch_ns, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 
 AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
@@ -119,9 +119,6 @@ def cornish_fisher_z(alpha, skew: float, kurt: float):
 
 def _none_if_nan(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
-
-
-DAY_NS = 86_400 * 10**9
 
 
 def daily_pnl(book: pd.DataFrame, start: int = 0) -> tuple[np.ndarray, np.ndarray]:

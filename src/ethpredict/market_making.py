@@ -21,9 +21,6 @@ forward. Fixed values by parameter replace the fit.
 
 from __future__ import annotations
 
-import weakref
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
@@ -36,6 +33,7 @@ from ethpredict.core.glft import (
 )
 from ethpredict.io.bars import epoch_ns
 from ethpredict.labeling import causal_volatility
+from ethpredict.memo import memo, signature
 from ethpredict.params import LabelsParams, MMParams, RiskParams
 
 SIZING = {
@@ -159,48 +157,22 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
     return out
 
 
-_MEMO: dict[tuple, tuple[tuple[weakref.ref, ...], tuple, Any]] = {}
-
-
-def _signature(values: np.ndarray) -> tuple:
-    """Length, ends and NaN-ignoring sum: a changed column shows in one."""
-    if not len(values):
-        return (0,)
-    return (len(values), float(values[0]), float(values[-1]), float(np.nansum(values)))
-
-
-def _memo(objs: tuple, extra: tuple, sig: tuple, make) -> Any:
-    """``make()`` remembered while the objects in ``objs`` live and ``sig``
-    (a cheap signature of their contents) is unchanged: a sweep quotes the
-    same bars and predictions thousands of times. Arrays come back read-only."""
-    key = (*map(id, objs), *extra)
-    hit = _MEMO.get(key)
-    alive = hit is not None and all(r() is o for r, o in zip(hit[0], objs, strict=True))
-    if alive and hit[1] == sig:
-        return hit[2]
-    out = make()
-    for arr in out if isinstance(out, list) else [out]:
-        arr.flags.writeable = False
-    refs = tuple(weakref.ref(o, lambda _, k=key: _MEMO.pop(k, None)) for o in objs)
-    _MEMO[key] = (refs, sig, out)
-    return out
-
-
 def _volatility(bars: pd.DataFrame, span: int) -> np.ndarray:
-    """``causal_volatility`` of the bars' closes (remembered, see ``_memo``)."""
+    """``causal_volatility`` of the bars' closes (remembered: ``ethpredict.memo``)."""
     close = bars["close"].to_numpy(np.float64)
-    return _memo(
-        (bars,), ("vol", span), _signature(close),
+    return memo(
+        (bars,), ("vol", span),
         lambda: causal_volatility(bars["close"], span).to_numpy(np.float64),
+        signature(close),
     )  # fmt: skip
 
 
 def _predictions(predictions: pd.DataFrame, idx: pd.DatetimeIndex) -> list[np.ndarray]:
     """``p_up``, ``p_down``, ``bet_size`` on the bars (remembered)."""
     cols = ("p_up", "p_down", "bet_size")
-    sig = tuple(_signature(predictions[c].to_numpy(np.float64)) for c in cols)
-    return _memo(
-        (predictions, idx), ("pred",), sig, lambda: _aligned(predictions, idx, cols)
+    sig = tuple(signature(predictions[c].to_numpy(np.float64)) for c in cols)
+    return memo(
+        (predictions, idx), ("pred",), lambda: _aligned(predictions, idx, cols), sig
     )
 
 

@@ -532,7 +532,7 @@ def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:
         study.tell(trial, state=TrialState.FAIL)
         return False, message
     daily = outputs.get("backtest_metrics", {}).get("daily", {})
-    result: dict[str, Any] = {"metrics": _trial_metrics(metrics)}
+    result: dict[str, Any] = {"metrics": _kept_metrics(metrics)}
     if daily.get("with_signal") is not None:
         result["daily"] = {"first": daily["date"][:1], "pnl": daily["with_signal"]}
     trial.set_user_attr("result", result)  # one write
@@ -540,7 +540,7 @@ def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:
     return True, ""
 
 
-def _trial_metrics(metrics: dict) -> dict:
+def _kept_metrics(metrics: dict) -> dict:
     keep = ("backtest.", "baseline.total_pnl", "signal_added.total_pnl")
     return {k: v for k, v in metrics.items()
             if k.startswith(keep) and (isinstance(v, int | float | bool) or v is None)}  # fmt: skip

@@ -8,7 +8,6 @@ sorted and unique, with gaps either refused or filled with flat bars marked
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
+from ethpredict.memo import memo
 from ethpredict.params import INTERVALS_S
 
 PRICE_COLUMNS = ["open", "high", "low", "close"]
@@ -27,26 +27,7 @@ OPTIONAL_COLUMNS = [
     "taker_buy_quote_volume",
 ]
 NS_PER_S = 1_000_000_000
-
-
-_INDEX_CACHE: dict[tuple[int, str], tuple[weakref.ref, np.ndarray]] = {}
-
-
-def _cached(index: pd.DatetimeIndex, kind: str, make) -> np.ndarray:
-    """``make(index)`` remembered per index object (indexes are immutable),
-    returned read-only: a sweep asks for the same bars' times thousands of
-    times."""
-    key = (id(index), kind)
-    hit = _INDEX_CACHE.get(key)
-    if hit is not None and hit[0]() is index:
-        return hit[1]
-    out = make(index)
-    out.flags.writeable = False
-    _INDEX_CACHE[key] = (
-        weakref.ref(index, lambda _, k=key: _INDEX_CACHE.pop(k, None)),
-        out,
-    )
-    return out
+DAY_NS = 86_400 * NS_PER_S
 
 
 def epoch_ns(index) -> np.ndarray:
@@ -55,7 +36,11 @@ def epoch_ns(index) -> np.ndarray:
     cached per ``DatetimeIndex``."""
     if not isinstance(index, pd.DatetimeIndex):
         index = pd.DatetimeIndex(index)
-    return _cached(index, "ns", lambda i: i.as_unit("ns").asi8.copy())
+
+    def make():  # lazily: the conversion is what the memo saves
+        return index.as_unit("ns").asi8.copy()
+
+    return memo((index,), ("ns",), make)
 
 
 def utc_day_ends(index) -> np.ndarray:
@@ -63,13 +48,13 @@ def utc_day_ends(index) -> np.ndarray:
     if not isinstance(index, pd.DatetimeIndex):
         index = pd.DatetimeIndex(index)
 
-    def make(i):
-        day = epoch_ns(i) // 86_400_000_000_000
+    def make():
+        day = epoch_ns(index) // DAY_NS
         return (
             np.r_[np.flatnonzero(np.diff(day)), len(day) - 1] if len(day) else day[:0]
         )
 
-    return _cached(index, "day_ends", make)
+    return memo((index,), ("day_ends",), make)
 
 
 @dataclass

@@ -39,6 +39,7 @@ def child(csv: Path, out: Path) -> None:
             "params:features": MemoryDataset(FeaturesParams()),
             "bars": ParquetDataset(filepath=str(out / "bars.parquet")),
             "trades": ParquetDataset(filepath=str(out / "trades.parquet")),
+            "pool_liquidity": ParquetDataset(filepath=str(out / "pool.parquet")),
             "data_manifest": JSONDataset(filepath=str(out / "manifest.json")),
             "features_base": ParquetDataset(
                 filepath=str(out / "features_base.parquet")

@@ -37,7 +37,7 @@ def test_activation_delay(block, latency, freq, delay):
     bp = BacktestParams(block_time_s=block, latency_s=latency)
     bars = bars_of(freq=freq)
     bar_s = (bars.index[1] - bars.index[0]).total_seconds()
-    assert activation_delay(bars, bp, bar_s) == delay
+    assert activation_delay(bars, bp.block_time_s, bp.latency_s, bar_s) == delay
 
 
 def test_markouts_are_signed_by_side():

@@ -21,7 +21,7 @@ CASES = [
     ),
     (
         {"data": {"source": "csv"}},
-        ["data.source = 'csv'", "'synthetic', 'binance_klines' or 'binance_trades'"],
+        ["data.source = 'csv'", "'binance_trades', 'ohlcv' or 'uniswap_v3'"],
     ),
     (
         {"data": {"on_gap": "ignore"}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
@@ -16,6 +17,7 @@ from ethpredict.core.backtest import (
     average_cost_nb,
     backtest_nb,
 )
+from ethpredict.errors import ParameterError
 from ethpredict.io.bars import DAY_NS, epoch_ns, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 
@@ -28,17 +30,66 @@ def bar_seconds(bars: pd.DataFrame) -> float:
     return float(pd.Series(d).mode().iloc[0]) if d.size else 60.0
 
 
-def activation_delay(bars: pd.DataFrame, bp: BacktestParams, bar_s: float) -> int:
+@dataclass(frozen=True)
+class Venue:
+    """The execution settings that follow the data (``backtest.venue: auto``).
+
+    Attributes:
+        name: ``spot``, ``perpetual`` or ``uniswap_v3``.
+        block_time_s: The decision clock: ``backtest.block_time_s``, else the
+            pool's block time, else 12 s (Ethereum L1).
+        maker_fee_bps: Paid per fill; a pool's fee tier is *earned* (negative).
+        log_tick: 0, or the pool's tick spacing × ln 1.0001 (quotes on its grid).
+        funding: Whether funding rates enter the book (a perpetual).
+    """
+
+    name: str
+    block_time_s: float
+    maker_fee_bps: float
+    log_tick: float
+    funding: bool
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
+    """Resolve :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
+    data_venue = bars.attrs.get("venue", "spot")
+    name = data_venue if bp.venue == "auto" else bp.venue
+    if name == "uniswap_v3" and data_venue != "uniswap_v3":
+        raise ParameterError(
+            "parameter backtest.venue = 'uniswap_v3' needs bars from a Uniswap v3 "
+            "pool (data.source: uniswap_v3); these come from "
+            f"'{bars.attrs.get('source', 'unknown')}'"
+        )
+    if name == "perpetual" and "funding_rate" not in bars:
+        raise ParameterError(
+            "parameter backtest.venue = 'perpetual' needs funding rates: set "
+            "data.market: perpetual and data.funding_path"
+        )
+    pool = name == "uniswap_v3"
+    if bp.maker_fee_bps is not None:
+        fee = bp.maker_fee_bps
+    else:
+        fee = -float(bars.attrs.get("fee_bps", 0.0)) if pool else 0.0
+    block = bp.block_time_s or (
+        float(bars.attrs.get("block_time_s") or 12.0) if pool else 12.0
+    )
+    spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
+    return Venue(name, float(block), float(fee), spacing * math.log(1.0001),
+                 name == "perpetual")  # fmt: skip
+
+
+def activation_delay(bars: pd.DataFrame, block_time_s: float, latency_s: float,
+                     bar_s: float) -> int:  # fmt: skip
     """Whole bars between a bar's close and the first bar a quote decided at
     that close is live for the entire bar: the quote is live at the first
     block boundary at or after close + latency; a bar it goes live inside of
     is still filled against the old quote."""
     close_s = epoch_ns(bars.index)[0] / 1e9 + bar_s
-    offset = close_s % bp.block_time_s
-    lag = (
-        math.ceil((bp.latency_s + offset) / bp.block_time_s - 1e-9) * bp.block_time_s
-        - offset
-    )
+    offset = close_s % block_time_s
+    lag = math.ceil((latency_s + offset) / block_time_s - 1e-9) * block_time_s - offset
     return max(0, math.ceil(lag / bar_s - 1e-9))
 
 
@@ -46,8 +97,15 @@ def run_book(
     bars: pd.DataFrame, quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
     rp: RiskParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Run the kernel; returns the per-bar book and the fills with markouts."""
+    """Run the kernel; returns the per-bar book and the fills with markouts.
+    The book's ``attrs["venue_settings"]`` holds the resolved :class:`Venue`."""
     bar_s = bar_seconds(bars)
+    venue = venue_of(bars, bp)
+    funding = (
+        bars["funding_rate"].to_numpy(np.float64)
+        if venue.funding
+        else np.zeros(len(bars))
+    )
     n = len(bars)
     arr = [bars[c].to_numpy(np.float64) for c in ("open", "high", "low", "close")]
     skew = quotes["skew"].to_numpy(np.float64)
@@ -77,10 +135,12 @@ def run_book(
             else quotes[c].to_numpy(np.float64) for c in ("A", "k")
         ), uniforms,
         mp.levels, mp.level_spacing, mp.level_size_mult, mp.tick, mp.order_size,
-        mp.max_inventory, bp.requote_threshold, activation_delay(bars, bp, bar_s),
-        bp.gas_units * bp.gas_price_gwei * 1e-9, bp.maker_fee_bps * 1e-4,
+        mp.max_inventory, bp.requote_threshold,
+        activation_delay(bars, venue.block_time_s, bp.latency_s, bar_s),
+        bp.gas_units * bp.gas_price_gwei * 1e-9, venue.maker_fee_bps * 1e-4,
         bp.taker_fee_bps * 1e-4, FILL_INTENSITY if intensity else FILL_TOUCH,
-        bp.through_ticks, bar_s, rp.max_drawdown or 0.0, book, fills,
+        bp.through_ticks, bar_s, rp.max_drawdown or 0.0, funding, venue.log_tick,
+        book, fills,
     )  # fmt: skip
     halted = np.flatnonzero(book[:, BOOK_COLUMNS.index("halted")] > 0)
     avg, realized, unrealized = block[1 + len(BOOK_COLUMNS) :]
@@ -89,6 +149,7 @@ def run_book(
         int(halted[0]) if halted.size else -1, avg, realized, unrealized,
     )  # fmt: skip
     out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
+    out.attrs["venue_settings"] = venue.as_dict()
     bar = fills[:nf, 0].astype(np.int64)
     side, price = fills[:nf, 1], fills[:nf, 2]
     cols: dict[str, np.ndarray] = {
@@ -192,8 +253,8 @@ def risk_metrics(
     else:
         dd_days, max_dd = 0.0, 0.0
 
-    def last(name: str) -> float:
-        return float(book[name].iat[-1]) if eq.size else 0.0
+    def last(name: str) -> float:  # a book without funding (spot) has none
+        return float(book[name].iat[-1]) if eq.size and name in book else 0.0
 
     out = {
         "total_pnl": float(eq[-1]) if eq.size else 0.0,
@@ -201,6 +262,7 @@ def risk_metrics(
         "inventory_pnl": last("inventory_pnl"),
         "fees": last("fees"),
         "gas": last("gas"),
+        "funding": last("funding"),
         "days": int(nd),
         "sharpe": _none_if_nan(mean / sd * ann) if sd > 0 else None,
         "sortino": _none_if_nan(mean / down * ann) if down and down > 0 else None,

@@ -72,10 +72,78 @@ class SyntheticParams(Strict):
     volume_per_min: float = Field(300.0, gt=0, description="mean ETH volume per bar")
 
 
+class OHLCVParams(Strict):
+    """Generic OHLCV files (``data.source: ohlcv``)."""
+
+    format: Literal["auto", "csv", "parquet", "feather", "json"] = Field(
+        "auto", description="auto: from the file name"
+    )
+    columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="standard name -> the file's column, e.g. {time: Date, volume: Vol}",
+    )
+    time_unit: Literal["auto", "s", "ms", "us", "ns"] = Field(
+        "auto", description="epoch numbers: auto detects the unit from the magnitude"
+    )
+    timezone: str = Field(
+        "UTC",
+        description="zone of timestamps written without an offset; text with an "
+        "offset is converted to UTC whatever this says",
+    )
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, v: dict[str, str]) -> dict[str, str]:
+        allowed = {"time", "open", "high", "low", "close", "volume", "quote_volume",
+                   "trades", "taker_buy_volume", "taker_buy_quote_volume"}  # fmt: skip
+        bad = sorted(set(v) - allowed)
+        if bad:
+            raise ValueError(
+                f"unknown standard column(s) {', '.join(bad)}; the keys are "
+                f"{', '.join(sorted(allowed))}"
+            )
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"'{v}' is not an IANA time zone (such as UTC or Europe/Berlin)"
+            ) from None
+        return v
+
+
+class UniswapParams(Strict):
+    """Uniswap v3 pool events (``data.source: uniswap_v3``). Unset values come
+    from the known-pools table (``ethpredict.io.uniswap.KNOWN_POOLS``) by the
+    pool address found in the file names or the logs."""
+
+    form: Literal["auto", "raw", "decoded", "minute"] = Field(
+        "auto", description="auto: raw logs, else decoded events, else minutes"
+    )
+    pool: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    chain: str | None = Field(None, description="ethereum, polygon, arbitrum, ...")
+    eth_token: Literal["token0", "token1"] | None = None
+    decimals0: int | None = Field(None, ge=0, le=36)
+    decimals1: int | None = Field(None, ge=0, le=36)
+    fee_bps: float | None = Field(None, gt=0, le=10_000, description="fee tier")
+    tick_spacing: int | None = Field(None, ge=1, le=16_384)
+    block_time_s: float | None = Field(
+        None, gt=0, le=3600, description="null: measured from the events"
+    )
+
+
 class DataParams(Strict):
     """Where market data comes from and how it is validated."""
 
-    source: Literal["synthetic", "binance_klines", "binance_trades"] = "synthetic"
+    source: Literal[
+        "synthetic", "binance_klines", "binance_trades", "ohlcv", "uniswap_v3"
+    ] = "synthetic"
     path: str | None = Field(
         None,
         description="file, folder or .zip; for synthetic, the folder it is "
@@ -84,11 +152,22 @@ class DataParams(Strict):
     symbol: str = Field("ETHUSDT", pattern=r"^[A-Z0-9]{2,20}$")
     interval: Interval | None = Field(
         None,
-        description="bar interval: checked against klines if set; the bar size "
-        "built from trades (default 1m)",
+        description="bar interval: checked against klines/OHLCV if set; the bar "
+        "size built from trades (default 1m) and from pool swaps (default: one "
+        "bar per block)",
     )
     on_gap: Literal["fail", "flag"] = "flag"
+    start: dt.datetime | None = Field(None, description="first bar kept (UTC)")
+    end: dt.datetime | None = Field(None, description="bars before this kept (UTC)")
+    market: Literal["spot", "perpetual"] = Field(
+        "spot", description="perpetual: funding from data.funding_path enters PnL"
+    )
+    funding_path: str | None = Field(
+        None, description="funding-rate file or folder (market: perpetual)"
+    )
     synthetic: SyntheticParams = SyntheticParams()
+    ohlcv: OHLCVParams = OHLCVParams()
+    uniswap: UniswapParams = UniswapParams()
 
     @model_validator(mode="after")
     def _path_needed(self) -> DataParams:
@@ -97,7 +176,25 @@ class DataParams(Strict):
                 f"data.path is required when data.source is '{self.source}' "
                 "(a file, a folder of files or a .zip)"
             )
+        if self.market == "perpetual" and not self.funding_path:
+            raise ValueError(
+                "data.funding_path is required when data.market is 'perpetual' "
+                "(a funding-rate file or folder)"
+            )
+        if self.market == "perpetual" and self.source == "uniswap_v3":
+            raise ValueError("data.market 'perpetual' does not apply to a Uniswap pool")
+        if self.start and self.end and self.end <= self.start:
+            raise ValueError(
+                f"data.end ({self.end}) must be after data.start ({self.start})"
+            )
         return self
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        if v is not None and v.tzinfo is None:
+            v = v.replace(tzinfo=dt.UTC)
+        return v
 
 
 class FeaturesParams(Strict):
@@ -233,12 +330,22 @@ class MMParams(Strict):
 class BacktestParams(Strict):
     """The on-chain execution model."""
 
-    block_time_s: float = Field(12.0, gt=0, le=3600)
+    venue: Literal["auto", "spot", "perpetual", "uniswap_v3"] = Field(
+        "auto", description="auto: the venue of the data (bars attrs)"
+    )
+    block_time_s: float | None = Field(
+        None, gt=0, le=3600, description="null: the pool's block time, else 12 s"
+    )
     latency_s: float = Field(1.0, ge=0, le=3600)
     requote_threshold: float = Field(50.0, ge=0, description="ticks")
     gas_units: float = Field(300_000, ge=0)
     gas_price_gwei: float = Field(5.0, ge=0)
-    maker_fee_bps: float = Field(0.0, ge=-100, le=100, description="negative: rebate")
+    maker_fee_bps: float | None = Field(
+        None,
+        ge=-10_000,
+        le=100,
+        description="negative: rebate; null: 0, or minus the pool's fee tier",
+    )
     taker_fee_bps: float = Field(5.0, ge=0, le=100, description="forced flatten")
     fill_model: Literal["touch", "intensity"] = "touch"
     through_ticks: float = Field(1.0, ge=0, description="touch: trade through by")

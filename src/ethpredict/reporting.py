@@ -149,6 +149,8 @@ def book_figure(book: pd.DataFrame, base: pd.DataFrame, mp_order: float, buckets
     parts = {"equity": book["equity"], "equity without signal": base["equity"],
              "spread capture": book["spread_pnl"], "inventory PnL": book["inventory_pnl"],
              "− fees": -book["fees"], "− gas": -book["gas"]}  # fmt: skip
+    if "funding" in book and book["funding"].to_numpy().any():  # a perpetual
+        parts["funding"] = book["funding"]
     for name, s in parts.items():
         x, y = decimate(book.index, s.to_numpy(), buckets)
         fig.add_scattergl(x=x, y=y, name=name, row=1, col=1,
@@ -229,6 +231,22 @@ def build_report(
         "gaps filled": f"{manifest['gaps']} gaps, {manifest['filled_bars']:,} flat bars",
         "files": ", ".join(f["file"] for f in manifest.get("files", [])[:5]),
     }  # fmt: skip
+    venue = backtest_metrics.get("venue") or {}
+    if venue:
+        data_rows["venue"] = (
+            f"{venue['name']}: decisions every {venue['block_time_s']:g} s block, "
+            f"maker fee {venue['maker_fee_bps']:g} bp"
+            + (" (the pool's fee tier, earned)" if venue["name"] == "uniswap_v3" else "")
+            + (f", quotes on a {math.expm1(venue['log_tick']) * 1e4:.1f} bp price grid"
+               if venue["log_tick"] > 0 else "")
+            + (", funding in PnL" if venue["funding"] else "")
+        )  # fmt: skip
+    if manifest.get("pool"):
+        data_rows["pool"] = (
+            f"{manifest['chain']} {manifest['pool']} ({manifest['fee_bps']:g} bp, "
+            f"tick spacing {manifest['tick_spacing']}); {manifest.get('swaps', 0):,} swaps "
+            f"of {manifest.get('pool_events', 0):,} events from {manifest.get('pool_form')}"
+        )  # fmt: skip
     kv = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                  for k, v in data_rows.items())  # fmt: skip
     overall = {m: model_metrics["models"][m]["overall"] for m in MODEL_ORDER

@@ -13,6 +13,18 @@ from ethpredict.core.backtest import BOOK_COLUMNS, backtest_nb
 def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
     """The same book, written the obvious way with Python lists."""
     n, L, tick = len(c), p["levels"], p["tick"]
+    lt = p["log_tick"]  # > 0: the geometric (Uniswap) grid
+
+    def down(x):  # the grid point at or below x
+        if lt == 0:
+            return math.floor(x / tick) * tick
+        return math.exp(math.floor(math.log(x) / lt) * lt) if x > 0 else math.nan
+
+    def up(x):
+        if lt == 0:
+            return math.ceil(x / tick) * tick
+        return math.exp(math.ceil(math.log(x) / lt) * lt)
+
     submitted = {}
     live = {
         "bid": [math.nan] * L,
@@ -23,13 +35,15 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
     last_bid = last_ask = math.nan
     pos = cash = peak = 0.0
     halted = False
-    cum = {"spread": 0.0, "inv": 0.0, "fees": 0.0, "gas": 0.0, "upd": 0, "fills": 0}
+    cum = {"spread": 0.0, "inv": 0.0, "fees": 0.0, "gas": 0.0, "upd": 0, "fills": 0,
+           "fund": 0.0}  # fmt: skip
     book, fills = [], []
     cap = p["max_inventory"] * p["base_size"]
     for j in range(n):
         prev = c[j - 1] if j > 0 else o[j]
         if j - 1 - p["delay"] in submitted and not halted:
             live = submitted[j - 1 - p["delay"]]
+        tk = tick if lt == 0 else prev * (math.exp(lt) - 1)
         if not halted:
             sides = ["ask", "bid"] if (h[j] - o[j]) < (o[j] - lo[j]) else ["bid", "ask"]
             for s in sides:
@@ -41,9 +55,9 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                     depth = max(px - prev, 0.0) if s == "ask" else max(prev - px, 0.0)
                     if p["fill_model"] == 0:
                         hit = (
-                            (h[j] >= px + p["through"] * tick)
+                            (h[j] >= px + p["through"] * tk)
                             if s == "ask"
-                            else (lo[j] <= px - p["through"] * tick)
+                            else (lo[j] <= px - p["through"] * tk)
                         )
                     else:
                         lam = A[j] * math.exp(-k[j] * depth)
@@ -60,6 +74,9 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                         cum["spread"] += sign * sz * (prev - px)
                         cum["fills"] += 1
         cum["inv"] += pos * (c[j] - prev)
+        fund = -pos * c[j] * p["funding"][j]  # longs pay a positive rate
+        cum["fund"] += fund
+        cash += fund
         equity = cash + pos * c[j]
         if not halted and p["max_dd"] > 0:
             peak = max(peak, equity)
@@ -78,17 +95,20 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                 }
         if not halted and not math.isnan(bd[j][0]):
             q = pos / p["base_size"]
-            b0 = min(
-                math.floor((c[j] - bd[j][0] - bd[j][1] * q) / tick) * tick, c[j] - tick
-            )
-            a0 = max(
-                math.ceil((c[j] + ad[j][0] - ad[j][1] * q) / tick) * tick, c[j] + tick
-            )
+            b0 = down(c[j] - bd[j][0] - bd[j][1] * q)
+            a0 = up(c[j] + ad[j][0] - ad[j][1] * q)
+            if lt == 0:
+                tk = tick
+                b0, a0 = min(b0, c[j] - tick), max(a0, c[j] + tick)
+            else:  # strictly below / above the mid on the grid
+                tk = c[j] * (math.exp(lt) - 1)
+                b0 = min(b0, math.exp(math.floor(math.log(c[j]) / lt - 1e-9) * lt))
+                a0 = max(a0, math.exp(math.ceil(math.log(c[j]) / lt + 1e-9) * lt))
             if q >= p["max_inventory"] - 1e-9:
                 b0 = math.nan
             if q <= -p["max_inventory"] + 1e-9:
                 a0 = math.nan
-            thr = p["requote"] * tick - 1e-9
+            thr = p["requote"] * tk - 1e-9
 
             def changed(new, old, thr=thr):
                 if math.isnan(new) != math.isnan(old):
@@ -96,10 +116,19 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                 return not math.isnan(new) and abs(new - old) >= thr
 
             if changed(b0, last_bid) or changed(a0, last_ask):
-                steps = [round(lv * p["spacing"] / tick) * tick for lv in range(L)]
+                if lt == 0:
+                    steps = [round(lv * p["spacing"] / tick) * tick for lv in range(L)]
+                    bids = [b0 - s for s in steps]
+                    asks = [a0 + s for s in steps]
+                else:  # each level snapped outwards onto the grid
+                    bids = [math.exp(math.floor(math.log(b0 - lv * p["spacing"]) / lt + 1e-9)
+                                     * lt) if b0 - lv * p["spacing"] > 0 else math.nan
+                            for lv in range(L)]  # fmt: skip
+                    asks = [math.exp(math.ceil(math.log(a0 + lv * p["spacing"]) / lt - 1e-9)
+                                     * lt) for lv in range(L)]  # fmt: skip
                 submitted[j] = {
-                    "bid": [b0 - s for s in steps],
-                    "ask": [a0 + s for s in steps],
+                    "bid": bids,
+                    "ask": asks,
                     "bsz": [bsz[j] * p["mult"] ** lv for lv in range(L)],
                     "asz": [asz[j] * p["mult"] ** lv for lv in range(L)],
                 }
@@ -122,6 +151,7 @@ def reference(o, h, lo, c, bd, ad, bsz, asz, A, k, u, p):
                 cum["upd"],
                 cum["fills"],
                 1.0 if halted else 0.0,
+                cum["fund"],
             ]
         )
     return np.array(book), np.array(fills).reshape(-1, 5)
@@ -143,7 +173,9 @@ def case(seed):
          "requote": float(rng.choice([0, 1, 5, 50])), "delay": int(rng.integers(0, 3)),
          "gas": float(rng.uniform(0, 0.002)), "fee": float(rng.uniform(-1e-4, 3e-4)),
          "taker": 5e-4, "fill_model": int(seed % 2), "through": float(rng.integers(0, 3)),
-         "max_dd": float(rng.choice([0.0, 20.0]))}  # fmt: skip
+         "max_dd": float(rng.choice([0.0, 20.0])),
+         "log_tick": float(rng.choice([0.0, 10 * math.log(1.0001), 60 * math.log(1.0001)])),
+         "funding": np.where(rng.random(n) < 0.05, rng.normal(0, 5e-4, n), 0.0)}  # fmt: skip
     bsz = rng.uniform(0.2, 1.5, n)
     asz = rng.uniform(0.2, 1.5, n)
     A = rng.uniform(0.001, 0.05, n)
@@ -160,11 +192,11 @@ def run_kernel(args, p):
     nf = backtest_nb(o, h, lo, c, bd, ad, bsz, asz, A, k, u, L, p["spacing"], p["mult"],
                      p["tick"], p["base_size"], p["max_inventory"], p["requote"], p["delay"],
                      p["gas"], p["fee"], p["taker"], p["fill_model"], p["through"], 60.0,
-                     p["max_dd"], book, fills)  # fmt: skip
+                     p["max_dd"], p["funding"], p["log_tick"], book, fills)  # fmt: skip
     return book, fills[:nf]
 
 
-@pytest.mark.parametrize("seed", range(80))
+@pytest.mark.parametrize("seed", range(120))
 def test_kernel_equals_reference(seed):
     args, p = case(seed)
     book, fills = run_kernel(args, p)
@@ -179,7 +211,7 @@ def test_pnl_decomposition_sums_to_equity(seed):
     book, _ = run_kernel(args, p)
     col = {name: i for i, name in enumerate(BOOK_COLUMNS)}
     total = (book[:, col["spread_pnl"]] + book[:, col["inventory_pnl"]]
-             - book[:, col["fees"]] - book[:, col["gas"]])  # fmt: skip
+             - book[:, col["fees"]] - book[:, col["gas"]] + book[:, col["funding"]])  # fmt: skip
     np.testing.assert_allclose(total, book[:, col["equity"]], atol=1e-7)
 
 
@@ -204,7 +236,8 @@ def test_touch_needs_a_trade_through_and_quotes_lag_by_delay():
     ones = np.ones(n)
     base = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
             "max_inventory": 5.0, "requote": 1.0, "delay": 0, "gas": 0.0, "fee": 0.0,
-            "taker": 0.0, "fill_model": 0, "through": 0.0, "max_dd": 0.0}  # fmt: skip
+            "taker": 0.0, "fill_model": 0, "through": 0.0, "max_dd": 0.0,
+            "log_tick": 0.0, "funding": np.zeros(n)}  # fmt: skip
     args = (o, h, lo, c, bd, ad, ones, ones, ones, ones, np.zeros((n, 2)))
     _, fills = run_kernel(args, base)
     assert fills.tolist() == [[3, -1, 3000.5, 1, 0]]

@@ -73,6 +73,7 @@ def test_gaps_are_filled_with_flat_bars_marked_as_filled(tmp_path):
             "missing_bars": 3,
             "file": str(tmp_path / "k.csv"),
             "line": 9,
+            "column": "open_time",
         }
     ]
 

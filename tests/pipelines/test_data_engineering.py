@@ -12,7 +12,10 @@ from ethpredict.params import DataParams
 from ethpredict.pipelines.data_engineering import create_pipeline
 from tests.conftest import kline_rows, write_csv
 
-OUTPUTS = ["bars", "trades", "data_manifest", "features_base", "features_advanced"]
+OUTPUTS = [
+    "bars", "trades", "data_manifest", "pool_liquidity", "features_base",
+    "features_advanced",
+]  # fmt: skip
 
 
 class Kept(MemoryDataset):
@@ -114,3 +117,26 @@ def test_trade_capture_source(tmp_path):
     out = run(catalog({"source": "binance_trades", "path": str(tmp_path)}))
     assert len(out["trades"]) == 60 and set(out["trades"]["side"]) == {-1, 1}
     assert len(out["bars"]) == 5  # 7 minutes of trades minus the partial edges
+
+
+def test_uniswap_pool_source_end_to_end(tmp_path):
+    from tests.io.test_uniswap import synthetic_pool
+
+    path, _ = synthetic_pool(tmp_path, n=600)
+    out = run(catalog({"source": "uniswap_v3", "path": str(path)}))
+    bars, swaps, liq = out["bars"], out["trades"], out["pool_liquidity"]
+    assert out["data_manifest"]["venue"] == "uniswap_v3" and len(swaps) == 600
+    assert {"block", "liquidity", "fee_bps", "exec_price"} <= set(swaps.columns)
+    assert liq["liquidity"].notna().all() and len(liq) == 601
+    for name in ("features_base", "features_advanced"):
+        assert out[name].index.equals(bars.index)
+        assert out[name].attrs["venue"] == "uniswap_v3"
+
+
+def test_ohlcv_source_end_to_end(tmp_path):
+    from tests.io.test_ohlcv import candles
+
+    candles(300).to_feather(tmp_path / "c.feather")
+    out = run(catalog({"source": "ohlcv", "path": str(tmp_path / "c.feather")}))
+    assert len(out["bars"]) == 300 and out["data_manifest"]["source"] == "ohlcv"
+    assert out["trades"].empty and out["pool_liquidity"].empty

@@ -19,8 +19,16 @@ are seeded). Maker orders fill at their limit price. A fill that would take
 
 PnL per bar, exactly: ``spread`` = Σ fills side·size·(previous close − price),
 ``inventory`` = position after the bar's fills × (close − previous close),
-``fees`` = maker fee on fill notional (negative = rebate) plus the taker fee
-of a forced flatten, ``gas``; equity change = spread + inventory − fees − gas.
+``fees`` = maker fee on fill notional (negative = rebate, or a pool's fee
+tier earned) plus the taker fee of a forced flatten, ``gas``, ``funding`` =
+−position after the bar's fills × close × the funding rate settled at the
+bar's close (a perpetual; longs pay a positive rate); equity change = spread
++ inventory − fees − gas + funding.
+
+Price grid: ``log_tick`` 0 — quotes are multiples of ``tick``; ``log_tick``
+> 0 — quotes sit on the geometric grid ``e^(m·log_tick)`` (a Uniswap v3 pool:
+``tick_spacing · ln 1.0001``), and wherever the rules say "tick" they mean
+the grid step at that price.
 
 Risk: once equity falls ``max_drawdown`` USD below its peak (0 = off), the
 book flattens at the close paying ``taker_fee``, cancels its quotes (one more
@@ -38,7 +46,7 @@ FILL_TOUCH, FILL_INTENSITY = 0, 1
 #: columns of the per-bar book written by :func:`backtest_nb`
 BOOK_COLUMNS = (
     "position", "cash", "equity", "bid", "ask", "spread_pnl", "inventory_pnl",
-    "fees", "gas", "updates", "fills", "halted",
+    "fees", "gas", "updates", "fills", "halted", "funding",
 )  # fmt: skip
 #: columns of the fills output
 FILL_COLUMNS = ("bar", "side", "price", "size", "level")
@@ -84,6 +92,8 @@ def backtest_nb(
     through_ticks: float,
     bar_seconds: float,
     max_drawdown: float,
+    funding: np.ndarray,
+    log_tick: float,
     book: np.ndarray,
     fills: np.ndarray,
 ) -> int:
@@ -94,7 +104,7 @@ def backtest_nb(
     (in order sizes), rounded to the tick away from the close; NaN ``d0``
     means no decision at that bar (the live quote stays). Level ``l`` sits
     ``l·level_spacing`` further out with ``level_size_mult^l`` times the size.
-    ``book`` (n × 12, :data:`BOOK_COLUMNS`) and ``fills`` (≥ 2·n·levels × 5,
+    ``book`` (n × 13, :data:`BOOK_COLUMNS`) and ``fills`` (≥ 2·n·levels × 5,
     :data:`FILL_COLUMNS`) are written in place; cumulative book columns.
     """
     n = c.shape[0]
@@ -121,6 +131,9 @@ def backtest_nb(
     cum_inv = 0.0
     cum_fees = 0.0
     cum_gas = 0.0
+    cum_fund = 0.0
+    geo = log_tick > 0.0
+    grow = np.exp(log_tick) - 1.0
     n_upd = 0
     n_fills = 0
     for j in range(n):
@@ -135,6 +148,7 @@ def backtest_nb(
                     live_bsz[lv] = sub_bsz[slot, lv]
                     live_asz[lv] = sub_asz[slot, lv]
         # ---- fills in bar j
+        tk = prev_close * grow if geo else tick
         if not halted:
             asks_first = (h[j] - o[j]) < (o[j] - lo[j])
             for phase in range(2):
@@ -146,7 +160,7 @@ def backtest_nb(
                         if np.isnan(px) or sz <= 0.0:
                             continue
                         if fill_model == FILL_TOUCH:
-                            hit = h[j] >= px + through_ticks * tick
+                            hit = h[j] >= px + through_ticks * tk
                         else:
                             lam = A[j] * np.exp(-k[j] * max(px - prev_close, 0.0))
                             hit = uniforms[j, 2 * lv + 1] < 1.0 - np.exp(
@@ -165,7 +179,7 @@ def backtest_nb(
                         if np.isnan(px) or sz <= 0.0:
                             continue
                         if fill_model == FILL_TOUCH:
-                            hit = lo[j] <= px - through_ticks * tick
+                            hit = lo[j] <= px - through_ticks * tk
                         else:
                             lam = A[j] * np.exp(-k[j] * max(prev_close - px, 0.0))
                             hit = uniforms[j, 2 * lv] < 1.0 - np.exp(-lam * bar_seconds)
@@ -177,6 +191,10 @@ def backtest_nb(
                             cum_fees += fee
                             cum_spread += sp
         cum_inv += pos * (c[j] - prev_close)
+        if funding[j] != 0.0:
+            fund = -pos * c[j] * funding[j]
+            cum_fund += fund
+            cash += fund
         equity = cash + pos * c[j]
         # ---- risk limit: flatten and stop
         if not halted and max_drawdown > 0.0:
@@ -199,10 +217,23 @@ def backtest_nb(
             q = pos / base_size
             can_bid = q < max_inventory - 1e-9
             can_ask = q > -max_inventory + 1e-9
-            b0 = np.floor((c[j] - bid_depth[j, 0] - bid_depth[j, 1] * q) / tick) * tick
-            a0 = np.ceil((c[j] + ask_depth[j, 0] - ask_depth[j, 1] * q) / tick) * tick
-            b0 = min(b0, c[j] - tick)  # never at or through the mid
-            a0 = max(a0, c[j] + tick)
+            bid = c[j] - bid_depth[j, 0] - bid_depth[j, 1] * q
+            ask = c[j] + ask_depth[j, 0] - ask_depth[j, 1] * q
+            if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
+                tk = c[j] * grow
+                b0 = (np.exp(np.floor(np.log(bid) / log_tick) * log_tick)
+                      if bid > 0.0 else np.nan)  # fmt: skip
+                a0 = np.exp(np.ceil(np.log(ask) / log_tick) * log_tick)
+                b0 = min(
+                    b0, np.exp(np.floor(np.log(c[j]) / log_tick - 1e-9) * log_tick)
+                )
+                a0 = max(a0, np.exp(np.ceil(np.log(c[j]) / log_tick + 1e-9) * log_tick))
+            else:
+                tk = tick
+                b0 = np.floor(bid / tick) * tick
+                a0 = np.ceil(ask / tick) * tick
+                b0 = min(b0, c[j] - tick)  # never at or through the mid
+                a0 = max(a0, c[j] + tick)
             if not can_bid:
                 b0 = np.nan
             if not can_ask:
@@ -211,21 +242,35 @@ def backtest_nb(
                 (np.isnan(b0) != np.isnan(last_bid))
                 or (np.isnan(a0) != np.isnan(last_ask))
                 or (
-                    not np.isnan(b0)
-                    and abs(b0 - last_bid) >= requote_ticks * tick - 1e-9
+                    not np.isnan(b0) and abs(b0 - last_bid) >= requote_ticks * tk - 1e-9
                 )
                 or (
-                    not np.isnan(a0)
-                    and abs(a0 - last_ask) >= requote_ticks * tick - 1e-9
+                    not np.isnan(a0) and abs(a0 - last_ask) >= requote_ticks * tk - 1e-9
                 )
             )
             if moved:
                 pending[slot] = True
                 mult = 1.0
                 for lv in range(levels):
-                    step = np.round(lv * level_spacing / tick) * tick
-                    sub_bid[slot, lv] = b0 - step
-                    sub_ask[slot, lv] = a0 + step
+                    if geo:
+                        sub_bid[slot, lv] = (
+                            np.exp(
+                                np.floor(
+                                    np.log(b0 - lv * level_spacing) / log_tick + 1e-9
+                                )
+                                * log_tick
+                            )
+                            if b0 - lv * level_spacing > 0.0
+                            else np.nan
+                        )
+                        sub_ask[slot, lv] = np.exp(
+                            np.ceil(np.log(a0 + lv * level_spacing) / log_tick - 1e-9)
+                            * log_tick
+                        )
+                    else:
+                        step = np.round(lv * level_spacing / tick) * tick
+                        sub_bid[slot, lv] = b0 - step
+                        sub_ask[slot, lv] = a0 + step
                     sub_bsz[slot, lv] = bid_size[j] * mult
                     sub_asz[slot, lv] = ask_size[j] * mult
                     mult *= level_size_mult
@@ -247,6 +292,7 @@ def backtest_nb(
         book[j, 9] = n_upd
         book[j, 10] = n_fills
         book[j, 11] = 1.0 if halted else 0.0
+        book[j, 12] = cum_fund
     return n_f
 
 

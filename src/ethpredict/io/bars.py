@@ -67,6 +67,7 @@ class SourceFrame:
         values: Numeric columns (float64), same length as ``time_ns``.
         lines: 1-based line number of each row in the file.
         duration_ns: ``close_time - open_time`` per row where known, else empty.
+        time_column: The file's name of the time column (for messages).
     """
 
     label: str
@@ -74,6 +75,7 @@ class SourceFrame:
     values: pd.DataFrame
     lines: np.ndarray
     duration_ns: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    time_column: str = "open_time"
 
 
 def interval_name(seconds: int) -> str:
@@ -146,7 +148,7 @@ def check_rows(src: SourceFrame) -> None:
         else:
             msg = f"rows are not sorted by time: {t1} comes after {t0} (line {lines[bad]})"
         raise DataValidationError(
-            msg, file=label, row=int(lines[bad + 1]), column="open_time"
+            msg, file=label, row=int(lines[bad + 1]), column=src.time_column
         )
 
 
@@ -236,7 +238,7 @@ def assemble_bars(
             raise DataValidationError(
                 f"overlaps {prev.label} (bar {pd.Timestamp(nxt.time_ns[0], tz='UTC')}"
                 f" is also at its line {prev.lines[min(clash, len(prev.lines) - 1)]})",
-                file=nxt.label, row=int(nxt.lines[0]), column="open_time",
+                file=nxt.label, row=int(nxt.lines[0]), column=nxt.time_column,
             )  # fmt: skip
 
     time_ns = np.concatenate([s.time_ns for s in sources])
@@ -255,7 +257,7 @@ def assemble_bars(
             f"mixed intervals: {d[off] / NS_PER_S:g} s after the previous bar, "
             f"which is not a multiple of the {interval_name(interval_s)} interval",
             file=sources[labels[off + 1]].label, row=int(lines[off + 1]),
-            column="open_time",
+            column=sources[labels[off + 1]].time_column,
         )  # fmt: skip
     gap_idx = np.flatnonzero(d > step)
     gaps = [
@@ -265,6 +267,7 @@ def assemble_bars(
             "missing_bars": int(d[i] // step - 1),
             "file": sources[labels[i + 1]].label,
             "line": int(lines[i + 1]),
+            "column": sources[labels[i + 1]].time_column,
         }
         for i in gap_idx
     ]
@@ -275,7 +278,7 @@ def assemble_bars(
             f"{g['before']} ({len(gaps)} gap(s) in all); data.on_gap is 'fail' — "
             "use --params=data.on_gap=flag to fill gaps with flat bars marked "
             "is_filled",
-            file=g["file"], row=g["line"], column="open_time",
+            file=g["file"], row=g["line"], column=g["column"],
         )  # fmt: skip
 
     is_filled = np.zeros(time_ns.size, dtype=bool)

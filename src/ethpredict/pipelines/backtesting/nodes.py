@@ -58,11 +58,19 @@ def evaluate_backtest(
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),
         "alpha_weight": p.alpha_weight,
+        "venue": book.attrs.get("venue_settings", {}),
         "with_signal": with_signal,
         "without_signal": baseline,
         "signal_added": {
             k: with_signal[k] - baseline[k]
-            for k in ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas")
+            for k in (
+                "total_pnl",
+                "spread_pnl",
+                "inventory_pnl",
+                "fees",
+                "gas",
+                "funding",
+            )
         },
         # daily PnL (UTC days), for the sweep's overfitting statistics
         "daily": {

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from ethpredict import features
-from ethpredict.io.bars import assemble_bars, interval_name
+from ethpredict.errors import DataValidationError
+from ethpredict.io.bars import (
+    NS_PER_S,
+    SourceFrame,
+    assemble_bars,
+    epoch_ns,
+    interval_name,
+)
 from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade_stream
+from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
 from ethpredict.io.synthetic import NOTICE, ensure_synthetic_klines
+from ethpredict.io.uniswap import read_pool
 from ethpredict.params import INTERVALS_S, DataParams, FeaturesParams, coerce
 
 log = logging.getLogger(__name__)
@@ -20,39 +30,121 @@ TRADE_TABLE = {
 MAX_GAPS_LISTED = 100
 
 
-def ingest_market_data(data: DataParams) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def _window(sources: list[SourceFrame], start_ns, end_ns) -> list[SourceFrame]:
+    """The rows of each file in ``[data.start, data.end)``."""
+    if start_ns is None and end_ns is None:
+        return sources
+    out = []
+    for s in sources:
+        keep = np.ones(s.time_ns.size, bool)
+        if start_ns is not None:
+            keep &= s.time_ns >= start_ns
+        if end_ns is not None:
+            keep &= s.time_ns < end_ns
+        dur = s.duration_ns[keep] if s.duration_ns.size else s.duration_ns
+        out.append(SourceFrame(s.label, s.time_ns[keep],
+                               s.values.loc[keep].reset_index(drop=True), s.lines[keep],
+                               dur, s.time_column))  # fmt: skip
+    if not any(s.time_ns.size for s in out):
+        raise DataValidationError(
+            f"no bars between data.start ({_ts(start_ns)}) and data.end "
+            f"({_ts(end_ns)}); the files span "
+            f"{_ts(min(int(s.time_ns[0]) for s in sources if s.time_ns.size))} to "
+            f"{_ts(max(int(s.time_ns[-1]) for s in sources if s.time_ns.size))}"
+        )
+    return out
+
+
+def _ts(ns) -> str:
+    return "-" if ns is None else str(pd.Timestamp(ns, tz="UTC"))
+
+
+def _ns(value) -> int | None:
+    return None if value is None else int(pd.Timestamp(value).as_unit("ns").value)
+
+
+def ingest_market_data(
+    data: DataParams,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict, pd.DataFrame]:
     """Read the configured source, validate it and assemble bars.
 
     Returns:
         ``bars`` (UTC index ``time`` = bar open; OHLC in quote currency,
-        volumes in base currency; ``is_filled`` marks inserted flat bars),
-        ``trades`` (empty unless the source is a trade capture) and a manifest
-        of what was read. Frames carry ``attrs`` ``source``, ``synthetic``,
-        ``symbol`` and ``interval``.
+        volumes in base currency; ``is_filled`` marks inserted flat bars;
+        ``funding_rate`` paid at the bar's close on a perpetual),
+        ``trades`` (exchange trades or pool swaps; empty for candle sources),
+        a manifest of what was read, and ``pool_liquidity`` (the pool's
+        in-range liquidity after each event; empty unless the source is a
+        Uniswap v3 pool). Frames carry ``attrs`` ``source``, ``synthetic``,
+        ``symbol``, ``interval`` and ``venue`` (plus the pool's ``fee_bps``,
+        ``tick_spacing``, ``block_time_s`` for a pool).
     """
     p = coerce(DataParams, data, "data")
     trades = pd.DataFrame({k: pd.Series(dtype=t) for k, t in TRADE_TABLE.items()})
     trades.index = pd.DatetimeIndex([], tz="UTC", name="time")
+    liquidity = pd.DataFrame(
+        {"liquidity": pd.Series(dtype="float64"), "price": pd.Series(dtype="float64")},
+        index=pd.DatetimeIndex([], tz="UTC", name="time"),
+    )
+    start_ns, end_ns = _ns(p.start), _ns(p.end)
+    venue = {"venue": p.market}
+    extra: dict = {}
+    expected = p.interval if p.source in ("binance_klines", "ohlcv") else None
     if p.source == "synthetic":
         sources = read_kline_files(ensure_synthetic_klines(p))
     elif p.source == "binance_klines":
         sources = read_kline_files(p.path)
+    elif p.source == "ohlcv":
+        sources = read_ohlcv_files(p.path, p.ohlcv)
+    elif p.source == "uniswap_v3":
+        pool = read_pool(p.path, p.uniswap, p.interval, start_ns, end_ns)
+        sources = pool.bars
+        if len(pool.swaps):
+            trades = pool.swaps.set_index("time").drop(columns=["file", "line"])
+            trades = trades.astype(
+                {k: t for k, t in TRADE_TABLE.items() if k in trades}
+            )
+        if len(pool.liquidity):
+            liquidity = pool.liquidity.set_index("time")
+        venue = {"venue": "uniswap_v3", "fee_bps": pool.pool.fee_bps,
+                 "tick_spacing": pool.pool.tick_spacing,
+                 "block_time_s": pool.pool.block_time_s or 60.0,
+                 "pool": pool.pool.address, "chain": pool.pool.chain}  # fmt: skip
+        extra = {"pool_form": pool.form, "pool_events": pool.events,
+                 "other_logs": pool.other_logs, "swaps": len(pool.swaps)}  # fmt: skip
     else:
         raw = read_trade_stream(p.path)
         sources = [bars_from_trades(raw, INTERVALS_S[p.interval or "1m"])]
         trades = raw.set_index("time")[list(TRADE_TABLE)].astype(TRADE_TABLE)
-    expected = p.interval if p.source == "binance_klines" else None
+    sources = _window(sources, start_ns, end_ns)
     a = assemble_bars(sources, on_gap=p.on_gap, expected_interval=expected)
     synthetic = p.source == "synthetic"
+    bars = a.bars
+    if len(trades) and p.source == "binance_trades" and (start_ns or end_ns):
+        t = epoch_ns(trades.index)
+        keep = (t >= (start_ns or t[0])) & (t < (end_ns or t[-1] + 1))
+        trades = trades.loc[keep]
+    if p.market == "perpetual":
+        funding = read_funding(p.funding_path, p.ohlcv)
+        bars["funding_rate"] = funding_per_bar(
+            funding, epoch_ns(bars.index), a.interval_s * NS_PER_S
+        )
+        extra["funding_settlements"] = int(np.count_nonzero(bars["funding_rate"]))
+        if not extra["funding_settlements"]:
+            raise DataValidationError(
+                f"no funding settlement in data.funding_path '{p.funding_path}' falls "
+                f"inside the bars ({bars.index[0]} to {bars.index[-1]})"
+            )
     attrs = {
         "source": p.source,
         "synthetic": synthetic,
         "symbol": p.symbol,
         "interval": interval_name(a.interval_s),
+        **venue,
     }
-    bars = a.bars
     bars.attrs.update(attrs)
     trades.attrs.update(attrs)
+    liquidity.attrs.update(attrs)
     manifest = {
         **attrs,
         "notice": NOTICE if synthetic else "",
@@ -64,6 +156,7 @@ def ingest_market_data(data: DataParams) -> tuple[pd.DataFrame, pd.DataFrame, di
         "gaps": len(a.gaps),
         "gaps_listed": a.gaps[:MAX_GAPS_LISTED],
         "trades": len(trades),
+        **extra,
         "files": a.files,
     }
     log.info(
@@ -71,7 +164,7 @@ def ingest_market_data(data: DataParams) -> tuple[pd.DataFrame, pd.DataFrame, di
         len(bars), attrs["interval"], p.symbol, " (SYNTHETIC)" if synthetic else "",
         manifest["start"], manifest["end"], manifest["filled_bars"], len(a.gaps),
     )  # fmt: skip
-    return bars, trades, manifest
+    return bars, trades, manifest, liquidity
 
 
 def _feature_set(

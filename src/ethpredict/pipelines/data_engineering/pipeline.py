@@ -11,7 +11,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(
                 ingest_market_data,
                 inputs="params:data",
-                outputs=["bars", "trades", "data_manifest"],
+                outputs=["bars", "trades", "data_manifest", "pool_liquidity"],
                 name="ingest_market_data",
             ),
             node(

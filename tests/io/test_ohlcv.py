@@ -1,0 +1,226 @@
+"""Generic OHLCV files: formats, timestamps and their time zone rule, column
+maps, the kline validation, funding rates."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ethpredict.errors import DataValidationError
+from ethpredict.io.bars import assemble_bars
+from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
+from ethpredict.params import OHLCVParams
+from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+
+
+def candles(n=30, t0="2024-03-01", freq="1min", seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    close = 3000 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
+    open_ = np.r_[3000.0, close[:-1]]
+    return pd.DataFrame({
+        "date": pd.date_range(t0, periods=n, freq=freq, tz="UTC"), "open": open_,
+        "high": np.maximum(open_, close) + 0.5, "low": np.minimum(open_, close) - 0.5,
+        "close": close, "volume": rng.uniform(1, 10, n),
+    })  # fmt: skip
+
+
+def load(path, **kw) -> pd.DataFrame:
+    sources = read_ohlcv_files(path, OHLCVParams(**kw))
+    return assemble_bars(sources, on_gap="fail").bars
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet", "feather", "json"])
+def test_every_format_gives_the_same_bars(tmp_path, fmt):
+    df = candles()
+    path = tmp_path / f"c.{fmt}"
+    if fmt.startswith("csv"):
+        df.to_csv(path, index=False)
+    elif fmt == "parquet":
+        df.set_index("date").to_parquet(path)  # a datetime index, not a column
+    elif fmt == "feather":
+        df.to_feather(path)
+    else:  # freqtrade: [ms, o, h, l, c, v]
+        ms = df["date"].dt.as_unit("ms").astype("int64")
+        rows = df.assign(date=ms).to_numpy().tolist()
+        path.write_text(json.dumps(rows))
+    bars = load(path)
+    assert bars.index.equals(pd.DatetimeIndex(df["date"], name="time"))
+    np.testing.assert_allclose(bars["close"], df["close"], rtol=1e-12)
+    assert bars.index.tz is not None and str(bars.index.tz) == "UTC"
+
+
+@pytest.mark.parametrize(("unit", "mult"), [("s", 1), ("ms", 10**3), ("us", 10**6),
+                                            ("ns", 10**9)])  # fmt: skip
+def test_epoch_units_are_detected(tmp_path, unit, mult):
+    df = candles()
+    df["date"] = df["date"].dt.as_unit("s").astype("int64") * mult
+    df.to_csv(tmp_path / "c.csv", index=False)
+    bars = load(tmp_path / "c.csv")
+    assert bars.index[0] == pd.Timestamp("2024-03-01", tz="UTC")
+    assert load(tmp_path / "c.csv", time_unit=unit).index.equals(bars.index)
+
+
+def test_time_zone_rule(tmp_path):
+    df = candles()
+    text = df.assign(date=df["date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    text.to_csv(tmp_path / "naive.csv", index=False)
+    # without an offset: data.ohlcv.timezone (UTC unless set)
+    assert load(tmp_path / "naive.csv").index[0] == pd.Timestamp("2024-03-01", tz="UTC")
+    berlin = load(tmp_path / "naive.csv", timezone="Europe/Berlin")
+    assert berlin.index[0] == pd.Timestamp("2024-02-29 23:00", tz="UTC")
+    # with an offset: converted, whatever the timezone parameter says
+    off = df.assign(date=df["date"].dt.tz_convert("Asia/Tokyo").dt.strftime(
+        "%Y-%m-%dT%H:%M:%S%z"))  # fmt: skip
+    off.to_csv(tmp_path / "offset.csv", index=False)
+    for zone in ("UTC", "America/New_York"):
+        assert load(tmp_path / "offset.csv", timezone=zone).index[0] == pd.Timestamp(
+            "2024-03-01", tz="UTC"
+        )
+
+
+def test_mixed_offsets_are_refused(tmp_path):
+    df = candles().astype({"date": str})
+    df.loc[5, "date"] = "2024-03-01 00:05:00"  # the others end in +00:00
+    df.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(DataValidationError) as exc:
+        load(tmp_path / "c.csv")
+    msg = str(exc.value)
+    assert "c.csv" in msg and "line 7" in msg and "date" in msg and "offset" in msg
+
+
+def test_column_map(tmp_path):
+    df = candles().rename(columns={"date": "Time", "close": "Last", "volume": "Vol"})
+    df.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(
+        DataValidationError, match="missing column 'close'.*columns.close"
+    ):
+        load(tmp_path / "c.csv", columns={"time": "Time"})
+    bars = load(tmp_path / "c.csv", columns={"time": "Time", "close": "Last",
+                                             "volume": "Vol"})  # fmt: skip
+    np.testing.assert_allclose(bars["close"], df["Last"])
+    with pytest.raises(
+        DataValidationError, match="'Stamp'.*columns.time.*not in the file"
+    ):
+        load(tmp_path / "c.csv", columns={"time": "Stamp"})
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (
+            lambda d: d.drop(index=10),
+            ["gap of 1 missing bar", "line 12", "column 'date'"],
+        ),
+        (lambda d: pd.concat([d.iloc[:8], d.iloc[7:]]), ["duplicate bar", "line 9"]),
+        (
+            lambda d: d.assign(high=np.where(d.index == 4, d["low"] - 1, d["high"])),
+            ["high must be ≥ open and close", "line 6", "column 'high'"],
+        ),
+        (
+            lambda d: d.assign(
+                volume=d["volume"].astype(object).where(d.index != 3, "x")
+            ),
+            ["'x' is not a number", "line 5", "column 'volume'"],
+        ),
+        (
+            lambda d: d.assign(
+                date=d["date"].astype(str).where(d.index != 2, "yesterday")
+            ),
+            ["'yesterday' is not an ISO date-time", "line 4", "column 'date'"],
+        ),
+    ],
+    ids=["gap", "duplicate", "ohlc", "number", "time"],
+)
+def test_kline_validation_applies(tmp_path, edit, words):
+    edit(candles()).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(DataValidationError) as exc:
+        load(tmp_path / "c.csv")
+    for w in words:
+        assert w in str(exc.value)
+    assert "c.csv" in str(exc.value)
+
+
+def test_folder_of_files_and_interval_check(tmp_path):
+    df = candles(60)
+    df.iloc[:30].to_csv(tmp_path / "a.csv", index=False)
+    df.iloc[30:].to_parquet(tmp_path / "b.parquet")
+    out = ingest_market_data({"source": "ohlcv", "path": str(tmp_path)})
+    assert len(out[0]) == 60 and out[2]["interval"] == "1m"
+    with pytest.raises(
+        DataValidationError, match="bars are 1m but data.interval is '5m'"
+    ):
+        ingest_market_data({"source": "ohlcv", "path": str(tmp_path), "interval": "5m"})
+    window = ingest_market_data(
+        {
+            "source": "ohlcv",
+            "path": str(tmp_path),
+            "start": "2024-03-01 00:10",
+            "end": "2024-03-01 00:20",
+        }
+    )
+    assert len(window[0]) == 10 and window[0].index[0].minute == 10  # fmt: skip
+
+
+def test_funding_rates_fall_on_the_bar_that_holds_the_settlement(tmp_path):
+    bars = candles(60 * 24, freq="1min")
+    bars.to_csv(tmp_path / "c.csv", index=False)
+    fund = pd.DataFrame(
+        {
+            "date": [
+                "2024-03-01 08:00:00.000+00:00",
+                "2024-03-01 16:00:00.000+00:00",
+                "2024-03-05 00:00:00.000+00:00",
+            ],
+            "open": [1e-4, -2e-4, 3e-4],
+            "high": 0,
+            "low": 0,
+            "close": 0,
+        }
+    )
+    fund.to_csv(tmp_path / "f.csv", index=False)  # freqtrade: the rate in open
+    s = read_funding(tmp_path / "f.csv", OHLCVParams())
+    assert s.index[0] == pd.Timestamp("2024-03-01 08:00", tz="UTC")
+    t = pd.date_range("2024-03-01", periods=1440, freq="1min", tz="UTC").as_unit("ns")
+    per_bar = funding_per_bar(s, t.asi8, 60 * 10**9)
+    # settled at 08:00: the position after the bar 07:59–08:00 pays it
+    assert per_bar[479] == 1e-4 and per_bar[959] == -2e-4
+    assert np.count_nonzero(per_bar) == 2  # the third is after the bars
+    b, *_ = ingest_market_data({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
+                                "market": "perpetual",
+                                "funding_path": str(tmp_path / "f.csv")})  # fmt: skip
+    assert b.attrs["venue"] == "perpetual" and b["funding_rate"].iat[479] == 1e-4
+    fund.assign(open=[1e-4, 5.0, 0]).to_csv(tmp_path / "f.csv", index=False)
+    with pytest.raises(DataValidationError, match=r"f\.csv, line 3, column 'open'"):
+        read_funding(tmp_path / "f.csv", OHLCVParams())
+
+
+def test_perpetual_needs_funding():
+    from ethpredict.errors import ParameterError
+    from ethpredict.params import validate_parameters
+
+    with pytest.raises(ParameterError, match="data.funding_path is required"):
+        validate_parameters(
+            {"data": {"source": "ohlcv", "path": "x", "market": "perpetual"}}
+        )
+
+
+def test_real_one_minute_files(real_data):
+    for f in sorted((real_data / "ohlcv-1m").glob("*.csv.gz"))[:2]:
+        bars = load(f)
+        assert bars.index.is_monotonic_increasing and len(bars) >= 43_000
+        assert not bars["is_filled"].any()
+    perp = sorted((real_data / "perp-1m").glob("ETHUSDT-PERP_1m_*.csv.gz"))[0]
+    fund = sorted((real_data / "perp-1m").glob("*funding*"))[0]
+    b, _, m, _ = ingest_market_data(
+        {
+            "source": "ohlcv",
+            "path": str(perp),
+            "market": "perpetual",
+            "funding_path": str(fund),
+        }
+    )
+    assert m["funding_settlements"] >= 80  # 8-hourly over a month  # fmt: skip
+    assert (b["volume"] == 0).sum() == 3  # the file's zero-volume bars are kept

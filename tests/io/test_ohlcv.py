@@ -224,3 +224,68 @@ def test_real_one_minute_files(real_data):
     )
     assert m["funding_settlements"] >= 80  # 8-hourly over a month  # fmt: skip
     assert (b["volume"] == 0).sum() == 3  # the file's zero-volume bars are kept
+
+
+@pytest.mark.parametrize(
+    ("write", "words"),
+    [
+        (lambda p: candles().assign(date=lambda d: np.where(
+            d.index == 3, d["date"].dt.as_unit("s").astype("int64") * 1000,
+            d["date"].dt.as_unit("s").astype("int64"))).to_csv(p / "c.csv", index=False),
+         ["is in ms but the file's first row is in s", "line 5"]),
+        (lambda p: (p / "c.txt").write_text("x"), ["holds no OHLCV files"]),
+        (lambda p: (p / "c.json").write_text("[[1, 2, 3]]"),
+         ["3 values; a freqtrade candle has 6", "line 1"]),
+        (lambda p: (p / "c.json").write_text('{"a": 1}'), ["freqtrade's JSON candles"]),
+        (lambda p: candles().rename(columns={"date": "when"}).to_csv(p / "c.csv", index=False),
+         ["no timestamp column", "data.ohlcv.columns.time"]),
+    ],
+    ids=["mixed-units", "unknown-type", "json-width", "json-shape", "no-time"],
+)  # fmt: skip
+def test_documented_ohlcv_errors(tmp_path, write, words):
+    write(tmp_path)
+    with pytest.raises(DataValidationError) as exc:
+        read_ohlcv_files(tmp_path, OHLCVParams())
+    for w in words:
+        assert w in str(exc.value)
+
+
+def test_window_and_funding_outside_the_bars(tmp_path):
+    candles(60).to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(DataValidationError, match="no bars between data.start"):
+        ingest_market_data({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
+                            "start": "2025-01-01"})  # fmt: skip
+    pd.DataFrame({"date": ["2023-01-01 00:00:00"], "funding_rate": [1e-4]}).to_csv(
+        tmp_path / "f.csv", index=False
+    )
+    with pytest.raises(DataValidationError, match="no funding settlement"):
+        ingest_market_data(
+            {
+                "source": "ohlcv",
+                "path": str(tmp_path / "c.csv"),
+                "market": "perpetual",
+                "funding_path": str(tmp_path / "f.csv"),
+            }
+        )
+    pd.DataFrame({"date": ["2023-01-01"], "x": [1]}).to_csv(
+        tmp_path / "f.csv", index=False
+    )
+    with pytest.raises(DataValidationError, match="a rate column"):
+        read_funding(tmp_path / "f.csv", OHLCVParams())
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [({"start": "2024-02-01", "end": "2024-01-01"}, "data.end"),
+     ({"ohlcv": {"timezone": "Mars/Olympus"}}, "not an IANA time zone"),
+     ({"ohlcv": {"columns": {"stamp": "x"}}}, "unknown standard column(s) stamp"),
+     ({"source": "uniswap_v3", "path": "x", "market": "perpetual", "funding_path": "f"},
+      "does not apply to a Uniswap pool")],
+)  # fmt: skip
+def test_bad_data_parameters_are_named(data, words):
+    from ethpredict.errors import ParameterError
+    from ethpredict.params import validate_parameters
+
+    with pytest.raises(ParameterError) as exc:
+        validate_parameters({"data": data})
+    assert words in str(exc.value)

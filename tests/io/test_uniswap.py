@@ -271,3 +271,56 @@ def test_real_pools_load(real_data):
     bars = ingest_market_data({"source": "uniswap_v3", "path": str(poly),
                                "start": "2024-02-15", "end": "2024-02-17"})[0]  # fmt: skip
     assert len(bars) == 2880 and bars.attrs["chain"] == "polygon"
+
+
+def _edit_raw(tmp_path, edit):
+    path, frame = synthetic_pool(tmp_path, n=50)
+    edit(frame, path).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("edit", "words"),
+    [
+        (lambda f, p: f.assign(block_timestamp=f["block_timestamp"].where(
+            f.index != 20, "2024-01-04 00:00:00")),
+         ["has an earlier timestamp than block", "line 22", "block_timestamp"]),
+        (lambda f, p: f.assign(data=f["data"].where(
+            f.index != 5, f["data"].iat[5][:66] + "0" * 64 + f["data"].iat[5][130:])),
+         ["zero ETH amount", "line 7"]),
+        (lambda f, p: f.iloc[:1], ["holds 1 swap(s)", "at least 2"]),
+        (lambda f, p: f.drop(columns="topics"), ["missing column(s) topics", "raw pool logs"]),
+    ],
+    ids=["time-back", "zero-eth", "one-swap", "no-topics"],
+)  # fmt: skip
+def test_documented_pool_errors(tmp_path, edit, words):
+    path = _edit_raw(tmp_path, edit)
+    with pytest.raises(DataValidationError) as exc:
+        ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+    for w in words:
+        assert w in str(exc.value)
+
+
+def test_overlapping_and_mixed_pool_files(tmp_path):
+    _, frame = synthetic_pool(tmp_path, n=50)
+    frame.iloc[40:].to_csv(
+        tmp_path / f"ethereum-{POOL}-2024-01-06.raw.csv", index=False
+    )
+    with pytest.raises(
+        DataValidationError, match=r"appears twice \(overlapping files\?\)"
+    ):
+        ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path)})
+    other = "0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8"
+    (tmp_path / f"ethereum-{POOL}-2024-01-06.raw.csv").rename(
+        tmp_path / f"ethereum-{other}-2024-01-06.raw.csv"
+    )
+    with pytest.raises(DataValidationError, match="files of several pools"):
+        ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path)})
+
+
+def test_minute_summaries_are_one_minute_bars(tmp_path, real_data):
+    folder = real_data / "uniswap-v3/polygon-usdc-weth-005-minute"
+    with pytest.raises(DataValidationError, match="1m bars; data.interval is '5m'"):
+        ingest_market_data(
+            {"source": "uniswap_v3", "path": str(folder), "interval": "5m"}
+        )

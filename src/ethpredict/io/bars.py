@@ -57,6 +57,16 @@ def utc_day_ends(index) -> np.ndarray:
     return memo((index,), ("day_ends",), make)
 
 
+def in_window(time_ns: np.ndarray, start_ns: int | None, end_ns: int | None):
+    """Mask of the times in ``[start_ns, end_ns)`` (an open side when None)."""
+    keep = np.ones(time_ns.size, bool)
+    if start_ns is not None:
+        keep &= time_ns >= start_ns
+    if end_ns is not None:
+        keep &= time_ns < end_ns
+    return keep
+
+
 @dataclass
 class SourceFrame:
     """Rows read from one file, before assembly.

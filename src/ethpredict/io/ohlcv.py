@@ -117,6 +117,14 @@ def _epoch_unit(values: np.ndarray, unit: str, label: str, lines, column) -> int
     return int(mag[0])
 
 
+def _not_a_time(value, label: str, row: int, column: str) -> DataValidationError:
+    return DataValidationError(
+        f"'{value}' is not an ISO date-time (such as 2024-01-05 00:00:00 or "
+        "2024-01-05T00:00:00+00:00) or an epoch number",
+        file=label, row=row, column=column,
+    )  # fmt: skip
+
+
 def parse_times(
     col: pd.Series | pd.Index, *, label: str, column: str, lines: np.ndarray,
     unit: str = "auto", timezone: str = "UTC",
@@ -153,11 +161,7 @@ def parse_times(
     if has_offset.any() and not has_offset.all():
         i = int(np.flatnonzero(has_offset != has_offset[0])[0])
         if pd.isna(pd.to_datetime(text.iat[i], format="ISO8601", errors="coerce")):
-            raise DataValidationError(
-                f"'{text.iat[i]}' is not an ISO date-time (such as 2024-01-05 "
-                "00:00:00 or 2024-01-05T00:00:00+00:00) or an epoch number",
-                file=label, row=int(lines[i]), column=column,
-            )  # fmt: skip
+            raise _not_a_time(text.iat[i], label, int(lines[i]), column)
         with_, without = ("with", "without") if has_offset[0] else ("without", "with")
         raise DataValidationError(
             f"timestamp '{text.iat[i]}' is {without} a UTC offset but the file's first "
@@ -175,11 +179,7 @@ def parse_times(
         bad = np.flatnonzero(ok.isna().to_numpy())
         if bad.size:
             i = int(bad[0])
-            raise DataValidationError(
-                f"'{text.iat[i]}' is not an ISO date-time (such as 2024-01-05 "
-                "00:00:00 or 2024-01-05T00:00:00+00:00) or an epoch number",
-                file=label, row=int(lines[i]), column=column,
-            ) from None  # fmt: skip
+            raise _not_a_time(text.iat[i], label, int(lines[i]), column) from None
         raise DataValidationError(
             f"timestamps cannot be placed in time zone {timezone} ({exc})",
             file=label, column=column,

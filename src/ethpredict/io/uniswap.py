@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import NS_PER_S, SourceFrame, epoch_ns
+from ethpredict.io.bars import NS_PER_S, SourceFrame, epoch_ns, in_window
 from ethpredict.io.binance import list_files
 from ethpredict.io.ohlcv import parse_times
 from ethpredict.params import INTERVALS_S, UniswapParams
@@ -667,15 +667,6 @@ def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str 
     return events.reset_index(drop=True), other, address
 
 
-def _in_window(t: np.ndarray, start_ns: int | None, end_ns: int | None) -> np.ndarray:
-    keep = np.ones(t.size, bool)
-    if start_ns is not None:
-        keep &= t >= start_ns
-    if end_ns is not None:
-        keep &= t < end_ns
-    return keep
-
-
 def read_pool(
     path: str | Path, p: UniswapParams, interval: str | None,
     start_ns: int | None = None, end_ns: int | None = None,
@@ -699,7 +690,7 @@ def read_pool(
             bars.append(src)
             if "currentLiquidity" in frame:
                 level = pd.to_numeric(frame["currentLiquidity"], errors="coerce")
-                keep = _in_window(src.time_ns, start_ns, end_ns)
+                keep = in_window(src.time_ns, start_ns, end_ns)
                 liq.append(pd.DataFrame({
                     "time": pd.to_datetime(src.time_ns[keep], unit="ns", utc=True),
                     "liquidity": level.to_numpy(np.float64)[keep],
@@ -714,9 +705,9 @@ def read_pool(
     if pool.block_time_s is None:
         pool = Pool(**{**pool.__dict__, "block_time_s": block_time_s(events)})
     liquidity = liquidity_series(events, pool)
-    liquidity = liquidity.loc[_in_window(epoch_ns(liquidity["time"]), start_ns, end_ns)]
+    liquidity = liquidity.loc[in_window(epoch_ns(liquidity["time"]), start_ns, end_ns)]
     swaps = swaps_table(events, pool)
-    swaps = swaps.loc[_in_window(epoch_ns(swaps["time"]), start_ns, end_ns)]
+    swaps = swaps.loc[in_window(epoch_ns(swaps["time"]), start_ns, end_ns)]
     if len(swaps) < 2:
         raise DataValidationError(
             f"data.path '{path}' holds {len(swaps)} swap(s) in the selected period; "

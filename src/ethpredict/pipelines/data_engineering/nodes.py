@@ -14,6 +14,7 @@ from ethpredict.io.bars import (
     SourceFrame,
     assemble_bars,
     epoch_ns,
+    in_window,
     interval_name,
 )
 from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade_stream
@@ -36,11 +37,7 @@ def _window(sources: list[SourceFrame], start_ns, end_ns) -> list[SourceFrame]:
         return sources
     out = []
     for s in sources:
-        keep = np.ones(s.time_ns.size, bool)
-        if start_ns is not None:
-            keep &= s.time_ns >= start_ns
-        if end_ns is not None:
-            keep &= s.time_ns < end_ns
+        keep = in_window(s.time_ns, start_ns, end_ns)
         dur = s.duration_ns[keep] if s.duration_ns.size else s.duration_ns
         out.append(SourceFrame(s.label, s.time_ns[keep],
                                s.values.loc[keep].reset_index(drop=True), s.lines[keep],
@@ -120,10 +117,8 @@ def ingest_market_data(
     a = assemble_bars(sources, on_gap=p.on_gap, expected_interval=expected)
     synthetic = p.source == "synthetic"
     bars = a.bars
-    if len(trades) and p.source == "binance_trades" and (start_ns or end_ns):
-        t = epoch_ns(trades.index)
-        keep = (t >= (start_ns or t[0])) & (t < (end_ns or t[-1] + 1))
-        trades = trades.loc[keep]
+    if len(trades) and p.source == "binance_trades":
+        trades = trades.loc[in_window(epoch_ns(trades.index), start_ns, end_ns)]
     if p.market == "perpetual":
         funding = read_funding(p.funding_path, p.ohlcv)
         bars["funding_rate"] = funding_per_bar(

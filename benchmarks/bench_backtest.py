@@ -48,7 +48,8 @@ def inputs(days: int):
     u = np.random.default_rng(0).random((n, 2))
     p = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
          "max_inventory": 5.0, "requote": 50.0, "delay": 1, "gas": 0.0015, "fee": 0.0,
-         "taker": 5e-4, "fill_model": 0, "through": 1.0, "max_dd": 0.0}  # fmt: skip
+         "taker": 5e-4, "fill_model": 0, "through": 1.0, "max_dd": 0.0, "log_tick": 0.0,
+         "funding": np.zeros(n)}  # fmt: skip
     return (o, h, lo, c, bd, bd.copy(), ones, ones, ones * 0.025, ones * 0.6, u), p
 
 
@@ -62,7 +63,8 @@ def kernel(args, p, out=None):
     book, fills = out if out is not None else outputs(len(c))
     backtest_nb(o, h, lo, c, bd, ad, bsz, asz, A, k, u, 1, 0.0, 1.0, p["tick"], 1.0,
                 p["max_inventory"], p["requote"], p["delay"], p["gas"], p["fee"], p["taker"],
-                p["fill_model"], p["through"], 60.0, p["max_dd"], book, fills)  # fmt: skip
+                p["fill_model"], p["through"], 60.0, p["max_dd"], p["funding"], p["log_tick"],
+                book, fills)  # fmt: skip
     return book
 
 
@@ -76,6 +78,10 @@ def bench_kernel() -> None:
     best = min(_timed(lambda: kernel(args, p, out)) for _ in range(20))
     print(f"kernel: {n:,} bars in {best * 1e3:.1f} ms = {n / best / 1e6:.1f} M bar-steps/s "
           f"(goals: <= 26 ms, >= 20 M/s)")  # fmt: skip
+    pool = {**p, "log_tick": 10 * np.log(1.0001), "requote": 1.0}  # a 0.05 % pool's grid
+    best = min(_timed(lambda: kernel(args, pool, out)) for _ in range(20))
+    print(f"kernel on a Uniswap tick grid: {best * 1e3:.1f} ms = "
+          f"{n / best / 1e6:.1f} M bar-steps/s")  # fmt: skip
     m = 50_000
     small = tuple(a[:m] for a in args)
     slow = _timed(lambda: reference(*small, p))

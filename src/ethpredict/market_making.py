@@ -6,7 +6,8 @@ Units everywhere: prices and depths in USDT, time in seconds, sizes in ETH.
   √(bar seconds): USDT per √second.
 * ``A``, ``k`` — fill intensity ``λ(δ) = A·e^(−k·δ)`` per side, in fills per
   second and 1/USDT, for an order resting ``δ`` from the previous close.
-  From trades (when the source has them): for each trade its distance beyond
+  From trades (when the source has them: exchange trades, or a Uniswap pool's
+  swaps at the pool price each left): for each trade its distance beyond
   the previous bar's close on its side; ``λ(δ)`` = trades reaching δ per
   second per side. Otherwise from bars (an approximation): a resting order at
   δ fills in a bar when the bar's high (low) reaches δ above (below) the

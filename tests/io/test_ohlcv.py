@@ -289,3 +289,21 @@ def test_bad_data_parameters_are_named(data, words):
     with pytest.raises(ParameterError) as exc:
         validate_parameters({"data": data})
     assert words in str(exc.value)
+
+
+def test_perpetual_klines_take_funding_too(tmp_path):
+    from tests.conftest import kline_rows, write_csv
+
+    write_csv(tmp_path / "k.csv", kline_rows(120))  # 2024-01-01 00:00 … 01:59
+    # Binance's archive layout: calc_time (ms), funding_interval_hours, last_funding_rate
+    (tmp_path / "f.csv").write_text(
+        "calc_time,funding_interval_hours,last_funding_rate\n1704070800000,8,0.0001\n"
+    )
+    data = {
+        "source": "binance_klines",
+        "path": str(tmp_path / "k.csv"),
+        "market": "perpetual",
+        "funding_path": str(tmp_path / "f.csv"),
+    }
+    bars, *_ = ingest_market_data(data)
+    assert bars["funding_rate"].iat[59] == 1e-4 and bars["funding_rate"].sum() == 1e-4

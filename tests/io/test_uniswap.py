@@ -271,6 +271,8 @@ def test_real_pools_load(real_data):
     bars = ingest_market_data({"source": "uniswap_v3", "path": str(poly),
                                "start": "2024-02-15", "end": "2024-02-17"})[0]  # fmt: skip
     assert len(bars) == 2880 and bars.attrs["chain"] == "polygon"
+    # minute summaries have no blocks: the chain's usual block time
+    assert bars.attrs["block_time_s"] == 2.0
 
 
 def _edit_raw(tmp_path, edit):

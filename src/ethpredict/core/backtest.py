@@ -65,6 +65,22 @@ def _fill(fills, n_f, j, side, price, size, level, pos, cash, fee_rate, prev_clo
 
 
 @njit(cache=True)
+def _grid_down(x, log_tick, eps):
+    """The highest point of the grid ``e^(m·log_tick)`` at or below ``x``
+    (``eps`` in grid steps: + forgives rounding, − keeps strictly beyond ``x``);
+    NaN for ``x`` ≤ 0 or NaN."""
+    if not x > 0.0:
+        return np.nan
+    return np.exp(np.floor(np.log(x) / log_tick + eps) * log_tick)
+
+
+@njit(cache=True)
+def _grid_up(x, log_tick, eps):
+    """The lowest grid point at or above ``x`` (``eps`` as in :func:`_grid_down`)."""
+    return np.exp(np.ceil(np.log(x) / log_tick - eps) * log_tick)
+
+
+@njit(cache=True)
 def backtest_nb(
     o: np.ndarray,
     h: np.ndarray,
@@ -221,13 +237,10 @@ def backtest_nb(
             ask = c[j] + ask_depth[j, 0] - ask_depth[j, 1] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
                 tk = c[j] * grow
-                b0 = (np.exp(np.floor(np.log(bid) / log_tick) * log_tick)
-                      if bid > 0.0 else np.nan)  # fmt: skip
-                a0 = np.exp(np.ceil(np.log(ask) / log_tick) * log_tick)
                 b0 = min(
-                    b0, np.exp(np.floor(np.log(c[j]) / log_tick - 1e-9) * log_tick)
+                    _grid_down(bid, log_tick, 0.0), _grid_down(c[j], log_tick, -1e-9)
                 )
-                a0 = max(a0, np.exp(np.ceil(np.log(c[j]) / log_tick + 1e-9) * log_tick))
+                a0 = max(_grid_up(ask, log_tick, 0.0), _grid_up(c[j], log_tick, -1e-9))
             else:
                 tk = tick
                 b0 = np.floor(bid / tick) * tick
@@ -253,20 +266,9 @@ def backtest_nb(
                 mult = 1.0
                 for lv in range(levels):
                     if geo:
-                        sub_bid[slot, lv] = (
-                            np.exp(
-                                np.floor(
-                                    np.log(b0 - lv * level_spacing) / log_tick + 1e-9
-                                )
-                                * log_tick
-                            )
-                            if b0 - lv * level_spacing > 0.0
-                            else np.nan
-                        )
-                        sub_ask[slot, lv] = np.exp(
-                            np.ceil(np.log(a0 + lv * level_spacing) / log_tick - 1e-9)
-                            * log_tick
-                        )
+                        step = lv * level_spacing
+                        sub_bid[slot, lv] = _grid_down(b0 - step, log_tick, 1e-9)
+                        sub_ask[slot, lv] = _grid_up(a0 + step, log_tick, 1e-9)
                     else:
                         step = np.round(lv * level_spacing / tick) * tick
                         sub_bid[slot, lv] = b0 - step

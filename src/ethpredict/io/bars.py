@@ -30,6 +30,30 @@ NS_PER_S = 1_000_000_000
 DAY_NS = 86_400 * NS_PER_S
 
 
+UNIT_NAMES = {NS_PER_S: "s", 1_000_000: "ms", 1_000: "µs", 1: "ns"}
+
+
+def epoch_unit_ns(
+    values: np.ndarray, label: str, lines: np.ndarray, column: str
+) -> int:
+    """Nanoseconds per unit of numeric epoch timestamps, detected by size
+    (≥1e17 ns, ≥1e14 µs, ≥1e11 ms, else s); a file must keep one unit."""
+    mag = np.select(
+        [values >= 1e17, values >= 1e14, values >= 1e11],
+        [1, 1_000, 1_000_000],
+        NS_PER_S,
+    )
+    bad = np.flatnonzero(mag != mag[0])
+    if bad.size:
+        i = int(bad[0])
+        raise DataValidationError(
+            f"timestamp {values[i]:.0f} is in {UNIT_NAMES[int(mag[i])]} but the "
+            f"file's first row is in {UNIT_NAMES[int(mag[0])]}",
+            file=label, row=int(lines[i]), column=column,
+        )  # fmt: skip
+    return int(mag[0])
+
+
 def epoch_ns(index) -> np.ndarray:
     """Epoch nanoseconds of datetimes, whatever their unit (pandas 3 varies
     it: a ``date_range`` is in µs, parsed timestamps often in ns). Read-only;

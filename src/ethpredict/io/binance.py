@@ -24,7 +24,13 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import NS_PER_S, REQUIRED_COLUMNS, SourceFrame, epoch_ns
+from ethpredict.io.bars import (
+    NS_PER_S,
+    REQUIRED_COLUMNS,
+    SourceFrame,
+    epoch_ns,
+    epoch_unit_ns,
+)
 
 KLINE_COLUMNS = [
     "open_time",
@@ -98,25 +104,6 @@ def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
         except (OSError, EOFError):
             raise DataValidationError("not a valid gzip file", file=str(path)) from None
     return [(str(path), raw)]
-
-
-def _time_unit_ns(values: np.ndarray, label: str, lines: np.ndarray) -> int:
-    """Nanoseconds per unit of integer epoch timestamps, detected by size."""
-    mag = np.select(
-        [values >= 1e17, values >= 1e14, values >= 1e11],
-        [1, 1_000, 1_000_000],
-        NS_PER_S,
-    )
-    bad = np.flatnonzero(mag != mag[0])
-    if bad.size:
-        names = {1: "ns", 1_000: "µs", 1_000_000: "ms", NS_PER_S: "s"}
-        i = int(bad[0])
-        raise DataValidationError(
-            f"timestamp {int(values[i])} is in {names[int(mag[i])]} but the file's "
-            f"first row is in {names[int(mag[0])]}",
-            file=label, row=int(lines[i]), column="open_time",
-        )  # fmt: skip
-    return int(mag[0])
 
 
 def _diagnose(label: str, raw: bytes, names: list[str], skip: int) -> None:
@@ -201,7 +188,7 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
             f"'{ot[i]}' is not an epoch timestamp (integer ms or µs)",
             file=label, row=int(lines[i]), column="open_time",
         )  # fmt: skip
-    unit = _time_unit_ns(ot, label, lines)
+    unit = epoch_unit_ns(ot, label, lines, "open_time")
     time_ns = ot.astype(np.int64) * unit
     duration = np.empty(0, np.int64)
     if "close_time" in df and df["close_time"].notna().all():

@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import NS_PER_S, OPTIONAL_COLUMNS, PRICE_COLUMNS, SourceFrame
+from ethpredict.io.bars import (
+    NS_PER_S,
+    OPTIONAL_COLUMNS,
+    PRICE_COLUMNS,
+    SourceFrame,
+    epoch_unit_ns,
+)
 from ethpredict.io.binance import list_files
 from ethpredict.params import OHLCVParams
 
@@ -38,7 +44,6 @@ OHLCV_SUFFIXES = (
 )  # fmt: skip
 TIME_NAMES = ("time", "open_time", "timestamp", "date", "datetime", "ts")
 UNIT_NS = {"s": NS_PER_S, "ms": 1_000_000, "us": 1_000, "ns": 1}
-_UNIT_NAMES = {NS_PER_S: "s", 1_000_000: "ms", 1_000: "µs", 1: "ns"}
 
 
 def file_format(path: Path, fmt: str = "auto") -> str:
@@ -98,25 +103,6 @@ def read_table(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
     return frame, 1
 
 
-def _epoch_unit(values: np.ndarray, unit: str, label: str, lines, column) -> int:
-    if unit != "auto":
-        return UNIT_NS[unit]
-    mag = np.select(
-        [values >= 1e17, values >= 1e14, values >= 1e11],
-        [1, 1_000, 1_000_000],
-        NS_PER_S,
-    )
-    bad = np.flatnonzero(mag != mag[0])
-    if bad.size:
-        i = int(bad[0])
-        raise DataValidationError(
-            f"timestamp {values[i]:.0f} is in {_UNIT_NAMES[int(mag[i])]} but the "
-            f"file's first row is in {_UNIT_NAMES[int(mag[0])]}",
-            file=label, row=int(lines[i]), column=column,
-        )  # fmt: skip
-    return int(mag[0])
-
-
 def _not_a_time(value, label: str, row: int, column: str) -> DataValidationError:
     return DataValidationError(
         f"'{value}' is not an ISO date-time (such as 2024-01-05 00:00:00 or "
@@ -149,7 +135,10 @@ def parse_times(
                 f"'{v[i]}' is not an epoch timestamp (a whole number of s, ms, µs or ns)",
                 file=label, row=int(lines[i]), column=column,
             )  # fmt: skip
-        return v.astype(np.int64) * _epoch_unit(v, unit, label, lines, column)
+        per = (
+            UNIT_NS[unit] if unit != "auto" else epoch_unit_ns(v, label, lines, column)
+        )
+        return v.astype(np.int64) * per
     text = pd.Series(col).astype("string").str.strip()
     empty = np.flatnonzero(text.isna().to_numpy() | (text == "").to_numpy())
     if empty.size:

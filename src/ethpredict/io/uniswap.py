@@ -85,7 +85,6 @@ class Pool:
 
 
 #: pools whose token order and decimals need no parameters (lower-case address)
-#: pools whose token order and decimals need no parameters
 _POOL_TABLE = """
 # address                                   chain    ETH is  dec0 dec1 fee_bp spacing block_s
 # USDC/WETH 0.05 % and 0.30 % (token0 USDC, token1 WETH)
@@ -97,6 +96,12 @@ _POOL_TABLE = """
 # Polygon USDC.e/WETH 0.05 % (block time measured from the events)
 0x45dda9cb7c25131df268515131f647d726f50608  polygon  token1  6    18   5      10      -
 """
+
+
+#: usual block times, for pool files without blocks (per-minute summaries);
+#: raw logs and decoded events measure it (:func:`block_time_s`)
+CHAIN_BLOCK_S = {"ethereum": 12.0, "polygon": 2.0, "optimism": 2.0, "base": 2.0,
+                 "arbitrum": 0.25}  # fmt: skip
 
 
 def _pool_row(f: list[str]) -> Pool:
@@ -683,6 +688,9 @@ def read_pool(
                 f"per-minute pool summaries are 1m bars; data.interval is '{interval}'"
             )
         pool = resolve_pool(p, address)
+        if pool.block_time_s is None:
+            block = CHAIN_BLOCK_S.get(pool.chain)
+            pool = Pool(**{**pool.__dict__, "block_time_s": block})
         bars, liq = [], []
         for f in chosen:
             frame = pd.read_csv(f)

@@ -105,7 +105,7 @@ def ingest_market_data(
             liquidity = pool.liquidity.set_index("time")
         venue = {"venue": "uniswap_v3", "fee_bps": pool.pool.fee_bps,
                  "tick_spacing": pool.pool.tick_spacing,
-                 "block_time_s": pool.pool.block_time_s or 60.0,
+                 "block_time_s": pool.pool.block_time_s,
                  "pool": pool.pool.address, "chain": pool.pool.chain}  # fmt: skip
         extra = {"pool_form": pool.form, "pool_events": pool.events,
                  "other_logs": pool.other_logs, "swaps": len(pool.swaps)}  # fmt: skip

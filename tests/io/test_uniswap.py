@@ -201,6 +201,33 @@ def test_eth_getlogs_json_equals_the_csv(tmp_path):
         ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path / "json")})
 
 
+def test_json_logs_of_another_pool_are_refused(tmp_path):
+    _, frame = synthetic_pool(tmp_path, n=30)
+    other = "0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8"
+
+    def logs(address, rows):
+        return json.dumps([
+            {"address": address, "blockNumber": int(r.block_number),
+             "blockTimestamp": int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp()),
+             "logIndex": int(r.log_index), "topics": eval(r.topics), "data": r.data}
+            for r in rows.itertuples()
+        ])  # fmt: skip
+
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "a.json").write_text(logs(POOL, frame.iloc[:15]))
+    (folder / "b.json").write_text(logs(other, frame.iloc[15:]))
+    with pytest.raises(DataValidationError, match=f"several pools.*{other}"):
+        ingest_market_data({"source": "uniswap_v3", "path": str(folder)})
+    named = tmp_path / "named"
+    named.mkdir()
+    (named / f"{POOL}.json").write_text(logs(other, frame))
+    with pytest.raises(
+        DataValidationError, match=f"file names say pool {POOL} but the logs come"
+    ):
+        ingest_market_data({"source": "uniswap_v3", "path": str(named)})
+
+
 def test_unknown_pool_needs_its_tokens(tmp_path):
     other = "0x" + "12" * 20
     path, _ = synthetic_pool(tmp_path, name=f"{other}.raw.csv")

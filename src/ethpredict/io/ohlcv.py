@@ -176,20 +176,23 @@ def parse_times(
     return t.dt.tz_convert("UTC").dt.as_unit("ns").astype("int64").to_numpy()
 
 
-def _find_time(frame: pd.DataFrame, names: dict[str, str], label: str) -> str | None:
+def _not_in_file(frame: pd.DataFrame, names: dict[str, str], key: str, label: str):
+    return DataValidationError(
+        f"column '{names[key]}' (data.ohlcv.columns.{key}) is not in the file; it "
+        f"has {', '.join(map(str, frame.columns))}",
+        file=label, column=names[key],
+    )  # fmt: skip
+
+
+def _find_time(
+    frame: pd.DataFrame, names: dict[str, str], label: str, candidates=TIME_NAMES
+) -> str | None:
     if "time" in names:
         if names["time"] not in frame:
-            raise DataValidationError(
-                f"column '{names['time']}' (data.ohlcv.columns.time) is not in the "
-                f"file; it has {', '.join(map(str, frame.columns))}",
-                file=label, column=names["time"],
-            )  # fmt: skip
+            raise _not_in_file(frame, names, "time", label)
         return names["time"]
     lower = {str(c).lower(): c for c in frame.columns}
-    for name in TIME_NAMES:
-        if name in lower:
-            return lower[name]
-    return None
+    return next((lower[n] for n in candidates if n in lower), None)
 
 
 def frame_to_source(
@@ -212,11 +215,7 @@ def frame_to_source(
         src = names.get(std, lower.get(std))
         if src is None or src not in frame:
             if std in names:
-                raise DataValidationError(
-                    f"column '{names[std]}' (data.ohlcv.columns.{std}) is not in the "
-                    f"file; it has {', '.join(map(str, frame.columns))}",
-                    file=label, column=names[std],
-                )  # fmt: skip
+                raise _not_in_file(frame, names, std, label)
             if std in OPTIONAL_COLUMNS:
                 continue
             raise DataValidationError(
@@ -259,6 +258,8 @@ def read_ohlcv_files(path: str | Path, p: OHLCVParams) -> list[SourceFrame]:
 
 
 FUNDING_NAMES = ("funding_rate", "last_funding_rate", "fundingrate", "rate", "open")
+#: the settlement time: the usual names, then Binance's (archive, REST)
+FUNDING_TIME_NAMES = (*TIME_NAMES, "calc_time", "fundingtime")
 
 
 def read_funding(path: str | Path, p: OHLCVParams) -> pd.Series:
@@ -275,14 +276,7 @@ def read_funding(path: str | Path, p: OHLCVParams) -> pd.Series:
         label = str(f)
         if isinstance(frame.index, pd.DatetimeIndex):
             frame = frame.reset_index(names="time")
-        time_col = _find_time(frame, {}, label) or next(
-            (
-                c
-                for c in frame.columns
-                if str(c).lower() in ("calc_time", "fundingtime")
-            ),
-            None,
-        )
+        time_col = _find_time(frame, {}, label, FUNDING_TIME_NAMES)
         lower = {str(c).lower(): c for c in frame.columns}
         rate_col = next((lower[n] for n in FUNDING_NAMES if n in lower), None)
         if time_col is None or rate_col is None:

@@ -641,10 +641,11 @@ def _choose_files(path, p: UniswapParams) -> tuple[str, list[Path], str | None]:
 
 def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str | None]:
     """Every event of the files, in chain order, checked for overlaps."""
-    parts, other, address = [], 0, None
+    parts, other, addresses = [], 0, set()
     for f in chosen:
         if f.name.endswith(_JSON):
             ev, o, address = read_raw_json(f)
+            addresses |= {address} - {None}
         elif form == "raw":
             ev, o = read_raw_csv(pd.read_csv(f, dtype=str), str(f))
         else:
@@ -652,6 +653,10 @@ def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str 
         ev["file"] = str(f)
         parts.append(ev)
         other += o
+    if len(addresses) > 1:
+        raise DataValidationError(
+            f"the JSON log files hold logs of several pools ({', '.join(sorted(addresses))})"
+        )
     events = pd.concat(parts, ignore_index=True)
     events = events.sort_values(["block", "log_index"], kind="stable")
     dup = events.duplicated(["block", "log_index"]).to_numpy()
@@ -669,7 +674,7 @@ def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str 
             f"{events['block'].iat[int(back[0])]}", file=r["file"], row=int(r["line"]),
             column="block_timestamp",
         )  # fmt: skip
-    return events.reset_index(drop=True), other, address
+    return events.reset_index(drop=True), other, next(iter(addresses), None)
 
 
 def read_pool(
@@ -709,6 +714,11 @@ def read_pool(
         return PoolData(pool, form, bars, empty, liquidity, names)
 
     events, other, json_address = _read_events(chosen, form)
+    if address and json_address and address != json_address:
+        raise DataValidationError(
+            f"the file names say pool {address} but the logs come from {json_address}",
+            file=names[0],
+        )
     pool = resolve_pool(p, address or json_address)
     if pool.block_time_s is None:
         pool = Pool(**{**pool.__dict__, "block_time_s": block_time_s(events)})

@@ -30,17 +30,20 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ethpredict.core.backtest import BOOK_COLUMNS, backtest_nb  # noqa: E402
+from ethpredict.core import types as T  # noqa: E402
 from ethpredict.core.glft import glft_terms  # noqa: E402
 from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
 from ethpredict.params import SyntheticParams  # noqa: E402
+from ethpredict.testing.backtest_reference import reference, run_kernel  # noqa: E402
 from tests.conftest import scratch_project  # noqa: E402
-from tests.core.test_backtest import reference  # noqa: E402
 
 
 def inputs(days: int):
+    """A year of synthetic 1-minute bars and the default policy's shape."""
     df = synthetic_klines(SyntheticParams(days=days, seed=3))
-    o, h, lo, c = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
+    o, h, lo, c, vol = (
+        df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close", "volume")
+    )
     n = len(c)
     half, skew, _ = glft_terms(0.05, 0.6, 0.025, 0.45, 0.0)
     bd = np.tile([float(half), float(skew)], (n, 1))
@@ -49,23 +52,25 @@ def inputs(days: int):
     p = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
          "max_inventory": 5.0, "requote": 50.0, "delay": 1, "gas": 0.0015, "fee": 0.0,
          "taker": 5e-4, "fill_model": 0, "through": 1.0, "max_dd": 0.0, "log_tick": 0.0,
-         "funding": np.zeros(n)}  # fmt: skip
-    return (o, h, lo, c, bd, bd.copy(), ones, ones, ones * 0.025, ones * 0.6, u), p
+         "post_only": True, "part": 0.1}  # fmt: skip
+    ok = np.ones(n, bool)
+    args = (o, h, lo, c, vol, ok, bd, bd.copy(), ones, ones, ones * 0.025, ones * 0.6,
+            u, np.zeros(n))  # fmt: skip
+    return args, p
 
 
-def outputs(n: int):
+def outputs(n: int, levels: int = 1):
     """The wrapper allocates these once per run; not part of the fill loop."""
-    return np.empty((n, len(BOOK_COLUMNS))), np.empty((2 * n, 5))
+    return (
+        np.empty((n, len(T.BOOK_COLUMNS))),
+        np.empty((n * (2 * levels + 1), len(T.FILL_COLUMNS))),
+        np.empty((n * 2 * levels + 1, len(T.ORDER_COLUMNS))),
+    )
 
 
 def kernel(args, p, out=None):
-    o, h, lo, c, bd, ad, bsz, asz, A, k, u = args
-    book, fills = out if out is not None else outputs(len(c))
-    backtest_nb(o, h, lo, c, bd, ad, bsz, asz, A, k, u, 1, 0.0, 1.0, p["tick"], 1.0,
-                p["max_inventory"], p["requote"], p["delay"], p["gas"], p["fee"], p["taker"],
-                p["fill_model"], p["through"], 60.0, p["max_dd"], p["funding"], p["log_tick"],
-                book, fills)  # fmt: skip
-    return book
+    """The kernel on ``args``; ``out`` reuses preallocated outputs."""
+    return run_kernel(args, p, out)[0]
 
 
 def bench_kernel() -> None:
@@ -90,6 +95,8 @@ def bench_kernel() -> None:
     fast = min(_timed(lambda: kernel(small, p, out_small)) for _ in range(20))
     np.testing.assert_allclose(kernel(small, p), reference(*small, p)[0], atol=1e-7,
                                equal_nan=True)  # fmt: skip
+    fills = run_kernel(args, p)[1]
+    print(f"(the year: {len(fills):,} fills)")
     print(f"reference: {m:,} bars in {slow:.2f} s; kernel {fast * 1e3:.2f} ms: "
           f"{slow / fast:,.0f}x faster (goal >= 100x)")  # fmt: skip
 

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
-from ethpredict.core.backtest import (
-    BOOK_COLUMNS,
-    FILL_COLUMNS,
-    FILL_INTENSITY,
-    FILL_TOUCH,
-    average_cost_nb,
-    backtest_nb,
-)
-from ethpredict.errors import ParameterError
+from ethpredict.core import types as T
+from ethpredict.core.backtest import average_cost_nb, backtest_nb
 from ethpredict.io.bars import DAY_NS, epoch_ns, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.venues import Venue, activation_delay, venue_of
 
 AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
+__all__ = ["Venue", "activation_delay", "run_book", "venue_of"]
 
 
 def bar_seconds(bars: pd.DataFrame) -> float:
@@ -30,131 +24,115 @@ def bar_seconds(bars: pd.DataFrame) -> float:
     return float(pd.Series(d).mode().iloc[0]) if d.size else 60.0
 
 
-@dataclass(frozen=True)
-class Venue:
-    """The execution settings that follow the data (``backtest.venue: auto``).
-
-    Attributes:
-        name: ``spot``, ``perpetual`` or ``uniswap_v3``.
-        block_time_s: The decision clock: ``backtest.block_time_s``, else the
-            pool's block time, else 12 s (Ethereum L1).
-        maker_fee_bps: Paid per fill; a pool's fee tier is *earned* (negative).
-        log_tick: 0, or the pool's tick spacing × ln 1.0001 (quotes on its grid).
-        funding: Whether funding rates enter the book (a perpetual).
-    """
-
-    name: str
-    block_time_s: float
-    maker_fee_bps: float
-    log_tick: float
-    funding: bool
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
+def tradable_mask(bars: pd.DataFrame) -> np.ndarray:
+    """Bars that are market data: not gap-filled (``is_filled``) and not part
+    of a halt (``is_stale``). Nothing fills and nothing is decided on the rest."""
+    bad = np.zeros(len(bars), dtype=bool)
+    for col in ("is_filled", "is_stale"):
+        if col in bars:
+            bad |= bars[col].to_numpy(bool)
+    return ~bad
 
 
-def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
-    """Resolve :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
-    data_venue = bars.attrs.get("venue", "spot")
-    name = data_venue if bp.venue == "auto" else bp.venue
-    if name == "uniswap_v3" and data_venue != "uniswap_v3":
-        raise ParameterError(
-            "parameter backtest.venue = 'uniswap_v3' needs bars from a Uniswap v3 "
-            "pool (data.source: uniswap_v3); these come from "
-            f"'{bars.attrs.get('source', 'unknown')}'"
-        )
-    if name == "perpetual" and "funding_rate" not in bars:
-        raise ParameterError(
-            "parameter backtest.venue = 'perpetual' needs funding rates: set "
-            "data.market: perpetual and data.funding_path"
-        )
-    pool = name == "uniswap_v3"
-    if bp.maker_fee_bps is not None:
-        fee = bp.maker_fee_bps
-    else:
-        fee = -float(bars.attrs.get("fee_bps", 0.0)) if pool else 0.0
-    block = bp.block_time_s or (
-        float(bars.attrs.get("block_time_s") or 12.0) if pool else 12.0
+def _before(x: np.ndarray) -> np.ndarray:
+    """``x`` one bar later: the value fitted on bars strictly before each bar."""
+    out = np.empty_like(x)
+    out[0] = np.nan
+    out[1:] = x[:-1]
+    return out
+
+
+def _frame(block: np.ndarray, columns, index) -> pd.DataFrame:
+    return pd.DataFrame(block, columns=list(columns), index=index, copy=False)
+
+
+def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """The orders table: one row per order (its id), bars and their times."""
+    o = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
+    cols: dict[str, object] = {
+        "side": o["side"].astype(np.int8),
+        "level": o["level"].astype(np.int16),
+        "type": pd.Categorical.from_codes(o["type"].astype(np.int8), T.ORDER_TYPES),
+    }
+    for name in ("submit_bar", "live_bar", "end_bar"):
+        bar = o[name].astype(np.int64)
+        cols[name] = bar
+        times = index[np.clip(bar, 0, max(len(index) - 1, 0))] if len(index) else index
+        cols[name.replace("_bar", "_time")] = pd.DatetimeIndex(times).where(bar >= 0)
+    for name in ("price", "size", "filled"):
+        cols[name] = o[name].copy()
+    cols["end_reason"] = pd.Categorical.from_codes(
+        o["end_reason"].astype(np.int8), T.END_REASONS
     )
-    spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
-    return Venue(name, float(block), float(fee), spacing * math.log(1.0001),
-                 name == "perpetual")  # fmt: skip
-
-
-def activation_delay(bars: pd.DataFrame, block_time_s: float, latency_s: float,
-                     bar_s: float) -> int:  # fmt: skip
-    """Whole bars between a bar's close and the first bar a quote decided at
-    that close is live for the entire bar: the quote is live at the first
-    block boundary at or after close + latency; a bar it goes live inside of
-    is still filled against the old quote."""
-    close_s = epoch_ns(bars.index)[0] / 1e9 + bar_s
-    offset = close_s % block_time_s
-    lag = math.ceil((latency_s + offset) / block_time_s - 1e-9) * block_time_s - offset
-    return max(0, math.ceil(lag / bar_s - 1e-9))
+    return pd.DataFrame(cols, index=pd.RangeIndex(len(orders), name="order"))
 
 
 def run_book(
     bars: pd.DataFrame, quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
     rp: RiskParams,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Run the kernel; returns the per-bar book and the fills with markouts.
-    The book's ``attrs["venue_settings"]`` holds the resolved :class:`Venue`."""
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """Run the kernel; returns the per-bar book, the fills with markouts and
+    the orders. The book's ``attrs["venue_settings"]`` holds the resolved
+    :class:`~ethpredict.venues.Venue`."""
     bar_s = bar_seconds(bars)
     venue = venue_of(bars, bp)
-    funding = (
-        bars["funding_rate"].to_numpy(np.float64)
-        if venue.funding
-        else np.zeros(len(bars))
-    )
     n = len(bars)
+    funding = (
+        bars["funding_rate"].to_numpy(np.float64) if venue.funding else np.zeros(n)
+    )
     arr = [bars[c].to_numpy(np.float64) for c in ("open", "high", "low", "close")]
+    volume = (
+        bars["volume"].to_numpy(np.float64) if "volume" in bars else np.full(n, np.inf)
+    )
     skew = quotes["skew"].to_numpy(np.float64)
     bid_depth, ask_depth = (
         np.column_stack([quotes[col].to_numpy(np.float64), skew])
         for col in ("bid_depth", "ask_depth")
     )
     intensity = bp.fill_model == "intensity"
-    uniforms = (  # the touch model draws nothing
-        np.random.default_rng(bp.seed).random((n, 2 * mp.levels))
-        if intensity
-        else np.zeros((n, 2 * mp.levels))
-    )
+    L = mp.levels
+    if intensity:  # fitted on bars strictly before the bar they fill in
+        A, k = (_before(np.nan_to_num(quotes[c].to_numpy(np.float64))) for c in "Ak")
+        uniforms = np.random.default_rng(bp.seed).random((n, 2 * L))
+    else:  # the touch model reads neither
+        A = k = np.zeros(n)
+        uniforms = np.zeros((n, 2 * L))
     # one block for the whole book (mid, the kernel's columns, average-cost
     # columns), column-major so that each column is contiguous; every cell is
     # written below, so nothing needs zeroing
-    names = ["mid", *BOOK_COLUMNS, *AVG_COLUMNS]
+    names = ["mid", *T.BOOK_COLUMNS, *AVG_COLUMNS]
     block = np.empty((len(names), n))
     block[0] = arr[3]
-    book = block[1 : 1 + len(BOOK_COLUMNS)].T
-    fills = np.empty((len(FILL_COLUMNS), 2 * n * mp.levels)).T
-    nf = backtest_nb(
-        *arr, bid_depth, ask_depth,
+    book = block[1 : 1 + len(T.BOOK_COLUMNS)].T
+    fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
+    orders = np.empty((n * 2 * L + 1, len(T.ORDER_COLUMNS)))
+    nf, no = backtest_nb(
+        *arr, volume, tradable_mask(bars), bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
-        *(  # intensities: read by the intensity model only
-            np.nan_to_num(quotes[c].to_numpy(np.float64)) if intensity
-            else quotes[c].to_numpy(np.float64) for c in ("A", "k")
-        ), uniforms,
-        mp.levels, mp.level_spacing, mp.level_size_mult, mp.tick, mp.order_size,
-        mp.max_inventory, bp.requote_threshold,
-        activation_delay(bars, venue.block_time_s, bp.latency_s, bar_s),
-        bp.gas_units * bp.gas_price_gwei * 1e-9, venue.maker_fee_bps * 1e-4,
-        bp.taker_fee_bps * 1e-4, FILL_INTENSITY if intensity else FILL_TOUCH,
-        bp.through_ticks, bar_s, rp.max_drawdown or 0.0, funding, venue.log_tick,
-        book, fills,
+        A, k, uniforms, funding, L, mp.level_spacing, mp.level_size_mult, mp.tick,
+        venue.log_tick, mp.order_size, mp.max_inventory, bp.requote_threshold,
+        activation_delay(bars, venue.block_time_s, venue.latency_s, bar_s),
+        venue.gas_eth, venue.maker_fee_bps * 1e-4, venue.taker_fee_bps * 1e-4,
+        bp.post_only, bp.max_participation, T.FILL_MODELS[bp.fill_model],
+        bp.through_ticks, bar_s, rp.max_drawdown or 0.0, book, fills, orders,
     )  # fmt: skip
-    halted = np.flatnonzero(book[:, BOOK_COLUMNS.index("halted")] > 0)
-    avg, realized, unrealized = block[1 + len(BOOK_COLUMNS) :]
+    avg, realized, unrealized = block[1 + len(T.BOOK_COLUMNS) :]
+    fb = fills[:nf]
     average_cost_nb(
-        fills[:nf, 0].astype(np.int64), fills[:nf, 1], fills[:nf, 2], fills[:nf, 3], arr[3],
-        int(halted[0]) if halted.size else -1, avg, realized, unrealized,
+        fb[:, T.F_BAR].astype(np.int64), fb[:, T.F_SIDE], fb[:, T.F_PRICE],
+        fb[:, T.F_SIZE], arr[3], avg, realized, unrealized,
     )  # fmt: skip
-    out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
+    out = _frame(block.T, names, bars.index)
     out.attrs["venue_settings"] = venue.as_dict()
-    bar = fills[:nf, 0].astype(np.int64)
-    side, price = fills[:nf, 1], fills[:nf, 2]
-    cols: dict[str, np.ndarray] = {
+    bar = fb[:, T.F_BAR].astype(np.int64)
+    side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
+    kind = fb[:, T.F_KIND].astype(np.int8)
+    cols: dict[str, object] = {
         "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
-        "size": fills[:nf, 3].copy(), "level": fills[:nf, 4].astype(np.int16),
+        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
+        "order": fb[:, T.F_ORDER].astype(np.int64),
+        "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
+        "taker": np.isin(kind, T.TAKER_KINDS),
     }  # fmt: skip
     close = arr[3]
     for hz in bp.markouts:
@@ -164,7 +142,22 @@ def run_book(
         m[ok] = side[ok] * (close[later[ok]] - price[ok])
         cols[f"markout_{hz}"] = m
     f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
-    return out, f
+    return out, f, _orders_frame(orders[:no], bars.index)
+
+
+def order_summary(orders: pd.DataFrame, fills: pd.DataFrame) -> dict:
+    """How the orders ended and how the fills happened (counts)."""
+    reason = orders["end_reason"].astype(str)
+    fate = {r: int((reason == r).sum()) for r in T.END_REASONS}
+    part = (orders["filled"] > 0) & (reason != "filled")
+    kinds = fills["kind"].astype(str) if len(fills) else pd.Series(dtype=str)
+    return {
+        "orders": len(orders),
+        **{f"orders_{r}": v for r, v in fate.items()},
+        "orders_partly_filled": int(part.sum()),
+        **{f"fills_{k}": int((kinds == k).sum()) for k in T.FILL_KINDS},
+        "taker_fills": int(fills["taker"].sum()) if len(fills) else 0,
+    }
 
 
 _NORM_PPF = np.vectorize(NormalDist().inv_cdf, otypes=[np.float64])

@@ -328,25 +328,29 @@ class MMParams(Strict):
 
 
 class BacktestParams(Strict):
-    """The on-chain execution model."""
+    """The execution model. Unset (null) costs and clocks come from the venue
+    preset (:data:`ethpredict.venues.PRESETS`); a value set here wins."""
 
-    venue: Literal["auto", "spot", "perpetual", "uniswap_v3"] = Field(
-        "auto", description="auto: the venue of the data (bars attrs)"
+    venue: Literal["auto", "cex_spot", "cex_perp", "onchain_clob", "uniswap_v3"] = (
+        Field("auto", description="auto: the venue of the data (exchange or pool)")
     )
     block_time_s: float | None = Field(
-        None, gt=0, le=3600, description="null: the pool's block time, else 12 s"
+        None, ge=0, le=3600, description="decision clock; 0: every bar (no blocks)"
     )
-    latency_s: float = Field(1.0, ge=0, le=3600)
+    latency_s: float | None = Field(None, ge=0, le=3600)
     requote_threshold: float = Field(50.0, ge=0, description="ticks")
-    gas_units: float = Field(300_000, ge=0)
-    gas_price_gwei: float = Field(5.0, ge=0)
+    gas_units: float | None = Field(None, ge=0, description="per order action")
+    gas_price_gwei: float | None = Field(None, ge=0)
     maker_fee_bps: float | None = Field(
-        None,
-        ge=-10_000,
-        le=100,
-        description="negative: rebate; null: 0, or minus the pool's fee tier",
+        None, ge=-10_000, le=100, description="negative: rebate (a pool's fee tier)"
     )
-    taker_fee_bps: float = Field(5.0, ge=0, le=100, description="forced flatten")
+    taker_fee_bps: float | None = Field(None, ge=0, le=100)
+    post_only: bool = Field(
+        True, description="an order marketable on arrival is rejected (else a taker)"
+    )
+    max_participation: float = Field(
+        0.1, gt=0, le=1, description="a bar's fills ≤ this × the bar's volume"
+    )
     fill_model: Literal["touch", "intensity"] = "touch"
     through_ticks: float = Field(1.0, ge=0, description="touch: trade through by")
     seed: int = Field(0, ge=0)

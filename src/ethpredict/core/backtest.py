@@ -1,38 +1,58 @@
-"""The on-chain market-making fill loop (Numba), bar by bar.
+"""The market-making fill loop (Numba), bar by bar, with an order lifecycle.
 
-Clock: a decision is made at each bar's close from data up to that close.
-A quote submitted then is live from the bar ``1 + delay`` bars later, where
-``delay`` counts the bars that latency plus the wait for the next block
-boundary span (computed by the wrapper), and stays live until replaced. It is
-replaced only when a level-0 price moved by at least ``requote_ticks`` ticks
-or a side appeared or vanished; each replacement pays ``gas_eth`` × the close
-in USD.
+Schema (columns of ``book``, ``fills``, ``orders``; enums): :mod:`ethpredict.core.types`.
 
-Fills, per live level: ``touch`` — the ask fills when the bar's high trades
-*through* it by ``through_ticks`` ticks (the bid likewise on the low); when
-both sides would fill, the intra-bar path is open→high→low→close if the high
-is nearer the open, else open→low→high→close, and fills happen in that
-order. ``intensity`` — a level at depth δ from the previous close fills with
-probability ``1 − exp(−A·e^(−k·δ)·Δt)`` (uniforms given by the wrapper, so runs
-are seeded). Maker orders fill at their limit price. A fill that would take
-``|position|`` above ``max_inventory`` order sizes is skipped.
+**Clock.** A decision is made at each tradable bar's close from data up to
+that close. The orders it submits go live at the start of the bar ``1 +
+delay`` bars later (``delay``: the whole bars that latency plus the wait for
+the next block span, computed by the wrapper) and stay live until filled,
+replaced or cancelled. Each side is decided on its own: a side is re-sent
+when its level-0 price moved by ``requote_ticks`` ticks, when it appears or
+vanishes (the inventory bound), or when one of its orders was used up
+(filled or rejected) — so a consumed side stays empty until its re-post goes
+live. Every order action (placing, replacing or cancelling one order) costs
+``gas_eth`` × the close in quote currency, paid at submission.
 
-PnL per bar, exactly: ``spread`` = Σ fills side·size·(previous close − price),
-``inventory`` = position after the bar's fills × (close − previous close),
-``fees`` = maker fee on fill notional (negative = rebate, or a pool's fee
-tier earned) plus the taker fee of a forced flatten, ``gas``, ``funding`` =
-−position after the bar's fills × close × the funding rate settled at the
-bar's close (a perpetual; longs pay a positive rate); equity change = spread
-+ inventory − fees − gas + funding.
+**Fills in bar j**, only on a *tradable* bar (not stale, not gap-filled) with
+volume, within a budget of ``max_participation`` × the bar's volume shared by
+all fills of the bar; the rest of an order stays live. A fill never takes
+``|position|`` beyond ``max_inventory`` order sizes (it is cut to the room).
+In order:
 
-Price grid: ``log_tick`` 0 — quotes are multiples of ``tick``; ``log_tick``
-> 0 — quotes sit on the geometric grid ``e^(m·log_tick)`` (a Uniswap v3 pool:
-``tick_spacing · ln 1.0001``), and wherever the rules say "tick" they mean
-the grid step at that price.
+1. the risk stop's market order (if live) trades at the open as a taker;
+2. an order whose limit the open is through (bid ≥ open, ask ≤ open): if it
+   is *arriving* (live but not yet through a tradable bar) it is rejected
+   when ``post_only`` (counted; its gas is spent) or fills at the open as a
+   taker; if it was already resting, the market gapped through it (a halt's
+   reopening, a hole in the data) and it fills at the open as a maker — so no
+   fill is ever at a stale limit outside the bar;
+3. the bar's path, open→high→low→close if the high is nearer the open, else
+   open→low→high→close: ``touch`` — a resting ask fills at its limit when the
+   high trades through it by ``through_ticks`` ticks (the bid likewise on the
+   low); ``intensity`` — a level the path reached (ask ≤ high, bid ≥ low) at
+   depth δ from the previous close fills at its limit with probability
+   ``1 − exp(−A·e^(−k·δ)·Δt)`` (the wrapper passes A and k fitted before the
+   bar and seeded uniforms).
 
-Risk: once equity falls ``max_drawdown`` USD below its peak (0 = off), the
-book flattens at the close paying ``taker_fee``, cancels its quotes (one more
-update) and stops quoting; a quote still in flight never goes live.
+Every fill therefore lies in the bar's [low, high].
+
+**PnL per bar**, exactly: ``spread`` = Σ fills side·size·(previous close −
+price), ``inventory`` = position after the fills × (close − previous close),
+``fees`` = maker fee on maker fills (negative: rebate, or a pool's fee tier
+earned), taker fee on taker fills, ``gas``, ``funding`` = −position × close ×
+the rate settled at the bar's close; equity change = spread + inventory −
+fees − gas + funding.
+
+**Price grid.** ``log_tick`` 0 — quotes are multiples of ``tick``; > 0 —
+quotes sit on ``e^(m·log_tick)`` (a Uniswap v3 pool), and "tick" means the
+grid step at that price.
+
+**Risk stop.** Once equity at a close is ``max_drawdown`` below its peak (0:
+off), the book stops deciding and submits, like any order, a cancel of its
+quotes and a market order that flattens the position it finds when it goes
+live (same delay; one gas-paying action each, per quoted level for the
+cancels); the market order pays the taker fee and may take several bars
+under the participation cap.
 
 Slow reference: ``tests/core/test_backtest.py::reference`` (plain Python).
 """
@@ -42,26 +62,56 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-FILL_TOUCH, FILL_INTENSITY = 0, 1
-#: columns of the per-bar book written by :func:`backtest_nb`
-BOOK_COLUMNS = (
-    "position", "cash", "equity", "bid", "ask", "spread_pnl", "inventory_pnl",
-    "fees", "gas", "updates", "fills", "halted", "funding",
-)  # fmt: skip
-#: columns of the fills output
-FILL_COLUMNS = ("bar", "side", "price", "size", "level")
+from ethpredict.core.types import (
+    ASK,
+    B_ASK,
+    B_BID,
+    B_CASH,
+    B_EQUITY,
+    B_FEES,
+    B_FILLS,
+    B_FUNDING,
+    B_GAS,
+    B_HALTED,
+    B_INV,
+    B_POS,
+    B_REJECTED,
+    B_SPREAD,
+    B_UPDATES,
+    BID,
+    END_CANCELLED,
+    END_FILLED,
+    END_OPEN,
+    END_REJECTED,
+    END_REPLACED,
+    F_BAR,
+    F_KIND,
+    F_LEVEL,
+    F_ORDER,
+    F_PRICE,
+    F_SIDE,
+    F_SIZE,
+    FILL_TOUCH,
+    KIND_GAP,
+    KIND_INTENSITY,
+    KIND_STOP,
+    KIND_TAKER,
+    KIND_TOUCH,
+    O_END,
+    O_FILLED,
+    O_LEVEL,
+    O_LIVE,
+    O_PRICE,
+    O_REASON,
+    O_SIDE,
+    O_SIZE,
+    O_SUBMIT,
+    O_TYPE,
+    ORDER_LIMIT,
+    ORDER_MARKET,
+)
 
-
-@njit(cache=True)
-def _fill(fills, n_f, j, side, price, size, level, pos, cash, fee_rate, prev_close):
-    fills[n_f, 0] = j
-    fills[n_f, 1] = side
-    fills[n_f, 2] = price
-    fills[n_f, 3] = size
-    fills[n_f, 4] = level
-    fee = fee_rate * price * size
-    spread = side * size * (prev_close - price)
-    return pos + side * size, cash - side * size * price - fee, fee, spread
+EPS = 1e-9
 
 
 @njit(cache=True)
@@ -80,12 +130,65 @@ def _grid_up(x, log_tick, eps):
     return np.exp(np.ceil(np.log(x) / log_tick - eps) * log_tick)
 
 
+@njit(cache=True, inline="always")
+def _new_order(orders, oid, sign, level, kind, bar, price, size):
+    orders[oid, O_SIDE] = sign
+    orders[oid, O_LEVEL] = level
+    orders[oid, O_TYPE] = kind
+    orders[oid, O_SUBMIT] = bar
+    orders[oid, O_LIVE] = -1.0
+    orders[oid, O_END] = -1.0
+    orders[oid, O_PRICE] = price
+    orders[oid, O_SIZE] = size
+    orders[oid, O_FILLED] = 0.0
+    orders[oid, O_REASON] = END_OPEN
+
+
+@njit(cache=True, inline="always")
+def _end_order(orders, oid, bar, reason):
+    orders[oid, O_END] = bar
+    orders[oid, O_REASON] = reason
+
+
+@njit(cache=True, inline="always")
+def _write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
+    fills[n_f, F_BAR] = bar
+    fills[n_f, F_SIDE] = sign
+    fills[n_f, F_PRICE] = price
+    fills[n_f, F_SIZE] = size
+    fills[n_f, F_LEVEL] = level
+    fills[n_f, F_ORDER] = oid
+    fills[n_f, F_KIND] = kind
+
+
+@njit(cache=True, inline="always")
+def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
+          prev_close, pos, cash, cum_fees, cum_spread, budget):  # fmt: skip
+    """Fill ``x`` of the live order at side ``s``, level ``lv`` at ``px``: the
+    one fill routine of both sides. Returns the updated book scalars, the
+    fill count and whether the order is used up."""
+    oid = live_id[s, lv]
+    sign = 1.0 if s == BID else -1.0
+    _write_fill(fills, n_f, j, sign, px, x, lv, oid, kind)
+    fee = rate * px * x
+    live_rem[s, lv] -= x
+    orders[oid, O_FILLED] += x
+    done = live_rem[s, lv] <= EPS
+    if done:
+        _end_order(orders, oid, j, END_FILLED)
+        live_id[s, lv] = -1
+    return (pos + sign * x, cash - sign * x * px - fee, cum_fees + fee,
+            cum_spread + sign * x * (prev_close - px), budget - x, n_f + 1, done)  # fmt: skip
+
+
 @njit(cache=True)
 def backtest_nb(
     o: np.ndarray,
     h: np.ndarray,
     lo: np.ndarray,
     c: np.ndarray,
+    volume: np.ndarray,
+    tradable: np.ndarray,
     bid_depth: np.ndarray,
     ask_depth: np.ndarray,
     bid_size: np.ndarray,
@@ -93,146 +196,228 @@ def backtest_nb(
     A: np.ndarray,
     k: np.ndarray,
     uniforms: np.ndarray,
+    funding: np.ndarray,
     levels: int,
     level_spacing: float,
     level_size_mult: float,
     tick: float,
+    log_tick: float,
     base_size: float,
     max_inventory: float,
     requote_ticks: float,
     delay: int,
     gas_eth: float,
-    fee_rate: float,
-    taker_fee_rate: float,
+    maker_fee: float,
+    taker_fee: float,
+    post_only: bool,
+    max_participation: float,
     fill_model: int,
     through_ticks: float,
     bar_seconds: float,
     max_drawdown: float,
-    funding: np.ndarray,
-    log_tick: float,
     book: np.ndarray,
     fills: np.ndarray,
-) -> int:
-    """Run the book over ``n`` bars; returns the number of fills written.
+    orders: np.ndarray,
+) -> tuple[int, int]:
+    """Run the book over ``n`` bars; returns ``(fills written, orders written)``.
 
     ``bid_depth[t] = (d0, s)`` gives the level-0 bid ``close − d0 − s·q`` and
     ``ask_depth[t] = (d0, s)`` the ask ``close + d0 − s·q`` for inventory ``q``
-    (in order sizes), rounded to the tick away from the close; NaN ``d0``
-    means no decision at that bar (the live quote stays). Level ``l`` sits
-    ``l·level_spacing`` further out with ``level_size_mult^l`` times the size.
-    ``book`` (n × 13, :data:`BOOK_COLUMNS`) and ``fills`` (≥ 2·n·levels × 5,
-    :data:`FILL_COLUMNS`) are written in place; cumulative book columns.
+    (in order sizes), rounded to the tick away from the close and kept
+    strictly off the close; NaN ``d0``: no decision at that bar. Level ``l``
+    sits ``l·level_spacing`` further out with ``level_size_mult^l`` times the
+    size. ``tradable[t]`` is false on stale or gap-filled bars. ``book`` (n ×
+    ``BOOK_COLUMNS``), ``fills`` (≥ n·(2·levels + 1) rows) and ``orders`` (≥
+    n·2·levels + 1 rows) are written in place.
     """
     n = c.shape[0]
-    # quotes submitted but not yet live: a ring of delay + 1 slots (a quote
-    # submitted at bar j goes live at bar j + 1 + delay, the same slot)
     ring = delay + 1
-    sub_bid = np.full((ring, levels), np.nan)
-    sub_ask = np.full((ring, levels), np.nan)
-    sub_bsz = np.zeros((ring, levels))
-    sub_asz = np.zeros((ring, levels))
-    pending = np.zeros(ring, dtype=np.bool_)
-    live_bid = np.full(levels, np.nan)
-    live_ask = np.full(levels, np.nan)
-    live_bsz = np.zeros(levels)
-    live_asz = np.zeros(levels)
-    last_bid = np.nan
-    last_ask = np.nan
+    # submissions in flight, per side and ring slot (submitted at bar j, live
+    # from bar j + 1 + delay, the same slot)
+    pend = np.zeros((2, ring), dtype=np.bool_)
+    sub_id = np.full((2, ring, levels), -1, dtype=np.int64)
+    stop_pend = np.zeros(ring, dtype=np.bool_)
+    stop_id = np.full(ring, -1, dtype=np.int64)
+    # live orders per side and level
+    live_id = np.full((2, levels), -1, dtype=np.int64)
+    live_px = np.full((2, levels), np.nan)
+    live_rem = np.zeros((2, levels))
+    arriving = np.zeros((2, levels), dtype=np.bool_)
+    # the side's latest submission: its first order id and how many are used up
+    latest = np.full(2, -1, dtype=np.int64)
+    used = np.zeros(2, dtype=np.int64)
+    last_px = np.full(2, np.nan)  # level-0 price of the latest submission
+    flat_id = -1  # the risk stop's market order, once live
     pos = 0.0
     cash = 0.0
     peak = 0.0
     halted = False
     n_f = 0
+    n_o = 0
     cum_spread = 0.0
     cum_inv = 0.0
     cum_fees = 0.0
     cum_gas = 0.0
     cum_fund = 0.0
+    n_upd = 0
+    n_rej = 0
     geo = log_tick > 0.0
     grow = np.exp(log_tick) - 1.0
-    n_upd = 0
-    n_fills = 0
+    cap = max_inventory * base_size
+    slot = ring - 1
     for j in range(n):
         prev_close = c[j - 1] if j > 0 else o[j]
-        slot = j % ring
-        if pending[slot]:
-            pending[slot] = False
-            if not halted:
+        slot = slot + 1 if slot + 1 < ring else 0  # j % ring without a division
+        # ---- submissions that go live at the start of bar j
+        for s in range(2):
+            if pend[s, slot]:
+                pend[s, slot] = False
                 for lv in range(levels):
-                    live_bid[lv] = sub_bid[slot, lv]
-                    live_ask[lv] = sub_ask[slot, lv]
-                    live_bsz[lv] = sub_bsz[slot, lv]
-                    live_asz[lv] = sub_asz[slot, lv]
+                    old = live_id[s, lv]
+                    new = sub_id[s, slot, lv]
+                    if old >= 0:
+                        _end_order(
+                            orders, old, j, END_REPLACED if new >= 0 else END_CANCELLED
+                        )
+                    live_id[s, lv] = new
+                    if new >= 0:
+                        orders[new, O_LIVE] = j
+                        live_px[s, lv] = orders[new, O_PRICE]
+                        live_rem[s, lv] = orders[new, O_SIZE]
+                        arriving[s, lv] = True
+        if stop_pend[slot]:
+            stop_pend[slot] = False
+            for s in range(2):
+                for lv in range(levels):
+                    if live_id[s, lv] >= 0:
+                        _end_order(orders, live_id[s, lv], j, END_CANCELLED)
+                        live_id[s, lv] = -1
+            flat_id = stop_id[slot]
+            orders[flat_id, O_LIVE] = j
+            if abs(pos) > EPS:
+                orders[flat_id, O_SIDE] = -1.0 if pos > 0 else 1.0
+                orders[flat_id, O_SIZE] = abs(pos)
+            else:  # nothing left to flatten
+                _end_order(orders, flat_id, j, END_CANCELLED)
+                flat_id = -1
         # ---- fills in bar j
-        tk = prev_close * grow if geo else tick
-        if not halted:
-            asks_first = (h[j] - o[j]) < (o[j] - lo[j])
-            for phase in range(2):
-                do_ask = (phase == 0) == asks_first
+        if tradable[j] and volume[j] > 0.0:
+            budget = max_participation * volume[j]
+            tk = prev_close * grow if geo else tick
+            if flat_id >= 0 and budget > EPS:  # 1. the stop's market order
+                sign = orders[flat_id, O_SIDE]
+                x = min(orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED], budget)
+                px = o[j]
+                _write_fill(fills, n_f, j, sign, px, x, -1, flat_id, KIND_STOP)
+                n_f += 1
+                fee = taker_fee * px * x
+                pos += sign * x
+                cash -= sign * x * px + fee
+                cum_fees += fee
+                cum_spread += sign * x * (prev_close - px)
+                budget -= x
+                orders[flat_id, O_FILLED] += x
+                if orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED] <= EPS:
+                    _end_order(orders, flat_id, j, END_FILLED)
+                    flat_id = -1
+            oj = o[j]
+            # 2. orders the open is through: rejected, a taker, or a gap fill
+            for s in range(2):
                 for lv in range(levels):
-                    if do_ask:
-                        px = live_ask[lv]
-                        sz = live_asz[lv]
-                        if np.isnan(px) or sz <= 0.0:
-                            continue
-                        if fill_model == FILL_TOUCH:
-                            hit = h[j] >= px + through_ticks * tk
-                        else:
-                            lam = A[j] * np.exp(-k[j] * max(px - prev_close, 0.0))
-                            hit = uniforms[j, 2 * lv + 1] < 1.0 - np.exp(
-                                -lam * bar_seconds
-                            )
-                        if hit and (pos - sz) >= -max_inventory * base_size - 1e-9:
-                            pos, cash, fee, sp = _fill(fills, n_f, j, -1.0, px, sz, lv, pos,
-                                                       cash, fee_rate, prev_close)  # fmt: skip
-                            n_f += 1
-                            n_fills += 1
-                            cum_fees += fee
-                            cum_spread += sp
+                    oid = live_id[s, lv]
+                    if oid < 0:
+                        continue
+                    px = live_px[s, lv]
+                    if not (px >= oj if s == BID else px <= oj):
+                        continue
+                    if not arriving[s, lv]:
+                        kind = KIND_GAP
+                    elif post_only:
+                        _end_order(orders, oid, j, END_REJECTED)
+                        live_id[s, lv] = -1
+                        n_rej += 1
+                        if oid >= latest[s]:
+                            used[s] += 1
+                        continue
                     else:
-                        px = live_bid[lv]
-                        sz = live_bsz[lv]
-                        if np.isnan(px) or sz <= 0.0:
+                        kind = KIND_TAKER
+                    rate = taker_fee if kind == KIND_TAKER else maker_fee
+                    x = min(
+                        live_rem[s, lv], budget, cap - pos if s == BID else cap + pos
+                    )
+                    if x > EPS:
+                        pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
+                            fills, orders, live_rem, live_id, n_f, j, s, lv, oj, x, kind,
+                            rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
+                        )  # fmt: skip
+                        if done and oid >= latest[s]:
+                            used[s] += 1
+            # 3. the path: the side whose extreme comes first fills first
+            first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
+            thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
+            edge_bid, edge_ask = lo[j] + thr, h[j] - thr  # touch: traded through
+            for t in range(2):
+                s = first if t == 0 else 1 - first
+                sg = 1.0 - 2.0 * s  # +1 bid, −1 ask: no branch on the side
+                edge = edge_bid if s == BID else edge_ask
+                for lv in range(levels):
+                    oid = live_id[s, lv]
+                    if oid < 0:
+                        continue
+                    px = live_px[s, lv]
+                    # inside the bar beyond the open, and reached by its path
+                    if not (sg * (oj - px) > 0.0 and sg * (px - edge) >= 0.0):
+                        continue
+                    if fill_model == FILL_TOUCH:
+                        kind = KIND_TOUCH
+                    else:
+                        kind = KIND_INTENSITY
+                        depth = max(sg * (prev_close - px), 0.0)
+                        lam = A[j] * np.exp(-k[j] * depth)
+                        if not uniforms[j, 2 * lv + s] < 1.0 - np.exp(
+                            -lam * bar_seconds
+                        ):
                             continue
-                        if fill_model == FILL_TOUCH:
-                            hit = lo[j] <= px - through_ticks * tk
-                        else:
-                            lam = A[j] * np.exp(-k[j] * max(prev_close - px, 0.0))
-                            hit = uniforms[j, 2 * lv] < 1.0 - np.exp(-lam * bar_seconds)
-                        if hit and (pos + sz) <= max_inventory * base_size + 1e-9:
-                            pos, cash, fee, sp = _fill(fills, n_f, j, 1.0, px, sz, lv, pos,
-                                                       cash, fee_rate, prev_close)  # fmt: skip
-                            n_f += 1
-                            n_fills += 1
-                            cum_fees += fee
-                            cum_spread += sp
+                    x = min(
+                        live_rem[s, lv], budget, cap - pos if s == BID else cap + pos
+                    )
+                    if x > EPS:
+                        pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
+                            fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind,
+                            maker_fee, prev_close, pos, cash, cum_fees, cum_spread, budget,
+                        )  # fmt: skip
+                        if done and oid >= latest[s]:
+                            used[s] += 1
+            for s in range(2):
+                for lv in range(levels):
+                    arriving[s, lv] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:
             fund = -pos * c[j] * funding[j]
             cum_fund += fund
             cash += fund
         equity = cash + pos * c[j]
-        # ---- risk limit: flatten and stop
+        gas_usd = gas_eth * c[j]
+        # ---- risk limit: stop deciding, cancel and flatten like any order
         if not halted and max_drawdown > 0.0:
             peak = max(peak, equity)
             if peak - equity > max_drawdown:
-                fee = taker_fee_rate * abs(pos) * c[j]
-                cash -= fee - pos * c[j]
-                cum_fees += fee
-                pos = 0.0
-                cum_gas += gas_eth * c[j]
-                cash -= gas_eth * c[j]
-                n_upd += 1
                 halted = True
-                for lv in range(levels):
-                    live_bid[lv] = np.nan
-                    live_ask[lv] = np.nan
-                equity = cash
-        # ---- decision at the close
-        if not halted and not np.isnan(bid_depth[j, 0]):
+                actions = 1
+                for s in range(2):  # cancels of the quoted sides
+                    if not np.isnan(last_px[s]) and used[s] < levels:
+                        actions += levels
+                _new_order(orders, n_o, 0.0, -1.0, ORDER_MARKET, j, np.nan, 0.0)
+                stop_pend[slot] = True
+                stop_id[slot] = n_o
+                n_o += 1
+                n_upd += actions
+                cum_gas += actions * gas_usd
+                cash -= actions * gas_usd
+                equity -= actions * gas_usd
+        # ---- decision at the close, per side
+        if not halted and tradable[j] and not np.isnan(bid_depth[j, 0]):
             q = pos / base_size
-            can_bid = q < max_inventory - 1e-9
-            can_ask = q > -max_inventory + 1e-9
             bid = c[j] - bid_depth[j, 0] - bid_depth[j, 1] * q
             ask = c[j] + ask_depth[j, 0] - ask_depth[j, 1] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
@@ -243,59 +428,76 @@ def backtest_nb(
                 a0 = max(_grid_up(ask, log_tick, 0.0), _grid_up(c[j], log_tick, -1e-9))
             else:
                 tk = tick
-                b0 = np.floor(bid / tick) * tick
-                a0 = np.ceil(ask / tick) * tick
-                b0 = min(b0, c[j] - tick)  # never at or through the mid
-                a0 = max(a0, c[j] + tick)
-            if not can_bid:
+                b0 = min(np.floor(bid / tick) * tick, c[j] - tick)  # off the close
+                a0 = max(np.ceil(ask / tick) * tick, c[j] + tick)
+            if q >= max_inventory - EPS:
                 b0 = np.nan
-            if not can_ask:
+            if q <= -max_inventory + EPS:
                 a0 = np.nan
-            moved = (
-                (np.isnan(b0) != np.isnan(last_bid))
-                or (np.isnan(a0) != np.isnan(last_ask))
-                or (
-                    not np.isnan(b0) and abs(b0 - last_bid) >= requote_ticks * tk - 1e-9
-                )
-                or (
-                    not np.isnan(a0) and abs(a0 - last_ask) >= requote_ticks * tk - 1e-9
-                )
-            )
-            if moved:
-                pending[slot] = True
+            for s in range(2):
+                new0 = b0 if s == BID else a0
+                old0 = last_px[s]
+                if np.isnan(new0):
+                    if np.isnan(old0):
+                        continue
+                    if used[s] >= levels:  # nothing left to cancel
+                        last_px[s] = np.nan
+                        continue
+                elif not (
+                    np.isnan(old0)
+                    or used[s] > 0
+                    or abs(new0 - old0) >= requote_ticks * tk - EPS
+                ):
+                    continue
+                pend[s, slot] = True
+                latest[s] = n_o
+                used[s] = 0
+                last_px[s] = new0
                 mult = 1.0
+                sz0 = bid_size[j] if s == BID else ask_size[j]
                 for lv in range(levels):
+                    if np.isnan(new0):
+                        sub_id[s, slot, lv] = -1
+                        continue
                     if geo:
                         step = lv * level_spacing
-                        sub_bid[slot, lv] = _grid_down(b0 - step, log_tick, 1e-9)
-                        sub_ask[slot, lv] = _grid_up(a0 + step, log_tick, 1e-9)
+                        if s == BID:
+                            px = _grid_down(new0 - step, log_tick, 1e-9)
+                        else:
+                            px = _grid_up(new0 + step, log_tick, 1e-9)
                     else:
                         step = np.round(lv * level_spacing / tick) * tick
-                        sub_bid[slot, lv] = b0 - step
-                        sub_ask[slot, lv] = a0 + step
-                    sub_bsz[slot, lv] = bid_size[j] * mult
-                    sub_asz[slot, lv] = ask_size[j] * mult
+                        px = new0 - step if s == BID else new0 + step
+                    if np.isnan(px) or not sz0 * mult > 0.0:
+                        sub_id[s, slot, lv] = -1
+                    else:
+                        sign = 1.0 if s == BID else -1.0
+                        _new_order(
+                            orders, n_o, sign, lv, ORDER_LIMIT, j, px, sz0 * mult
+                        )
+                        sub_id[s, slot, lv] = n_o
+                        n_o += 1
                     mult *= level_size_mult
-                last_bid = b0
-                last_ask = a0
-                cum_gas += gas_eth * c[j]
-                cash -= gas_eth * c[j]
-                equity -= gas_eth * c[j]
-                n_upd += 1
-        book[j, 0] = pos
-        book[j, 1] = cash
-        book[j, 2] = equity
-        book[j, 3] = live_bid[0]
-        book[j, 4] = live_ask[0]
-        book[j, 5] = cum_spread
-        book[j, 6] = cum_inv
-        book[j, 7] = cum_fees
-        book[j, 8] = cum_gas
-        book[j, 9] = n_upd
-        book[j, 10] = n_fills
-        book[j, 11] = 1.0 if halted else 0.0
-        book[j, 12] = cum_fund
-    return n_f
+                n_upd += levels
+                cum_gas += levels * gas_usd
+                cash -= levels * gas_usd
+                equity -= levels * gas_usd
+        row = book[j]
+        row[B_POS] = pos
+        row[B_CASH] = cash
+        row[B_EQUITY] = equity
+        row[B_BID] = live_px[BID, 0] if live_id[BID, 0] >= 0 else np.nan
+        row[B_ASK] = live_px[ASK, 0] if live_id[ASK, 0] >= 0 else np.nan
+        row[B_SPREAD] = cum_spread
+        row[B_INV] = cum_inv
+        row[B_FEES] = cum_fees
+        row[B_GAS] = cum_gas
+        row[B_UPDATES] = n_upd
+        row[B_FILLS] = n_f
+        row[B_HALTED] = 1.0 if halted else 0.0
+        row[B_FUNDING] = cum_fund
+        row[B_REJECTED] = n_rej
+    return n_f, n_o
 
 
 @njit(cache=True)
@@ -305,7 +507,6 @@ def average_cost_nb(
     fill_price: np.ndarray,
     fill_size: np.ndarray,
     close: np.ndarray,
-    flatten_bar: int,
     avg_out: np.ndarray,
     realized_out: np.ndarray,
     unrealized_out: np.ndarray,
@@ -315,10 +516,10 @@ def average_cost_nb(
     Adding to a position moves the average entry to the size-weighted mean;
     reducing it realises ``closed size × (price − average) × sign(position)``;
     a trade through zero realises the old position and opens the rest at its
-    price. ``flatten_bar`` (−1: none) closes the position at that bar's close
-    (the drawdown stop). Unrealised = position × (close − average). Trading
-    PnL (realised + unrealised) equals spread + inventory PnL of the book.
-    Slow reference: the loop written with Python floats in the tests.
+    price. Unrealised = position × (close − average). Trading PnL (realised +
+    unrealised) equals spread + inventory PnL of the book (the risk stop's
+    flatten is a fill like any other). Slow reference: the loop written with
+    Python floats in the tests.
     """
     pos = 0.0
     avg = np.nan
@@ -347,9 +548,6 @@ def average_cost_nb(
                 else:
                     pos = new
             f += 1
-        if j == flatten_bar and pos != 0.0:
-            realized += pos * (close[j] - avg)
-            pos, avg = 0.0, np.nan
         avg_out[j] = avg
         realized_out[j] = realized
         unrealized_out[j] = pos * (close[j] - avg) if pos != 0.0 else 0.0

@@ -7,10 +7,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ethpredict.backtesting import daily_pnl, risk_metrics, run_book
+from ethpredict.backtesting import daily_pnl, order_summary, risk_metrics, run_book
 from ethpredict.errors import ETHPredictError
 from ethpredict.io.bars import epoch_ns
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
+from ethpredict.venues import venue_of
 
 log = logging.getLogger(__name__)
 
@@ -18,24 +19,89 @@ log = logging.getLogger(__name__)
 def run_backtest(
     bars: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams,
     risk: RiskParams,
-) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The per-bar book (position, cash, equity, live quotes, cumulative PnL
-    parts, updates, fills, halted) and every fill with its markouts."""
-    book, fills = run_book(
-        bars, quotes, coerce(MMParams, mm, "mm"), coerce(BacktestParams, backtest, "backtest"),
-        coerce(RiskParams, risk, "risk"),
-    )  # fmt: skip
-    for frame in (book, fills):
+    parts, order actions, fills, halted), every fill with its order and
+    markouts, and every order with its fate."""
+    bp = coerce(BacktestParams, backtest, "backtest")
+    book, fills, orders = run_book(
+        bars, quotes, coerce(MMParams, mm, "mm"), bp, coerce(RiskParams, risk, "risk")
+    )
+    for frame in (book, fills, orders):
         frame.attrs.update(quotes.attrs)
-    return book, fills
+    return book, fills, orders
+
+
+def log_venue(bars: pd.DataFrame, backtest: BacktestParams) -> dict:
+    """The resolved venue with every cost, logged when the backtest starts."""
+    venue = venue_of(bars, coerce(BacktestParams, backtest, "backtest"))
+    log.info("Backtest on %s", venue.describe())
+    return {**venue.as_dict(), "description": venue.describe()}
+
+
+def fill_rule_sensitivity(
+    bars: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams,
+    risk: RiskParams,
+) -> pd.DataFrame:  # fmt: skip
+    """PnL, fills and markouts of the same quotes under each fill rule (touch
+    with 0, 1 and 2 ticks through, and intensity), one row each: an OHLCV
+    backtest cannot see queues, so the report shows how much the rule moves."""
+    bp = coerce(BacktestParams, backtest, "backtest")
+    mp, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
+    is_valid = quotes["valid"].to_numpy()
+    i0 = int(np.argmax(is_valid)) if is_valid.any() else 0
+    rows = []
+    for rule, update in SENSITIVITY_RULES.items():
+        book, fills, orders = run_book(
+            bars, quotes, mp, bp.model_copy(update=update), rp
+        )
+        f = fills.iloc[int(np.searchsorted(fills["bar"].to_numpy(), i0)) :]
+        row = {
+            "rule": rule,
+            "this_run": all(getattr(bp, key) == v for key, v in update.items()),
+            "total_pnl": float(book["equity"].iat[-1]),
+            "spread_pnl": float(book["spread_pnl"].iat[-1]),
+            "fills": len(f),
+            "taker_fills": int(f["taker"].sum()),
+            "rejected": int((orders["end_reason"] == "rejected").sum()),
+        }
+        for col in [c for c in f if c.startswith("markout_")]:
+            m = f[col].dropna()
+            row[f"mean_{col}"] = float(m.mean()) if len(m) else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+#: the rows of :func:`fill_rule_sensitivity`: the parameters each rule sets
+SENSITIVITY_RULES = {
+    "touch, 0 ticks through": {"fill_model": "touch", "through_ticks": 0.0},
+    "touch, 1 tick through": {"fill_model": "touch", "through_ticks": 1.0},
+    "touch, 2 ticks through": {"fill_model": "touch", "through_ticks": 2.0},
+    "intensity": {"fill_model": "intensity"},
+}
+
+
+def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
+    """The bar at which trading ended after the risk stop: the stop's market
+    order filled (or found nothing to flatten); None when no stop fired."""
+    halted = book["halted"].to_numpy()
+    if not halted.any():
+        return None
+    stop = orders.loc[orders["type"] == "market"]
+    if not len(stop):
+        return len(book) - 1
+    end = int(stop["end_bar"].iat[0])
+    return len(book) - 1 if end < 0 else end
 
 
 def evaluate_backtest(
-    book: pd.DataFrame, fills: pd.DataFrame, book_baseline: pd.DataFrame,
-    fills_baseline: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, risk: RiskParams,
+    book: pd.DataFrame, fills: pd.DataFrame, orders: pd.DataFrame,
+    book_baseline: pd.DataFrame, fills_baseline: pd.DataFrame,
+    orders_baseline: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, risk: RiskParams,
 ) -> dict:  # fmt: skip
     """Risk metrics of the book and of the same book without the signal,
-    over the period in which quoting was possible, and what the signal added."""
+    over the period in which quoting was possible (up to the risk stop, if
+    one fired: later days are not trading days), and what the signal added."""
     p, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
     is_valid = quotes["valid"].to_numpy()
     if not is_valid.any():
@@ -45,15 +111,22 @@ def evaluate_backtest(
         )
     i0 = int(np.argmax(is_valid))
     start = quotes.index[i0]
-    t0 = epoch_ns(book.index)[i0]
-    fills_from = [f.iloc[int(np.searchsorted(epoch_ns(f.index), t0)) :]
-                  for f in (fills, fills_baseline)]  # fmt: skip
     days, pnl = daily_pnl(book, i0)
     _, pnl_baseline = daily_pnl(book_baseline, i0)
-    with_signal = risk_metrics(book, fills_from[0], p, rp, start=i0, daily=pnl)
-    baseline = risk_metrics(
-        book_baseline, fills_from[1], p, rp, start=i0, daily=pnl_baseline
-    )
+    results = []
+    t0 = epoch_ns(book.index)[i0]
+    runs = ((book, fills, orders), (book_baseline, fills_baseline, orders_baseline))
+    for b, all_fills, o in runs:
+        end = trading_end(b, o)
+        traded = b if end is None else b.iloc[: max(end, i0) + 1]
+        f = all_fills.iloc[int(np.searchsorted(epoch_ns(all_fills.index), t0)) :]
+        _, daily = daily_pnl(traded, i0)
+        m = risk_metrics(traded, f, p, rp, start=i0, daily=daily)
+        m["total_pnl"] = float(b["equity"].iat[-1])  # after the stop's last fill
+        m["stopped_at"] = None if end is None else str(b.index[end])
+        m.update(order_summary(o, f))
+        results.append(m)
+    with_signal, baseline = results
     out = {
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),
@@ -72,7 +145,8 @@ def evaluate_backtest(
                 "funding",
             )
         },
-        # daily PnL (UTC days), for the sweep's overfitting statistics
+        # daily PnL (UTC days) over the whole period (0 after a risk stop), for
+        # the sweep's overfitting statistics
         "daily": {
             "date": np.datetime_as_string(
                 days.astype("datetime64[ns]"), unit="D"
@@ -81,7 +155,9 @@ def evaluate_backtest(
             "without_signal": pnl_baseline.tolist(),
         },
     }
-    log.info("Backtest PnL %.2f USD (without signal %.2f), Sharpe %s, max drawdown %.2f",
+    stop = with_signal["stopped_at"]
+    log.info("Backtest PnL %.2f USD (without signal %.2f), Sharpe %s, max drawdown %.2f%s",
              with_signal["total_pnl"], baseline["total_pnl"], with_signal["sharpe"],
-             with_signal["max_drawdown"])  # fmt: skip
+             with_signal["max_drawdown"],
+             f"; risk stop at {stop}: metrics count days up to it" if stop else "")  # fmt: skip
     return out

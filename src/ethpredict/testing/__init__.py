@@ -1,0 +1,1 @@
+"""Support for tests and benchmarks: references and data builders."""

@@ -1,0 +1,165 @@
+"""Venue presets: the clock and the costs of the market the data comes from.
+
+``backtest.venue: auto`` maps exchange candles and trade captures to
+``cex_spot`` or ``cex_perp`` (a perpetual file, or a USD-M / COIN-M capture)
+and pool data to ``uniswap_v3``; every field of a preset can be overridden by
+the ``backtest`` parameter of the same name.
+
+| preset | clock | latency | maker / taker | gas per order action |
+|---|---|---|---|---|
+| ``cex_spot`` | every bar | 0 s | 10 / 10 bp (Binance spot, regular tier) | none |
+| ``cex_perp`` | every bar | 0 s | 2 / 5 bp (Binance USD-M, regular tier) + funding | none |
+| ``onchain_clob`` | 0.25 s blocks (Arbitrum) | 0.25 s | 0 / 5 bp | 150k gas at 0.01 gwei |
+| ``uniswap_v3`` | the pool's blocks | 1 s | −fee tier / +fee tier | 300k gas at 5 gwei |
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from ethpredict.errors import ParameterError
+from ethpredict.io.bars import epoch_ns
+from ethpredict.params import BacktestParams
+
+log = logging.getLogger(__name__)
+
+#: What each preset sets (block_time_s ``None`` on a pool: the pool's own).
+PRESETS: dict[str, dict] = {
+    "cex_spot": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 10.0,
+                 "taker_fee_bps": 10.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
+    "cex_perp": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 2.0,
+                 "taker_fee_bps": 5.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
+    "onchain_clob": {"block_time_s": 0.25, "latency_s": 0.25, "maker_fee_bps": 0.0,
+                     "taker_fee_bps": 5.0, "gas_units": 150_000.0,
+                     "gas_price_gwei": 0.01},
+    "uniswap_v3": {"block_time_s": None, "latency_s": 1.0, "maker_fee_bps": None,
+                   "taker_fee_bps": None, "gas_units": 300_000.0,
+                   "gas_price_gwei": 5.0},
+}  # fmt: skip
+#: the data's market (``bars.attrs["venue"]``) -> the ``auto`` preset
+AUTO = {"spot": "cex_spot", "perpetual": "cex_perp", "uniswap_v3": "uniswap_v3"}
+OVERRIDABLE = tuple(PRESETS["cex_spot"])
+
+
+@dataclass(frozen=True)
+class Venue:
+    """The resolved execution settings of one backtest.
+
+    Attributes:
+        name: The preset.
+        block_time_s: Quotes change only at block boundaries; 0: at every bar.
+        latency_s: From a decision to the order reaching the venue.
+        maker_fee_bps: Per maker fill; negative is earned (a pool's fee tier).
+        taker_fee_bps: Per taker fill (marketable orders, the risk stop).
+        gas_units: Per order action (place, replace, cancel); 0 off-chain.
+        gas_price_gwei: Gas price, so gas per action is units × price ETH.
+        log_tick: 0, or the pool's tick spacing × ln 1.0001 (its price grid).
+        funding: Whether funding rates enter the book.
+        overridden: The fields that ``backtest`` parameters set.
+    """
+
+    name: str
+    block_time_s: float
+    latency_s: float
+    maker_fee_bps: float
+    taker_fee_bps: float
+    gas_units: float
+    gas_price_gwei: float
+    log_tick: float
+    funding: bool
+    overridden: tuple[str, ...] = ()
+
+    @property
+    def gas_eth(self) -> float:
+        """Gas per order action in ETH."""
+        return self.gas_units * self.gas_price_gwei * 1e-9
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["overridden"] = list(self.overridden)
+        out["gas_eth_per_action"] = self.gas_eth
+        return out
+
+    def describe(self) -> str:
+        """One line for the log and the report."""
+        clock = (
+            f"{self.block_time_s:g} s blocks" if self.block_time_s > 0 else "every bar"
+        )
+        gas = (
+            f"gas {self.gas_units:,.0f} × {self.gas_price_gwei:g} gwei per order action"
+            if self.gas_eth > 0
+            else "no gas"
+        )
+        parts = [
+            f"venue {self.name}: decisions {clock}, latency {self.latency_s:g} s",
+            f"maker {self.maker_fee_bps:g} bp, taker {self.taker_fee_bps:g} bp",
+            gas,
+        ]
+        if self.log_tick > 0:
+            parts.append(f"a {math.expm1(self.log_tick) * 1e4:.1f} bp price grid")
+        if self.funding:
+            parts.append("funding in PnL")
+        if self.overridden:
+            parts.append("set by parameters: " + ", ".join(self.overridden))
+        return "; ".join(parts)
+
+
+def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
+    """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
+    data_market = bars.attrs.get("venue", "spot")
+    name = AUTO.get(data_market, "cex_spot") if bp.venue == "auto" else bp.venue
+    pool = data_market == "uniswap_v3"
+    if name == "uniswap_v3" and not pool:
+        raise ParameterError(
+            "parameter backtest.venue = 'uniswap_v3' needs bars from a Uniswap v3 "
+            "pool (data.source: uniswap_v3); these come from "
+            f"'{bars.attrs.get('source', 'unknown')}' — for exchange prices with "
+            "on-chain costs use backtest.venue=onchain_clob"
+        )
+    preset = dict(PRESETS[name])
+    if name == "uniswap_v3":
+        tier = float(bars.attrs.get("fee_bps", 0.0))
+        preset.update(maker_fee_bps=-tier, taker_fee_bps=tier,
+                      block_time_s=float(bars.attrs.get("block_time_s") or 12.0))  # fmt: skip
+    overridden = tuple(k for k in OVERRIDABLE if getattr(bp, k) is not None)
+    for key in overridden:
+        preset[key] = float(getattr(bp, key))
+    has_rates = "funding_rate" in bars
+    if name == "cex_perp" and not has_rates:
+        log.warning(
+            "A perpetual without funding rates: funding is not in the PnL (set "
+            "data.market=perpetual and data.funding_path to include it)"
+        )
+    spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
+    return Venue(
+        name=name,
+        log_tick=spacing * math.log(1.0001),
+        funding=name == "cex_perp" and has_rates,
+        overridden=overridden,
+        **{k: float(v) for k, v in preset.items()},
+    )
+
+
+def activation_delay(
+    bars: pd.DataFrame, block_time_s: float, latency_s: float, bar_s: float
+) -> int:
+    """Whole bars between a bar's close and the first bar that an order
+    decided at that close is live for from its start: the order reaches the
+    venue ``latency_s`` after the close and, on a block clock, lands at the
+    first block boundary at or after that; a bar it lands inside of is still
+    traded against the old quote. Off-chain (``block_time_s`` 0) only the
+    latency counts."""
+    if block_time_s > 0:
+        close_s = epoch_ns(bars.index)[0] / 1e9 + bar_s
+        offset = close_s % block_time_s
+        lag = (
+            math.ceil((latency_s + offset) / block_time_s - 1e-9) * block_time_s
+            - offset
+        )
+    else:
+        lag = latency_s
+    return max(0, math.ceil(lag / bar_s - 1e-9))

@@ -73,3 +73,49 @@ def test_time_decay():
     assert w[-1] == pytest.approx(1.0) and np.all(np.diff(w) > 0)
     np.testing.assert_allclose(w, np.cumsum(u) / u.sum())
     assert (time_decay(u, -0.5)[:2] == 0).all()  # the oldest half is forgotten
+
+
+@pytest.fixture
+def halted(tmp_path):
+    """72 frozen zero-volume bars (200–271), then 80 gap-filled (272–351)."""
+    from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+    from tests.pipelines.test_data_engineering import halted_klines
+
+    bars, *_ = ingest_market_data(
+        {"source": "binance_klines", "path": halted_klines(tmp_path)}
+    )
+    return bars
+
+
+@pytest.mark.parametrize(
+    ("p", "bites"),
+    [
+        (LabelsParams(vol_span=20, cusum_vol_mult=4), True),
+        (LabelsParams(vol_span=20, cusum_threshold=1e-9), False),
+        (LabelsParams(vol_span=20, events="all"), True),
+    ],
+)
+def test_no_event_starts_on_stale_or_filled_bars(halted, p, bites):
+    ev = sample_events(halted, p)["t0_idx"].to_numpy()
+    assert len(ev) > 10 and not ((ev >= 200) & (ev < 352)).any()
+    assert (ev > 352).any()  # trading again, events again
+    # the same bars unflagged: events do start there (the test bites)
+    calm = halted.assign(is_stale=False, is_filled=False)
+    unflagged = sample_events(calm, p)["t0_idx"].to_numpy()
+    assert ((unflagged >= 200) & (unflagged < 352)).any() == bites
+
+
+def test_volatility_treats_stale_and_filled_bars_as_missing(halted):
+    from ethpredict.labeling import causal_volatility
+
+    vol = causal_volatility(halted["close"], 20, halted)
+    assert vol.iloc[200:352].isna().all() and vol.iloc[353:].notna().all()
+    # the change over the halt is skipped: after it, the estimate carries on
+    # from the returns before it, not from 72 zeros
+    r = np.log(halted["close"]).diff()
+    r.iloc[200:353] = np.nan
+    expected = r.ewm(span=20, min_periods=20).std()
+    np.testing.assert_allclose(vol.iloc[353:], expected.iloc[353:])
+    assert vol.iat[353] > 0.5 * vol.iat[199]
+    calm = causal_volatility(halted["close"], 20)  # unflagged: decays to ~0
+    assert calm.iat[351] < 0.01 * calm.iat[199]

@@ -178,3 +178,20 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     fast = quote_policy(bars, pred, cal, p, lp, rp, 60.0)
     slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def test_calibration_treats_stale_bars_as_missing():
+    bars, _ = simulate(seed=0)
+    halt = slice(5000, 10_000)  # a quarter of the window frozen at zero volume
+    cols = [bars.columns.get_loc(c) for c in ("open", "high", "low", "close")]
+    frozen = bars.copy()
+    frozen.iloc[halt, cols] = bars["close"].iat[halt.start - 1]
+    frozen["is_stale"] = False
+    frozen.iloc[halt, frozen.columns.get_loc("is_stale")] = True
+    p = MMParams(calib_window=20_000, calib_every=20_000)
+    last = calibrate(frozen, None, p, 60.0).iloc[-1]
+    for name, true in (("sigma", SIGMA), ("A", A), ("k", K)):
+        assert last[name] == pytest.approx(true, rel=TOLERANCE), name
+    calm = calibrate(frozen.assign(is_stale=False), None, p, 60.0).iloc[-1]
+    # the frozen bars passed off as calm: fills look rarer (A too low)
+    assert calm["A"] < 0.8 * A

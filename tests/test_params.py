@@ -28,6 +28,14 @@ CASES = [
         ["data.on_gap = 'ignore'", "'fail' or 'flag'"],
     ),
     (
+        {"data": {"on_stale": "skip"}},
+        ["data.on_stale = 'skip'", "'flag', 'drop' or 'fail'"],
+    ),
+    (
+        {"data": {"stale_min_bars": 0}},
+        ["data.stale_min_bars = 0", "greater than or equal to 1"],
+    ),
+    (
         {"data": {"source": "binance_klines"}},
         ["data.path is required when data.source is 'binance_klines'"],
     ),

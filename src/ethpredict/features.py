@@ -5,14 +5,23 @@ window, so warm-up rows are NaN rather than estimated from fewer bars) or
 ``adjust=False`` exponential averages; nothing is normalised with statistics
 of the whole sample. Returns are log returns; volatilities are per bar (not
 annualised); windows are in bars.
+
+Gap-filled and stale bars (``is_filled``, ``is_stale``) are missing, not
+calm: every feature is NaN on them, and a return or window that reaches over
+one is NaN too — as it is over a hole where bars were dropped (features are
+computed on the regular grid of bars, so ``data.on_stale: drop`` gives the
+same values as ``flag`` on the bars that are kept).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 
 from ethpredict.core.features import fracdiff_ffd
+from ethpredict.io.bars import epoch_ns, on_grid, unobserved
 from ethpredict.params import FeaturesParams
 
 LN2 = np.log(2.0)
@@ -24,10 +33,41 @@ def _zscore(x: pd.Series, window: int) -> pd.Series:
 
 
 def _has(bars: pd.DataFrame, col: str) -> bool:
-    """A column is usable when present on every bar."""
-    return col in bars and bool(bars[col].notna().all())
+    """A column is usable when present on every observed bar."""
+    return col in bars and bool((bars[col].notna() | bars["close"].isna()).all())
 
 
+def _observed_only(build):
+    """Run ``build`` on the bars' regular grid with every unobserved or
+    dropped bar NaN; return its rows of the bars, NaN on unobserved ones."""
+
+    @functools.wraps(build)
+    def wrapped(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
+        miss = unobserved(bars)
+        grid = bars.drop(columns=["is_filled", "is_stale"], errors="ignore")
+        if miss.any():
+            grid = grid.copy()
+            grid.loc[miss] = np.nan
+        pos = on_grid(bars.index)
+        if pos is not None:  # holes: NaN rows in them
+            t = epoch_ns(bars.index)
+            full = t[0] + np.arange(pos[-1] + 1) * ((t[-1] - t[0]) // pos[-1])
+            arr = np.full((full.size, grid.shape[1]), np.nan)
+            arr[pos] = grid.to_numpy(np.float64)
+            idx = pd.DatetimeIndex(pd.to_datetime(full, unit="ns", utc=True))
+            grid = pd.DataFrame(arr, index=idx.rename(bars.index.name),
+                                columns=grid.columns)  # fmt: skip
+        out = build(grid, p)
+        if pos is not None:
+            out = out.iloc[pos].set_axis(bars.index)
+        if miss.any():
+            out.loc[miss] = np.nan
+        return out
+
+    return wrapped
+
+
+@_observed_only
 def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     """Returns, realised volatilities, range, activity z-scores, RSI, EMA
     spreads and calendar encodings."""
@@ -67,6 +107,7 @@ def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     return pd.DataFrame(f, index=idx).astype("float64")
 
 
+@_observed_only
 def advanced_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     """Fractionally differentiated log price, Roll spread, Amihud illiquidity,
     taker-flow imbalance (when every bar has taker volume), rolling skew and

@@ -18,6 +18,7 @@ from ethpredict.core.labeling import (
     cusum_events_nb,
     triple_barrier_nb,
 )
+from ethpredict.io.bars import unobserved, unobserved_change
 from ethpredict.params import LabelsParams
 
 BOTH_RULES = {
@@ -27,22 +28,36 @@ BOTH_RULES = {
 }
 
 
-def causal_volatility(close: pd.Series, span: int) -> pd.Series:
-    """EWM standard deviation of 1-bar log returns (known at each bar's close)."""
-    return np.log(close).diff().ewm(span=span, min_periods=span).std()
+def causal_volatility(
+    close: pd.Series, span: int, bars: pd.DataFrame | None = None
+) -> pd.Series:
+    """EWM standard deviation of 1-bar log returns (known at each bar's close).
+
+    With ``bars`` (the frame ``close`` comes from), gap-filled and stale bars
+    are missing: a return that is no one-bar observation
+    (:func:`~ethpredict.io.bars.unobserved_change`) is skipped, and the
+    volatility is NaN on the unobserved bars themselves.
+    """
+    r = np.log(close).diff()
+    if bars is None:
+        return r.ewm(span=span, min_periods=span).std()
+    vol = r.mask(unobserved_change(bars)).ewm(span=span, min_periods=span).std()
+    return vol.mask(unobserved(bars))
 
 
 def sample_events(bars: pd.DataFrame, p: LabelsParams) -> pd.DataFrame:
     """Event bars: every bar with a volatility estimate, or CUSUM-sampled.
 
     The CUSUM threshold at bar t is ``labels.cusum_threshold`` (a log return)
-    or ``labels.cusum_vol_mult`` × the volatility known at bar t−1.
+    or ``labels.cusum_vol_mult`` × the volatility known at bar t−1. No event
+    starts on a gap-filled or stale bar (the volatility is NaN there, and
+    the CUSUM test is skipped; the sums run on).
 
     Returns:
         Indexed by event time ``t0``: ``t0_idx`` (bar position) and ``vol``
         (the volatility at t0 that scales the barriers).
     """
-    vol = causal_volatility(bars["close"], p.vol_span).to_numpy()
+    vol = causal_volatility(bars["close"], p.vol_span, bars).to_numpy()
     logc = np.log(bars["close"].to_numpy())
     if p.events == "all":
         idx = np.arange(len(bars))
@@ -52,6 +67,7 @@ def sample_events(bars: pd.DataFrame, p: LabelsParams) -> pd.DataFrame:
             if p.cusum_threshold is not None
             else p.cusum_vol_mult * np.r_[np.nan, vol[:-1]]
         )
+        thr[unobserved(bars)] = np.nan
         out = np.empty(len(bars), dtype=np.int64)
         idx = out[: cusum_events_nb(logc, thr, out)]
     idx = idx[np.isfinite(vol[idx])]

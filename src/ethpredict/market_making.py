@@ -17,7 +17,9 @@ Units everywhere: prices and depths in USDT, time in seconds, sizes in ETH.
 
 All three are rolling and causal: refitted every ``mm.calib_every`` bars on
 the ``mm.calib_window`` bars up to and including that bar, then carried
-forward. Fixed values by parameter replace the fit.
+forward. Fixed values by parameter replace the fit. Gap-filled and stale
+bars, and a change over a hole in the index, are missing (NaN) in both the
+close changes and the excursions, never zeros.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from ethpredict.core.glft import (
     SIZING_VOL_TARGET,
     quote_block_nb,
 )
-from ethpredict.io.bars import epoch_ns
+from ethpredict.io.bars import epoch_ns, unobserved, unobserved_change
 from ethpredict.labeling import causal_volatility
 from ethpredict.memo import memo, signature
 from ethpredict.params import LabelsParams, MMParams, RiskParams
@@ -99,6 +101,11 @@ def calibrate(
         [[bars["high"].to_numpy() - prev], [prev - bars["low"].to_numpy()]]
     )
     dclose = np.diff(close, prepend=np.nan)
+    missing = unobserved_change(bars)  # no one-bar observation: NaN, not calm
+    missing[:1] = unobserved(bars)[:1]  # the first excursion is from the open
+    if missing.any():
+        exc[:, missing] = np.nan
+        dclose[missing] = np.nan
     use_trades = trades is not None and len(trades) > 0
     if use_trades:
         # the bar each trade falls in
@@ -163,8 +170,8 @@ def _volatility(bars: pd.DataFrame, span: int) -> np.ndarray:
     close = bars["close"].to_numpy(np.float64)
     return memo(
         (bars,), ("vol", span),
-        lambda: causal_volatility(bars["close"], span).to_numpy(np.float64),
-        signature(close),
+        lambda: causal_volatility(bars["close"], span, bars).to_numpy(np.float64),
+        signature(close) + signature(unobserved(bars).astype(np.float64)),
     )  # fmt: skip
 
 

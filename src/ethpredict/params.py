@@ -157,6 +157,18 @@ class DataParams(Strict):
         "bar per block)",
     )
     on_gap: Literal["fail", "flag"] = "flag"
+    stale_min_bars: int = Field(
+        3,
+        ge=1,
+        description="a halt: at least this many consecutive bars with zero volume "
+        "at a frozen price (OHLC = the previous close) are stale; not applied to "
+        "uniswap_v3, where a block without swaps is the pool's real quiet state",
+    )
+    on_stale: Literal["flag", "drop", "fail"] = Field(
+        "flag",
+        description="stale bars: flag (keep, marked is_stale), drop (remove), "
+        "fail (stop with their count and time ranges)",
+    )
     start: dt.datetime | None = Field(None, description="first bar kept (UTC)")
     end: dt.datetime | None = Field(None, description="bars before this kept (UTC)")
     market: Literal["spot", "perpetual"] = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import DataCatalog, MemoryDataset
@@ -44,6 +45,8 @@ def test_synthetic_source_end_to_end(tmp_path):
     out = run(catalog({"path": str(tmp_path), "synthetic": {"days": 2}}))
     bars, manifest = out["bars"], out["data_manifest"]
     assert len(bars) == 2880 and not bars["is_filled"].any()
+    assert bars["is_stale"].dtype == bool and not bars["is_stale"].any()
+    assert out["data_manifest"]["stale_bars"] == 0
     assert manifest["synthetic"] is True and "SYNTHETIC" in manifest["notice"]
     for name in ("bars", "features_base", "features_advanced"):
         assert out[name].attrs["synthetic"] is True
@@ -116,6 +119,7 @@ def test_trade_capture_source(tmp_path):
     (tmp_path / "cap.jsonl").write_text("\n".join(lines))
     out = run(catalog({"source": "binance_trades", "path": str(tmp_path)}))
     assert len(out["trades"]) == 60 and set(out["trades"]["side"]) == {-1, 1}
+    assert out["bars"]["is_stale"].dtype == bool
     assert len(out["bars"]) == 5  # 7 minutes of trades minus the partial edges
 
 
@@ -123,11 +127,14 @@ def test_uniswap_pool_source_end_to_end(tmp_path):
     from tests.io.test_uniswap import synthetic_pool
 
     path, _ = synthetic_pool(tmp_path, n=600)
-    out = run(catalog({"source": "uniswap_v3", "path": str(path)}))
+    out = run(catalog({"source": "uniswap_v3", "path": str(path), "stale_min_bars": 2}))
     bars, swaps, liq = out["bars"], out["trades"], out["pool_liquidity"]
     assert out["data_manifest"]["venue"] == "uniswap_v3" and len(swaps) == 600
     assert {"block", "liquidity", "fee_bps", "exec_price"} <= set(swaps.columns)
     assert liq["liquidity"].notna().all() and len(liq) == 601
+    # a block without swaps is the pool's real quiet state, never a halt
+    assert (bars["volume"] == 0).rolling(2).sum().eq(2).any()
+    assert bars["is_stale"].dtype == bool and not bars["is_stale"].any()
     for name in ("features_base", "features_advanced"):
         assert out[name].index.equals(bars.index)
         assert out[name].attrs["venue"] == "uniswap_v3"
@@ -140,3 +147,75 @@ def test_ohlcv_source_end_to_end(tmp_path):
     out = run(catalog({"source": "ohlcv", "path": str(tmp_path / "c.feather")}))
     assert len(out["bars"]) == 300 and out["data_manifest"]["source"] == "ohlcv"
     assert out["trades"].empty and out["pool_liquidity"].empty
+    assert out["bars"]["is_stale"].dtype == bool
+
+
+HALT, GAP = slice(200, 272), slice(272, 352)  # 72 frozen bars, then 80 missing
+
+
+def halted_klines(folder) -> str:
+    """600 realistic 1-minute klines from 2024-01-01 00:00: a halt of 72
+    zero-volume bars at a frozen price (03:20–04:31), then 80 missing bars
+    (04:32–05:51, filled with data.on_gap: flag), then trading again."""
+    from tests.io.test_stale import frozen
+
+    rows = frozen(kline_rows(600, seed=3), HALT.start, 72)
+    write_csv(folder / "k.csv", rows[: GAP.start] + rows[GAP.stop :])
+    return str(folder / "k.csv")
+
+
+def test_a_halt_then_a_gap_is_marked_reported_and_missing(tmp_path, caplog):
+    caplog.set_level("WARNING", logger="ethpredict")
+    out = run(catalog({"source": "binance_klines", "path": halted_klines(tmp_path)}))
+    bars, manifest = out["bars"], out["data_manifest"]
+    assert len(bars) == 600
+    assert np.flatnonzero(bars["is_stale"]).tolist() == list(range(200, 272))
+    assert np.flatnonzero(bars["is_filled"]).tolist() == list(range(272, 352))
+    assert manifest["stale_bars"] == 72 and manifest["filled_bars"] == 80
+    assert manifest["stale_ranges"] == [
+        ["2024-01-01T03:20:00+00:00", "2024-01-01T04:31:00+00:00"]
+    ]
+    assert manifest["filled_ranges"] == [
+        ["2024-01-01T04:32:00+00:00", "2024-01-01T05:51:00+00:00"]
+    ]
+    assert manifest["on_stale"] == "flag" and manifest["stale_runs"] == 1
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert (
+        "72 stale bar(s) (a halt: zero volume at a frozen price for ≥ 3 bars) in 1 "
+        "run(s), kept, marked is_stale (data.on_stale: flag); features, labels and "
+        "calibration treat them as missing: "
+        "2024-01-01T03:20:00+00:00 – 2024-01-01T04:31:00+00:00"
+    ) in warnings
+    assert any(w.startswith("80 gap-filled bar(s) in 1 run(s)") and
+               "2024-01-01T04:32:00+00:00 – 2024-01-01T05:51:00+00:00" in w
+               for w in warnings)  # fmt: skip
+    base, adv = out["features_base"], out["features_advanced"]
+    for f in (base, adv):  # missing, not calm: no 0 volatility in the halt
+        assert f.iloc[200:352].isna().all().all()
+    assert base["rv_cc_60"].iloc[199] > 0 and base["rv_cc_60"].iloc[412] > 0
+    assert base["rv_cc_60"].iloc[352:412].isna().all()  # windows over the halt
+    assert np.isnan(base["ret_1"].iat[352]) and np.isfinite(base["ret_1"].iat[353])
+
+
+def test_on_stale_fail_stops_with_one_clear_line(tmp_path):
+    path = halted_klines(tmp_path)
+    cat = catalog({"source": "binance_klines", "path": path, "on_stale": "fail"})
+    with pytest.raises(DataValidationError) as exc:
+        SequentialRunner().run(create_pipeline(), cat)
+    msg = str(exc.value)
+    assert "k.csv, line 201" in msg and "72 stale bar(s)" in msg and "\n" not in msg
+    assert "2024-01-01T03:20:00+00:00 – 2024-01-01T04:31:00+00:00" in msg
+    assert "data.on_stale=drop" in msg
+
+
+def test_on_stale_drop_removes_them_and_features_match_flag(tmp_path):
+    path = halted_klines(tmp_path)
+    flag = run(catalog({"source": "binance_klines", "path": path}))
+    drop = run(catalog({"source": "binance_klines", "path": path, "on_stale": "drop"}))
+    bars = drop["bars"]
+    assert len(bars) == 528 and not bars["is_stale"].any()
+    assert bars["is_filled"].sum() == 80 and drop["data_manifest"]["stale_bars"] == 72
+    assert bars.index.equals(flag["bars"].index[~flag["bars"]["is_stale"]])
+    for name in ("features_base", "features_advanced"):
+        assert drop[name].index.equals(bars.index)
+        pd.testing.assert_frame_equal(drop[name], flag[name].loc[bars.index])

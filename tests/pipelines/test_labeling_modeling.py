@@ -15,9 +15,13 @@ OUTPUTS = ["events", "labels", "model_input", "model_predictions", "folds", "pri
 
 
 def test_labeling_then_modeling(small):
+    bars = small["bars"].copy()
+    bars["is_stale"] = False
+    halt = slice(MP.cv.train_bars + 100, MP.cv.train_bars + 172)  # in a test window
+    bars.iloc[halt, bars.columns.get_loc("is_stale")] = True
     catalog = DataCatalog(
         {
-            "bars": MemoryDataset(small["bars"]),
+            "bars": MemoryDataset(bars),
             "features_base": MemoryDataset(small["features_base"]),
             "features_advanced": MemoryDataset(small["features_advanced"]),
             "params:labels": MemoryDataset(LP.model_dump()),
@@ -32,6 +36,13 @@ def test_labeling_then_modeling(small):
     preds = catalog["predictions"].load()
     assert preds.index.equals(small["bars"].index[MP.cv.train_bars :])
     assert preds.attrs["model_kind"] == "primary"
+    # no event starts on a stale bar, and nothing is predicted for one
+    assert not labels["t0_idx"].between(halt.start, halt.stop - 1).any()
+    stale = preds.loc[bars.index[halt]]
+    assert stale[["p_down", "p_up", "meta_prob"]].isna().all().all()
+    assert (stale["bet_size"] == 0).all() and (stale["side"] == 0).all()
+    live = preds.drop(bars.index[halt])
+    assert live["p_up"].notna().all() and (live["side"].abs() == 1).all()
     metrics = catalog["model_metrics"].load()
     assert metrics["folds"][0]["train"] > 0
     assert "state_dict" in catalog["primary_model"].load()

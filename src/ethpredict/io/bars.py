@@ -3,7 +3,8 @@
 Every check names the file, the line and the column at fault and runs before
 anything is written. The result is one frame indexed by bar open time (UTC),
 sorted and unique, with gaps either refused or filled with flat bars marked
-``is_filled`` — never passed off as real.
+``is_filled`` — never passed off as real — and trading halts (runs of
+zero-volume bars at a frozen price) marked ``is_stale``, dropped or refused.
 """
 
 from __future__ import annotations
@@ -79,6 +80,39 @@ def utc_day_ends(index) -> np.ndarray:
         )
 
     return memo((index,), ("day_ends",), make)
+
+
+def unobserved(bars: pd.DataFrame) -> np.ndarray:
+    """Bars that are no observation of the market: gap-filled (``is_filled``)
+    or in a halt (``is_stale``); a flag column that is absent counts as False."""
+    out = np.zeros(len(bars), dtype=bool)
+    for col in ("is_filled", "is_stale"):
+        if col in bars:
+            out |= bars[col].to_numpy(dtype=bool)
+    return out
+
+
+def on_grid(index: pd.DatetimeIndex) -> np.ndarray | None:
+    """Positions of the bars on their regular grid (step: the smallest step
+    between bars), or ``None`` when there is no hole (bars dropped, e.g. by
+    ``data.on_stale: drop``)."""
+    t = epoch_ns(index)
+    d = np.diff(t)
+    if not d.size or (d == d.min()).all():
+        return None
+    return (t - t[0]) // d.min()
+
+
+def unobserved_change(bars: pd.DataFrame) -> np.ndarray:
+    """Bars whose change from the previous bar is no one-bar observation: the
+    bar or the one before is unobserved (:func:`unobserved`), or bars are
+    missing in between (a hole in the index); always the first bar."""
+    miss = unobserved(bars)
+    out = miss | np.r_[True, miss[:-1]][: miss.size]
+    pos = on_grid(bars.index)
+    if pos is not None:
+        out[1:] |= np.diff(pos) > 1
+    return out
 
 
 def in_window(time_ns: np.ndarray, start_ns: int | None, end_ns: int | None):
@@ -207,14 +241,107 @@ def _file_interval(src: SourceFrame) -> int | None:
     return int(values[counts.argmax()])
 
 
+def runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last position (inclusive) of each run of ``True``."""
+    d = np.diff(np.r_[False, mask, False].astype(np.int8))
+    return np.flatnonzero(d == 1), np.flatnonzero(d == -1) - 1
+
+
+def stale_mask(
+    values: pd.DataFrame, is_filled: np.ndarray, min_bars: int
+) -> np.ndarray:
+    """Bars of a trading halt: in a run of at least ``min_bars`` consecutive
+    bars with zero volume and open = high = low = close = the previous bar's
+    close. Gap-filled bars count towards a run but are not marked (they keep
+    ``is_filled``). Vectorised; slow reference: a loop over the bars (tests)."""
+    o, h, lo, c, vol = (values[k].to_numpy() for k in (*PRICE_COLUMNS, "volume"))
+    prev = np.r_[np.nan, c[:-1]]
+    flat = (vol == 0) & (o == prev) & (h == prev) & (lo == prev) & (c == prev)
+    first, last = runs(flat)
+    keep = last - first + 1 >= min_bars
+    marks = np.zeros(flat.size + 1, np.int64)
+    np.add.at(marks, first[keep], 1)
+    np.add.at(marks, last[keep] + 1, -1)
+    return (np.cumsum(marks[:-1]) > 0) & ~is_filled
+
+
+def time_ranges(time_ns: np.ndarray, mask: np.ndarray) -> list[list[str]]:
+    """``[first, last]`` bar open times (ISO 8601, UTC, inclusive) of each run
+    of ``mask``."""
+    first, last = runs(mask)
+    iso = pd.DatetimeIndex(
+        pd.to_datetime(np.r_[time_ns[first], time_ns[last]], unit="ns", utc=True)
+    ).map(pd.Timestamp.isoformat)
+    return [[iso[i], iso[first.size + i]] for i in range(first.size)]
+
+
+def describe_ranges(ranges: list[list[str]], shown: int = 5) -> str:
+    """``'a – b, c – d … and 3 more'`` (the first ``shown`` ranges)."""
+    text = ", ".join(f"{a} – {b}" if a != b else a for a, b in ranges[:shown])
+    return text + (f" … and {len(ranges) - shown} more" if len(ranges) > shown else "")
+
+
 @dataclass
 class Assembled:
-    """Validated bars and what was found on the way."""
+    """Validated bars and what was found on the way.
+
+    ``stale_ranges`` and ``filled_ranges`` are the ``[first, last]`` bar open
+    times of each run of stale (found; dropped when ``on_stale`` is ``drop``)
+    and gap-filled bars; ``stale_bars`` counts the stale bars found.
+    """
 
     bars: pd.DataFrame
     interval_s: int
     gaps: list[dict] = field(default_factory=list)
     files: list[dict] = field(default_factory=list)
+    stale_bars: int = 0
+    stale_ranges: list[list[str]] = field(default_factory=list)
+    filled_ranges: list[list[str]] = field(default_factory=list)
+
+
+def _fill_gaps(time_ns: np.ndarray, values: pd.DataFrame, step: int):
+    """Bars on the full grid: a missing bar is flat at the previous real
+    close with volumes 0. Returns times, values and ``is_filled``."""
+    full = np.arange(time_ns[0], time_ns[-1] + step, step, dtype=np.int64)
+    pos = ((time_ns - time_ns[0]) // step).astype(np.int64)
+    arr = np.full((full.size, values.shape[1]), np.nan)
+    arr[pos] = values.to_numpy()
+    present = np.zeros(full.size, dtype=bool)
+    present[pos] = True
+    # previous real close, carried forward into the filled bars
+    last_real = np.maximum.accumulate(np.where(present, np.arange(full.size), 0))
+    prev_close = arr[last_real, 3]
+    for j in range(4):
+        arr[~present, j] = prev_close[~present]
+    for j in range(4, arr.shape[1]):
+        arr[~present, j] = 0.0
+    return full, pd.DataFrame(arr, columns=values.columns), ~present
+
+
+def _where(sources, labels, lines, real_ns, t_ns) -> dict:
+    """File, line and column of the row read for bar time ``t_ns``."""
+    i = int(np.searchsorted(real_ns, t_ns))
+    src = sources[labels[i]]
+    return {"file": src.label, "row": int(lines[i]), "column": src.time_column}
+
+
+def _halts(values, time_ns, is_filled, min_bars, on_stale, where) -> np.ndarray:
+    """``is_stale`` of the bars; raises when ``on_stale`` is ``fail`` and
+    there are any (``where(t_ns)`` locates the first in its file)."""
+    if not min_bars:
+        return np.zeros(time_ns.size, dtype=bool)
+    is_stale = stale_mask(values, is_filled, min_bars)
+    if on_stale == "fail" and is_stale.any():
+        ranges = time_ranges(time_ns, is_stale)
+        raise DataValidationError(
+            f"{int(is_stale.sum())} stale bar(s) (zero volume at a frozen price "
+            f"for ≥ {min_bars} bars: a halt) in {len(ranges)} run(s): "
+            f"{describe_ranges(ranges)}; data.on_stale is 'fail' — use "
+            "--params=data.on_stale=flag to keep them marked is_stale, "
+            "data.on_stale=drop to remove them, or a larger data.stale_min_bars",
+            **where(time_ns[is_stale.argmax()]),
+        )
+    return is_stale
 
 
 def assemble_bars(
@@ -222,14 +349,22 @@ def assemble_bars(
     *,
     on_gap: str,
     expected_interval: str | None = None,
+    stale_min_bars: int | None = 3,
+    on_stale: str = "flag",
 ) -> Assembled:
-    """Check each file, order files by time, check across files, handle gaps.
+    """Check each file, order files by time, check across files, handle gaps
+    and halts.
 
     Args:
         sources: Parsed files (any order).
         on_gap: ``"fail"`` raises on the first missing bar; ``"flag"`` inserts
             flat bars (OHLC = previous close, volumes 0) marked ``is_filled``.
         expected_interval: If given (``"1m"``…), the data must have it.
+        stale_min_bars: Runs of at least this many zero-volume bars at a
+            frozen price are stale (:func:`stale_mask`); ``None``: none are.
+        on_stale: ``"flag"`` marks them ``is_stale``; ``"drop"`` removes them
+            (the index then has holes); ``"fail"`` raises naming the file,
+            the count and the time ranges.
 
     Returns:
         The bars with a UTC ``DatetimeIndex`` named ``time`` (bar open time).
@@ -315,26 +450,15 @@ def assemble_bars(
             file=g["file"], row=g["line"], column=g["column"],
         )  # fmt: skip
 
+    real_ns = time_ns  # the rows read, for the lines of messages
     is_filled = np.zeros(time_ns.size, dtype=bool)
     if gaps:
-        full = np.arange(time_ns[0], time_ns[-1] + step, step, dtype=np.int64)
-        pos = ((time_ns - time_ns[0]) // step).astype(np.int64)
-        arr = np.full((full.size, values.shape[1]), np.nan)
-        arr[pos] = values.to_numpy()
-        present = np.zeros(full.size, dtype=bool)
-        present[pos] = True
-        # previous real close, carried forward into the filled bars
-        last_real = np.maximum.accumulate(np.where(present, np.arange(full.size), 0))
-        prev_close = arr[last_real, 3]
-        for j in range(4):
-            arr[~present, j] = prev_close[~present]
-        for j in range(4, arr.shape[1]):
-            arr[~present, j] = 0.0
-        values = pd.DataFrame(arr, columns=values.columns)
-        time_ns, is_filled = full, ~present
-
+        time_ns, values, is_filled = _fill_gaps(time_ns, values, step)
+    is_stale = _halts(values, time_ns, is_filled, stale_min_bars, on_stale,
+                      lambda i: _where(sources, labels, lines, real_ns, i))  # fmt: skip
     bars = values.astype("float64")
     bars["is_filled"] = is_filled
+    bars["is_stale"] = is_stale
     bars.index = pd.DatetimeIndex(
         pd.to_datetime(time_ns, unit="ns", utc=True), name="time"
     )
@@ -347,4 +471,9 @@ def assemble_bars(
         }
         for s in sources
     ]
-    return Assembled(bars=bars, interval_s=int(interval_s), gaps=gaps, files=files)
+    stale_bars = int(is_stale.sum())
+    if stale_bars and on_stale == "drop":
+        bars = bars.loc[~is_stale]
+    return Assembled(bars=bars, interval_s=int(interval_s), gaps=gaps, files=files,
+                     stale_bars=stale_bars, stale_ranges=time_ranges(time_ns, is_stale),
+                     filled_ranges=time_ranges(time_ns, is_filled))  # fmt: skip

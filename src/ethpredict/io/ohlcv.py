@@ -312,13 +312,17 @@ def funding_per_bar(
 ) -> np.ndarray:
     """The rate paid at each bar's close: a settlement at ``T`` falls to the bar
     whose span ``(open, open + step]`` holds ``T`` (the position held at
-    ``T`` is the one after that bar); settlements outside the bars are
-    dropped, several in one bar add up."""
+    ``T`` is the one after that bar) — or, in a hole of the bars (stale bars
+    dropped), to the last bar before it, whose position is held through the
+    hole; settlements outside the bars are dropped, several in one bar add
+    up."""
     out = np.zeros(time_ns.size)
     if not len(funding) or not time_ns.size:
         return out
     t = funding.index.as_unit("ns").asi8
     pos = np.searchsorted(time_ns, t, side="left") - 1
-    inside = (pos >= 0) & (t <= time_ns[np.clip(pos, 0, None)] + step_ns)
+    inside = (pos >= 0) & (
+        (pos < time_ns.size - 1) | (t <= time_ns[np.clip(pos, 0, None)] + step_ns)
+    )
     np.add.at(out, pos[inside], funding.to_numpy()[inside])
     return out

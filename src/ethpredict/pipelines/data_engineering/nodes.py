@@ -11,8 +11,10 @@ from ethpredict import features
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import (
     NS_PER_S,
+    Assembled,
     SourceFrame,
     assemble_bars,
+    describe_ranges,
     epoch_ns,
     in_window,
     interval_name,
@@ -67,7 +69,8 @@ def ingest_market_data(
 
     Returns:
         ``bars`` (UTC index ``time`` = bar open; OHLC in quote currency,
-        volumes in base currency; ``is_filled`` marks inserted flat bars;
+        volumes in base currency; ``is_filled`` marks inserted flat bars,
+        ``is_stale`` bars of a halt (zero volume at a frozen price);
         ``funding_rate`` paid at the bar's close on a perpetual),
         ``trades`` (exchange trades or pool swaps; empty for candle sources),
         a manifest of what was read, and ``pool_liquidity`` (the pool's
@@ -114,7 +117,11 @@ def ingest_market_data(
         sources = [bars_from_trades(raw, INTERVALS_S[p.interval or "1m"])]
         trades = raw.set_index("time")[list(TRADE_TABLE)].astype(TRADE_TABLE)
     sources = _window(sources, start_ns, end_ns)
-    a = assemble_bars(sources, on_gap=p.on_gap, expected_interval=expected)
+    a = assemble_bars(
+        sources, on_gap=p.on_gap, expected_interval=expected,
+        stale_min_bars=None if p.source == "uniswap_v3" else p.stale_min_bars,
+        on_stale=p.on_stale,
+    )  # fmt: skip
     synthetic = p.source == "synthetic"
     bars = a.bars
     if len(trades) and p.source == "binance_trades":
@@ -148,6 +155,11 @@ def ingest_market_data(
         "end": str(bars.index[-1]),
         "bars": len(bars),
         "filled_bars": int(bars["is_filled"].sum()),
+        "filled_ranges": a.filled_ranges[:MAX_GAPS_LISTED],
+        "stale_bars": a.stale_bars,
+        "stale_ranges": a.stale_ranges[:MAX_GAPS_LISTED],
+        "stale_runs": len(a.stale_ranges),
+        "on_stale": p.on_stale,
         "gaps": len(a.gaps),
         "gaps_listed": a.gaps[:MAX_GAPS_LISTED],
         "trades": len(trades),
@@ -159,7 +171,29 @@ def ingest_market_data(
         len(bars), attrs["interval"], p.symbol, " (SYNTHETIC)" if synthetic else "",
         manifest["start"], manifest["end"], manifest["filled_bars"], len(a.gaps),
     )  # fmt: skip
+    _warn_unobserved(a, p)
     return bars, trades, manifest, liquidity
+
+
+def _warn_unobserved(a: Assembled, p: DataParams) -> None:
+    """One warning line each for stale and for gap-filled bars: count, runs,
+    the first time ranges."""
+    if a.stale_bars:
+        what = "removed" if p.on_stale == "drop" else "kept, marked is_stale"
+        log.warning(
+            "%d stale bar(s) (a halt: zero volume at a frozen price for ≥ %d bars) in "
+            "%d run(s), %s (data.on_stale: %s); features, labels and calibration "
+            "treat them as missing: %s",
+            a.stale_bars, p.stale_min_bars, len(a.stale_ranges), what, p.on_stale,
+            describe_ranges(a.stale_ranges),
+        )  # fmt: skip
+    if a.filled_ranges:
+        log.warning(
+            "%d gap-filled bar(s) in %d run(s), marked is_filled (data.on_gap: flag); "
+            "features, labels and calibration treat them as missing: %s",
+            int(a.bars["is_filled"].sum()), len(a.filled_ranges),
+            describe_ranges(a.filled_ranges),
+        )  # fmt: skip
 
 
 def _feature_set(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict import labeling
+from ethpredict.io.bars import unobserved
 from ethpredict.modeling.folds import Fold, walk_forward
 from ethpredict.params import LabelsParams, ModelParams, coerce
 
@@ -75,7 +76,9 @@ def fit_meta_model(
         ``predictions`` — per tested bar: ``fold``, ``p_<class>`` of
         ``model.kind``, ``side`` (+1 when p_up ≥ p_down, else −1),
         ``meta_prob``, ``bet_size`` in [−1, 1] (the side times the size; 0 when
-        the meta model says the side does not pay) and ``bet_source`` (``meta``, or
+        the meta model says the side does not pay) — on a gap-filled or stale
+        bar the probabilities and ``meta_prob`` are NaN, ``side`` and
+        ``bet_size`` 0, so no quote is driven by it — and ``bet_source`` (``meta``, or
         ``primary`` where no meta model was trained yet — the first test window
         — so the size comes from the chosen model's probability of its side);
         the last meta estimator (``{"fitted": False, …}`` when none could be
@@ -92,6 +95,8 @@ def fit_meta_model(
     n_bars, first = len(bars), len(bars) - len(model_predictions)
     proba = np.full((n_bars, len(names)), np.nan)
     proba[first:] = model_predictions[[f"{mp.kind}_p_{c}" for c in names]].to_numpy()
+    missing = unobserved(bars)  # gap-filled and stale bars: no prediction
+    proba[missing] = np.nan
     side = np.where(proba[:, -1] >= proba[:, 0], 1, -1)
     later = (labels["t0_idx"] >= first).to_numpy()  # events with an out-of-sample side
     ev = labels[later]
@@ -116,6 +121,7 @@ def fit_meta_model(
         has_meta, bet_size(np.nan_to_num(meta_prob, nan=0.5), 2),
         bet_size(np.nan_to_num(p_side, nan=1 / len(names)), len(names)),
     ))  # fmt: skip
+    side[missing], size[missing], meta_prob[missing] = 0, 0.0, np.nan
     tested = slice(first, None)
     out = pd.DataFrame(
         {"fold": model_predictions["fold"].to_numpy(),

@@ -178,3 +178,14 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     fast = quote_policy(bars, pred, cal, p, lp, rp, 60.0)
     slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-12)
+
+
+def test_trades_after_the_last_bar_are_not_calibrated_into_it():
+    """A trade capture ends in a partial bar that bar assembly drops; its
+    trades (here: every trade after bar 1499) are later than any bar and
+    must not enter the calibration at the last bar."""
+    bars, trades = simulate(n=3000)
+    p = MMParams(calib_window=500, calib_every=100)  # a refit at bar 1499
+    full = calibrate(bars, trades, p, 60.0)
+    cut = calibrate(bars.iloc[:1500], trades, p, 60.0)
+    pd.testing.assert_frame_equal(full.iloc[:1500], cut, check_exact=True)

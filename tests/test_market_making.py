@@ -195,3 +195,14 @@ def test_calibration_treats_stale_bars_as_missing():
     calm = calibrate(frozen.assign(is_stale=False), None, p, 60.0).iloc[-1]
     # the frozen bars passed off as calm: fills look rarer (A too low)
     assert calm["A"] < 0.8 * A
+
+
+def test_trades_after_the_last_bar_are_not_calibrated_into_it():
+    """A trade capture ends in a partial bar that bar assembly drops; its
+    trades (here: every trade after bar 1499) are later than any bar and
+    must not enter the calibration at the last bar."""
+    bars, trades = simulate(n=3000)
+    p = MMParams(calib_window=500, calib_every=100)  # a refit at bar 1499
+    full = calibrate(bars, trades, p, 60.0)
+    cut = calibrate(bars.iloc[:1500], trades, p, 60.0)
+    pd.testing.assert_frame_equal(full.iloc[:1500], cut, check_exact=True)

@@ -109,11 +109,13 @@ def calibrate(
     use_trades = trades is not None and len(trades) > 0
     if use_trades:
         # the bar each trade falls in
-        after = np.searchsorted(
-            epoch_ns(bars.index), epoch_ns(trades.index), side="right"
-        )
+        bar_ns, trade_ns = epoch_ns(bars.index), epoch_ns(trades.index)
+        after = np.searchsorted(bar_ns, trade_ns, side="right")
         tpos = np.clip(after - 1, 0, n - 1)
         tdepth = trades["side"].to_numpy() * (trades["price"].to_numpy() - prev[tpos])
+        # a trade after the last bar's close (a capture's partial last bar,
+        # which bar assembly drops) falls in no bar, not in the last one
+        tdepth[trade_ns >= bar_ns[-1] + round(bar_s * 1e9)] = np.nan
         if np.any(np.diff(tpos) < 0):  # windows below are slices of time-ordered trades
             order = np.argsort(tpos, kind="stable")
             tpos, tdepth = tpos[order], tdepth[order]

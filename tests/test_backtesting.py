@@ -31,11 +31,13 @@ def bars_of(n=30, freq="60s"):
     [(12, 0, "60s", 0), (12, 1, "60s", 1), (12, 59, "60s", 1), (12, 61, "60s", 2),
      (2, 1, "60s", 1),
      (12, 0, "15min", 0), (12, 5, "15min", 1),
-     (13, 0, "60s", 1)],  # 00:01:00 is 12 s past a 13-s block boundary
+     (13, 0, "60s", 1),  # 00:01:00 is 12 s past a 13-s block boundary
+     (0, 0, "60s", 0), (0, 0.05, "60s", 1), (0, 0.05, "1s", 1), (0, 2.5, "1s", 3)],
 )  # fmt: skip
 def test_activation_delay(block, latency, freq, delay):
     bp = BacktestParams(block_time_s=block, latency_s=latency)
     bars = bars_of(freq=freq)
+    assert bp.block_time_s is not None and bp.latency_s is not None
     bar_s = (bars.index[1] - bars.index[0]).total_seconds()
     assert activation_delay(bars, bp.block_time_s, bp.latency_s, bar_s) == delay
 
@@ -45,7 +47,7 @@ def test_markouts_are_signed_by_side():
     quotes = pd.DataFrame(
         {"bid_depth": 0.6, "ask_depth": 0.4, "skew": 0.0, "bid_size": 1.0, "ask_size": 1.0,
          "A": 0.0, "k": 0.0, "valid": True}, index=bars.index)  # fmt: skip
-    book, fills = run_book(
+    book, fills, _ = run_book(
         bars,
         quotes,
         MMParams(),
@@ -87,7 +89,7 @@ def test_risk_metrics_on_a_known_book():
     assert m["mean_markout_1"] == 0.5
 
 
-def average_cost_reference(fills, close, flatten_bar):
+def average_cost_reference(fills, close):
     pos, avg, realized, out = 0.0, math.nan, 0.0, []
     for j, c in enumerate(close):
         for bar, side, price, size in fills:
@@ -109,9 +111,6 @@ def average_cost_reference(fills, close, flatten_bar):
                     if abs(new) < 1e-12
                     else ((new, price) if (new > 0) != (pos > 0) else (new, avg))
                 )
-        if j == flatten_bar and pos:
-            realized += pos * (c - avg)
-            pos, avg = 0.0, math.nan
         out.append((avg, realized, pos * (c - avg) if pos else 0.0))
     return np.array(out)
 
@@ -126,11 +125,10 @@ def test_average_cost_equals_reference(seed):
     bars_ = np.sort(rng.integers(0, n, 40))
     fills = [(int(b), float(rng.choice([-1, 1])), float(close[b] + rng.normal(0, 1)),
               float(rng.choice([0.5, 1.0, 2.0]))) for b in bars_]  # fmt: skip
-    flatten = int(rng.integers(-1, n))
     arr = np.array(fills)
     avg, real, unreal = (np.empty(n) for _ in range(3))
     average_cost_nb(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], close,
-                    flatten, avg, real, unreal)  # fmt: skip
-    ref = average_cost_reference(fills, close, flatten)
+                    avg, real, unreal)  # fmt: skip
+    ref = average_cost_reference(fills, close)
     np.testing.assert_allclose(np.column_stack([avg, real, unreal]), ref, atol=1e-9,
                                equal_nan=True)  # fmt: skip

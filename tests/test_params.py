@@ -138,8 +138,8 @@ CASES = [
         ["backtest.fill_model = 'queue'", "'touch' or 'intensity'"],
     ),
     (
-        {"backtest": {"block_time_s": 0}},
-        ["backtest.block_time_s = 0", "greater than 0"],
+        {"backtest": {"block_time_s": -1}},
+        ["backtest.block_time_s = -1", "greater than or equal to 0"],
     ),
     (
         {"risk": {"max_drawdown": -5}},

@@ -18,6 +18,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from ethpredict.io.bars import unobserved
+from ethpredict.testing.invariants import check_execution
 from tests.conftest import REAL, kedro, scratch_project
 
 UNI = "uniswap-v3"
@@ -115,7 +117,11 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     preds = pd.read_parquet(out / "07_model_output" / "predictions.parquet")
     train = params["model"]["cv"]["train_bars"]
     assert preds.index.equals(bars.index[train:])  # one OOS prediction per bar
-    assert preds[["p_up", "p_down"]].notna().all().all()
+    # real bars get a probability; gap-filled or halted ones are no
+    # observation (a second without a trade on 1-s bars) and get none
+    real_bar = ~unobserved(bars)[train:]
+    assert preds.loc[real_bar, ["p_up", "p_down"]].notna().all().all()
+    assert preds.loc[~real_bar, ["p_up", "p_down"]].isna().all().all()
 
     book = pd.read_parquet(out / "07_model_output" / "book.parquet")
     parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
@@ -134,3 +140,22 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
         assert venue["log_tick"] > 0
     if data.get("market") == "perpetual":
         assert venue["funding"] and metrics["backtest.funding"] != 0
+    if data["source"] != "uniswap_v3":  # exchange data: no gas unless asked
+        assert (
+            venue["name"] in ("cex_spot", "cex_perp")
+            and venue["gas_eth_per_action"] == 0
+        )
+        assert metrics["backtest.gas"] == 0
+    if "usdm" in name or data.get("market") == "perpetual":
+        assert venue["name"] == "cex_perp"
+
+    # fills a market could have given, from the data alone
+    fills = pd.read_parquet(out / "07_model_output" / "fills.parquet")
+    orders = pd.read_parquet(out / "07_model_output" / "orders.parquet")
+    bt = yaml.safe_load(
+        (project / "conf" / "base" / "parameters_backtesting.yml").read_text()
+    )
+    cap = bt["backtest"]["max_participation"]
+    bad = check_execution(bars, fills, orders, book, cap, max_position=5.0)
+    assert not any(bad.values()), bad
+    assert (out / "08_reporting" / "fill_rule_sensitivity.parquet").exists()

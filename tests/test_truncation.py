@@ -58,6 +58,8 @@ DEFAULTS = {
               "net": {"hidden": [16], "max_epochs": 4, "patience": 2, "batch_size": 128},
               "meta": {"min_events": 50}},
     "mm": {"calib_window": CALIB, "calib_every": EVERY},
+    # the uncut book's drawdown reaches 8.2k USD by the cut and 13.6k after it
+    "risk": {"max_drawdown": 10_000.0},
 }  # fmt: skip
 #: the other branches of the chain: rolling folds, a temporal network, time
 #: decay, sign labels, the ensemble and a tree meta model, bet-size sizing on a
@@ -113,8 +115,22 @@ def fills_known(frame: pd.DataFrame, cut: int, t: pd.Timestamp) -> pd.DataFrame:
     return out
 
 
-#: every compared dataset and its rule; the backtest's ``orders`` table joins
-#: with one line, e.g. ``"orders": known_by("<column of the bar it ended>")``
+def orders_known(frame: pd.DataFrame, cut: int, t: pd.Timestamp) -> pd.DataFrame:
+    """Orders decided at or before bar ``cut``; what happens to an order after
+    ``cut`` (going live, fills, its end) is blanked in both runs."""
+    out = frame[frame["submit_bar"].to_numpy() <= cut].copy()
+    later = lambda col: (out[col].to_numpy() < 0) | (out[col].to_numpy() > cut)  # noqa: E731
+    live, ended = later("live_bar"), later("end_bar")
+    out.loc[live, ["live_bar"]] = -1
+    out.loc[live, "live_time"] = pd.NaT
+    out.loc[ended, ["end_bar"]] = -1
+    out.loc[ended, "end_time"] = pd.NaT
+    out.loc[ended, "filled"] = np.nan
+    out["end_reason"] = out["end_reason"].astype(str).where(~ended, "open")
+    return out
+
+
+#: every compared dataset and its rule
 COMPARED: dict[str, Rule] = {
     "bars": by_index,
     "trades": by_index,
@@ -134,10 +150,13 @@ COMPARED: dict[str, Rule] = {
     "book_baseline": by_index,
     "fills": fills_known,
     "fills_baseline": fills_known,
+    "orders": orders_known,
+    "orders_baseline": orders_known,
 }
 #: see the module docstring; ``folds`` has its own test
 NOT_COMPARED = {"data_manifest", "model_metrics", "backtest_metrics",
-                "primary_model", "meta_model", "folds"}  # fmt: skip
+                "primary_model", "meta_model", "folds", "venue",
+                "fill_rule_sensitivity"}  # fmt: skip
 
 
 def run_chain(params: dict) -> dict:

@@ -1,17 +1,20 @@
-"""The venue follows the data: a Uniswap pool's fee tier, tick grid and block
-clock; a perpetual's funding in the book's PnL."""
+"""Venues that fit the data: presets of clock, fees and gas; ``auto`` follows
+the data; every field can be overridden; a pool's fee tier, tick grid and
+block clock; a perpetual's funding in the book's PnL."""
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.backtesting import run_book, venue_of
+from ethpredict.backtesting import run_book
 from ethpredict.errors import ParameterError
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.venues import PRESETS, venue_of
 
 
 def bars_of(n=200, freq="12s", seed=0, **attrs):
@@ -20,7 +23,8 @@ def bars_of(n=200, freq="12s", seed=0, **attrs):
     c = 2270 * np.exp(np.cumsum(rng.normal(0, 5e-4, n)))
     o = np.r_[c[0], c[:-1]]
     bars = pd.DataFrame({"open": o, "high": np.maximum(o, c) * 1.0008,
-                         "low": np.minimum(o, c) / 1.0008, "close": c}, index=idx)  # fmt: skip
+                         "low": np.minimum(o, c) / 1.0008, "close": c,
+                         "volume": 50.0}, index=idx)  # fmt: skip
     bars.attrs.update(attrs)
     return bars
 
@@ -35,70 +39,132 @@ def quotes_for(bars, depth=1.5):
 POOL = {"venue": "uniswap_v3", "source": "uniswap_v3", "fee_bps": 5.0, "tick_spacing": 10,
         "block_time_s": 2.0}  # fmt: skip
 BP = {"latency_s": 0, "through_ticks": 0, "gas_units": 0}
+NO_STOP = RiskParams(max_drawdown=None)
+
+
+@pytest.mark.parametrize(
+    ("market", "preset"),
+    [("spot", "cex_spot"), ("perpetual", "cex_perp"), ("uniswap_v3", "uniswap_v3")],
+)
+def test_auto_follows_the_data(market, preset):
+    attrs = POOL if market == "uniswap_v3" else {"venue": market, "source": "ohlcv"}
+    v = venue_of(bars_of(**attrs), BacktestParams())
+    assert v.name == preset
+    assert v.overridden == ()
+
+
+def test_exchange_data_pays_no_gas_and_has_no_block_clock():
+    v = venue_of(bars_of(venue="spot"), BacktestParams())
+    assert v.gas_eth == 0 and v.block_time_s == 0
+    assert (v.maker_fee_bps, v.taker_fee_bps) == (10.0, 10.0)
+    perp = venue_of(bars_of(venue="perpetual"), BacktestParams())
+    assert perp.gas_eth == 0 and (perp.maker_fee_bps, perp.taker_fee_bps) == (2.0, 5.0)
+    bars = bars_of(venue="spot")
+    book, fills, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(),
+                              NO_STOP)  # fmt: skip
+    assert len(fills) and book["gas"].iat[-1] == 0.0
+
+
+def test_onchain_costs_on_exchange_prices_only_when_asked():
+    bars = bars_of(venue="spot", source="ohlcv")
+    v = venue_of(bars, BacktestParams(venue="onchain_clob"))
+    assert v.gas_eth == pytest.approx(150_000 * 0.01e-9)
+    assert v.block_time_s == PRESETS["onchain_clob"]["block_time_s"]
+    book, _, orders = run_book(bars, quotes_for(bars), MMParams(),
+                               BacktestParams(venue="onchain_clob"), NO_STOP)  # fmt: skip
+    # one action per order placed (or cancelled), priced at its decision's close
+    actions = np.diff(book["updates"].to_numpy(), prepend=0.0)
+    expected = (v.gas_eth * bars["close"].to_numpy() * actions).sum()
+    assert book["gas"].iat[-1] == pytest.approx(expected)
+    assert actions.sum() >= len(orders) > 0
+
+
+def test_every_preset_field_can_be_overridden():
+    bp = BacktestParams(venue="cex_spot", maker_fee_bps=-1.0, gas_units=1e5,
+                        gas_price_gwei=1.0, block_time_s=2.0, latency_s=0.5)  # fmt: skip
+    v = venue_of(bars_of(venue="spot"), bp)
+    assert (v.maker_fee_bps, v.gas_units, v.block_time_s, v.latency_s) == (
+        -1,
+        1e5,
+        2,
+        0.5,
+    )
+    assert set(v.overridden) == {"maker_fee_bps", "gas_units", "gas_price_gwei",
+                                 "block_time_s", "latency_s"}  # fmt: skip
+    assert "set by parameters" in v.describe()
 
 
 def test_pool_venue_earns_the_fee_tier_on_its_grid():
     bars = bars_of(**POOL)
-    book, fills = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP),
-                           RiskParams(max_drawdown=None))  # fmt: skip
+    book, fills, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP),
+                              NO_STOP)  # fmt: skip
     v = book.attrs["venue_settings"]
     assert v["name"] == "uniswap_v3" and v["maker_fee_bps"] == -5.0
+    assert v["taker_fee_bps"] == 5.0  # a taker (the risk stop) pays the tier
     assert v["block_time_s"] == 2.0  # the pool's clock, not Ethereum's default
     assert len(fills) > 10
     notional = float((fills["price"] * fills["size"]).sum())
     assert book["fees"].iat[-1] == pytest.approx(-5e-4 * notional)  # earned
-    # every fill price is a tick of the pool: 1.0001^(10·m) (here ETH is
-    # token1, so the price is 10^12 / 1.0001^tick — also on the grid)
     m = np.log(fills["price"].to_numpy()) / (10 * math.log(1.0001))
-    np.testing.assert_allclose(m, np.round(m), atol=1e-6)
-    # an explicit maker fee still wins
-    book2, _ = run_book(
-        bars,
-        quotes_for(bars),
-        MMParams(),
-        BacktestParams(**BP, maker_fee_bps=1.0),
-        RiskParams(max_drawdown=None),
-    )
-    assert book2.attrs["venue_settings"]["maker_fee_bps"] == 1.0  # fmt: skip
+    np.testing.assert_allclose(m, np.round(m), atol=1e-6)  # on the pool's ticks
 
 
-def test_spot_venue_is_unchanged_by_the_venue_logic():
-    bars = bars_of(source="binance_klines", venue="spot")
-    book, fills = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP),
-                           RiskParams(max_drawdown=None))  # fmt: skip
-    v = book.attrs["venue_settings"]
-    assert v == {"name": "spot", "block_time_s": 12.0, "maker_fee_bps": 0.0,
-                 "log_tick": 0.0, "funding": False}  # fmt: skip
-    cents = fills["price"].to_numpy() * 100
-    np.testing.assert_allclose(cents, np.round(cents), atol=1e-6)  # mm.tick = 0.01
-    assert (book["funding"] == 0).all()
+def test_the_stop_on_a_pool_pays_its_fee_tier_and_gas():
+    bars = bars_of(400, **POOL)
+    bars[["open", "high", "low", "close"]] *= np.linspace(1, 0.9, 400)[:, None]
+    book, fills, orders = run_book(bars, quotes_for(bars), MMParams(),
+                                   BacktestParams(through_ticks=0),
+                                   RiskParams(max_drawdown=50.0))  # fmt: skip
+    stop = fills[fills["kind"] == "stop"]
+    assert len(stop) >= 1 and stop["taker"].all()
+    market = orders[orders["type"] == "market"].iloc[0]
+    assert market["live_bar"] > market["submit_bar"]  # it went live like any order
+    maker = fills[~fills["taker"]]
+    fees = (-5e-4 * maker["price"] * maker["size"]).sum() + (
+        5e-4 * stop["price"] * stop["size"]
+    ).sum()
+    assert book["fees"].iat[-1] == pytest.approx(fees)
+    assert book["position"].iat[-1] == 0.0
 
 
 def test_perpetual_funding_enters_pnl_and_the_decomposition():
     bars = bars_of(600, freq="1min", venue="perpetual", source="ohlcv")
     rate = np.zeros(len(bars))
-    rate[[100, 300, 500]] = [1e-3, -2e-3, 5e-4]
+    settle = np.arange(20, 600, 20)
+    rate[settle] = np.resize([1e-3, -2e-3, 5e-4], settle.size)
     bars["funding_rate"] = rate
-    book, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP),
-                       RiskParams(max_drawdown=None))  # fmt: skip
+    quotes = quotes_for(bars).assign(ask_depth=2.5)  # buys more than it sells
+    book, _, _ = run_book(bars, quotes, MMParams(), BacktestParams(**BP), NO_STOP)
     pos, close = book["position"].to_numpy(), bars["close"].to_numpy()
     expected = np.cumsum(-pos * close * rate)
-    assert np.count_nonzero(pos[[100, 300, 500]])  # something was held
+    assert np.count_nonzero(pos[settle]) > 5  # something was held
     np.testing.assert_allclose(book["funding"], expected, rtol=1e-12, atol=1e-9)
     parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
              + book["funding"])  # fmt: skip
     np.testing.assert_allclose(parts, book["equity"], atol=1e-8)
-    # the same bars on a spot venue pay no funding
-    spot, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP, venue="spot"),
-                       RiskParams(max_drawdown=None))  # fmt: skip
+    spot, _, _ = run_book(bars, quotes_for(bars), MMParams(),
+                          BacktestParams(**BP, venue="cex_spot"), NO_STOP)  # fmt: skip
     assert (spot["funding"] == 0).all()
 
 
-@pytest.mark.parametrize(
-    ("venue", "attrs", "words"),
-    [("uniswap_v3", {"venue": "spot", "source": "ohlcv"}, "needs bars from a Uniswap v3"),
-     ("perpetual", {"venue": "spot"}, "data.market: perpetual")],
-)  # fmt: skip
-def test_a_venue_the_data_cannot_have_is_refused(venue, attrs, words):
-    with pytest.raises(ParameterError, match=words):
-        venue_of(bars_of(**attrs), BacktestParams(venue=venue))
+def test_a_perpetual_without_rates_says_so(caplog):
+    with caplog.at_level(logging.WARNING):
+        v = venue_of(bars_of(venue="perpetual"), BacktestParams())
+    assert v.name == "cex_perp" and not v.funding
+    assert "without funding rates" in caplog.text
+
+
+def test_a_pool_venue_on_exchange_data_is_refused():
+    with pytest.raises(
+        ParameterError, match="needs bars from a Uniswap v3.*onchain_clob"
+    ):
+        venue_of(
+            bars_of(venue="spot", source="ohlcv"), BacktestParams(venue="uniswap_v3")
+        )
+
+
+def test_old_venue_names_get_one_clear_error():
+    from ethpredict.params import validate_parameters
+
+    with pytest.raises(ParameterError, match=r"backtest\.venue.*cex_spot"):
+        validate_parameters({"backtest": {"venue": "spot"}})

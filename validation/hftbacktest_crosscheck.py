@@ -16,7 +16,6 @@ import io
 import json
 import math
 import sys
-import typing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -153,20 +152,16 @@ def run_hftbacktest(capture: Path, pol: Policy, start_ns: int, end_ns: int) -> d
 
 
 def ethpredict_backtest_params(pol: Policy, through_ticks: float, latency_s: float):
-    """The glue to the kernel's parameters, in one place: the settings we mean,
-    passed only where :class:`BacktestParams` has the field (the kernel is
-    being rewritten: ``venue: cex_perp``, ``post_only`` and
-    ``max_participation`` are used once they exist)."""
-    fields = BacktestParams.model_fields
-    venues = typing.get_args(fields["venue"].annotation)
-    wanted = {
-        "venue": "cex_perp" if "cex_perp" in venues or not venues else "perpetual",
-        "post_only": True, "max_participation": 1.0, "block_time_s": 1.0,
-        "latency_s": latency_s, "gas_units": 0.0, "maker_fee_bps": pol.maker_fee_bps,
-        "taker_fee_bps": pol.taker_fee_bps, "fill_model": "touch",
-        "through_ticks": through_ticks, "requote_threshold": 0.0, "markouts": [1],
-    }  # fmt: skip
-    return BacktestParams(**{k: v for k, v in wanted.items() if k in fields})
+    """The settings we mean, in one place: the perpetual exchange venue (no
+    block clock, no gas), post-only orders, no participation cap (fills stay
+    all-or-nothing like hftbacktest's no-partial-fill exchange), requoted every
+    bar, the policy's fees."""
+    return BacktestParams(
+        venue="cex_perp", post_only=True, max_participation=1.0, block_time_s=0.0,
+        latency_s=latency_s, gas_units=0.0, maker_fee_bps=pol.maker_fee_bps,
+        taker_fee_bps=pol.taker_fee_bps, fill_model="touch", through_ticks=through_ticks,
+        requote_threshold=0.0, markouts=[1],
+    )  # fmt: skip
 
 
 def run_ethpredict(bars: pd.DataFrame, pol: Policy, through_ticks: float,
@@ -178,7 +173,7 @@ def run_ethpredict(bars: pd.DataFrame, pol: Policy, through_ticks: float,
                           index=bars.index)  # fmt: skip
     mp = MMParams(order_size=s, max_inventory=pol.max_orders, tick=pol.tick, levels=1)
     bp = ethpredict_backtest_params(pol, through_ticks, latency_s)
-    book, fills = run_book(bars, quotes, mp, bp, RiskParams(max_drawdown=None))
+    book, fills, _ = run_book(bars, quotes, mp, bp, RiskParams(max_drawdown=None))
     f = fills[["side", "price", "size"]].astype(np.float64).reset_index(drop=True)
     f.insert(0, "bar", bars.index[fills["bar"].to_numpy()])
     close = bars["close"].reindex(f["bar"]).to_numpy()

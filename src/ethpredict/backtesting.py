@@ -10,7 +10,7 @@ import pandas as pd
 
 from ethpredict.core import types as T
 from ethpredict.core.backtest import average_cost_nb, backtest_nb
-from ethpredict.io.bars import DAY_NS, epoch_ns, utc_day_ends
+from ethpredict.io.bars import DAY_NS, epoch_ns, unobserved, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.venues import Venue, activation_delay, venue_of
 
@@ -22,16 +22,6 @@ def bar_seconds(bars: pd.DataFrame) -> float:
     """The bar length in seconds (the most common step)."""
     d = np.diff(epoch_ns(bars.index)[: min(len(bars), 1000)]) / 1e9
     return float(pd.Series(d).mode().iloc[0]) if d.size else 60.0
-
-
-def tradable_mask(bars: pd.DataFrame) -> np.ndarray:
-    """Bars that are market data: not gap-filled (``is_filled``) and not part
-    of a halt (``is_stale``). Nothing fills and nothing is decided on the rest."""
-    bad = np.zeros(len(bars), dtype=bool)
-    for col in ("is_filled", "is_stale"):
-        if col in bars:
-            bad |= bars[col].to_numpy(bool)
-    return ~bad
 
 
 def _before(x: np.ndarray) -> np.ndarray:
@@ -46,25 +36,41 @@ def _frame(block: np.ndarray, columns, index) -> pd.DataFrame:
     return pd.DataFrame(block, columns=list(columns), index=index, copy=False)
 
 
+def _times(index: pd.DatetimeIndex, bar: np.ndarray) -> pd.DatetimeIndex:
+    """The bars' times at positions ``bar`` (NaT where ``bar`` < 0)."""
+    ns = epoch_ns(index)
+    out = np.full(bar.size, np.iinfo(np.int64).min)  # NaT
+    ok = bar >= 0
+    out[ok] = ns[bar[ok]]
+    return pd.DatetimeIndex(out.view("M8[ns]")).tz_localize("UTC")
+
+
 def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The orders table: one row per order (its id), bars and their times."""
-    o = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
-    cols: dict[str, object] = {
-        "side": o["side"].astype(np.int8),
-        "level": o["level"].astype(np.int16),
-        "type": pd.Categorical.from_codes(o["type"].astype(np.int8), T.ORDER_TYPES),
-    }
+    """The orders table: one row per order (its id), bars and their times.
+
+    Built from one transposed copy of the kernel's block, so that the float
+    columns are one zero-copy block (a sweep builds it twice per trial)."""
+    cols = np.ascontiguousarray(orders.T)  # (ORDER_COLUMNS, n): contiguous columns
+    c = {name: cols[i] for i, name in enumerate(T.ORDER_COLUMNS)}
+    numeric = ["price", "size", "filled"]
+    first = T.ORDER_COLUMNS.index("price")
+    assert T.ORDER_COLUMNS[first : first + 3] == tuple(numeric)
+    out = pd.DataFrame(cols[first : first + 3].T, columns=numeric, copy=False)
+    out.index = pd.RangeIndex(len(orders), name="order")
+    out.insert(0, "side", c["side"].astype(np.int8))
+    out.insert(1, "level", c["level"].astype(np.int16))
+    out.insert(2, "type", pd.Categorical.from_codes(c["type"].astype(np.int8),
+                                                    T.ORDER_TYPES))  # fmt: skip
+    at = 3
     for name in ("submit_bar", "live_bar", "end_bar"):
-        bar = o[name].astype(np.int64)
-        cols[name] = bar
-        times = index[np.clip(bar, 0, max(len(index) - 1, 0))] if len(index) else index
-        cols[name.replace("_bar", "_time")] = pd.DatetimeIndex(times).where(bar >= 0)
-    for name in ("price", "size", "filled"):
-        cols[name] = o[name].copy()
-    cols["end_reason"] = pd.Categorical.from_codes(
-        o["end_reason"].astype(np.int8), T.END_REASONS
+        bar = c[name].astype(np.int64)
+        out.insert(at, name, bar)
+        out.insert(at + 1, name.replace("_bar", "_time"), _times(index, bar))
+        at += 2
+    out["end_reason"] = pd.Categorical.from_codes(
+        c["end_reason"].astype(np.int8), T.END_REASONS
     )
-    return pd.DataFrame(cols, index=pd.RangeIndex(len(orders), name="order"))
+    return out
 
 
 def run_book(
@@ -107,7 +113,7 @@ def run_book(
     fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
     orders = np.empty((n * 2 * L + 1, len(T.ORDER_COLUMNS)))
     nf, no = backtest_nb(
-        *arr, volume, tradable_mask(bars), bid_depth, ask_depth,
+        *arr, volume, ~unobserved(bars), bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
         A, k, uniforms, funding, L, mp.level_spacing, mp.level_size_mult, mp.tick,
         venue.log_tick, mp.order_size, mp.max_inventory, bp.requote_threshold,

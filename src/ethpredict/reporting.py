@@ -212,6 +212,7 @@ def build_report(
     parameters: dict,
     buckets: int,
     code_version: str,
+    sensitivity: pd.DataFrame | None = None,
 ) -> str:
     """The whole report as one HTML string (see the module docstring)."""
     start = pd.Timestamp(backtest_metrics["period"]["start"])
@@ -228,19 +229,16 @@ def build_report(
         "source": manifest["source"], "synthetic": synthetic, "symbol": manifest["symbol"],
         "interval": manifest["interval"], "period": f"{manifest['start']} → {manifest['end']}",
         "bars": f"{manifest['bars']:,}",
-        "gaps filled": f"{manifest['gaps']} gaps, {manifest['filled_bars']:,} flat bars",
+        "gaps filled": f"{manifest['gaps']} gaps, {manifest['filled_bars']:,} flat bars"
+        + _ranges(manifest.get("filled_ranges")),
+        "halted (stale) bars": f"{manifest.get('stale_bars', 0):,}"
+        + _ranges(manifest.get("stale_ranges"))
+        + " — nothing fills or is decided on them; the model sees them as missing",
         "files": ", ".join(f["file"] for f in manifest.get("files", [])[:5]),
     }  # fmt: skip
     venue = backtest_metrics.get("venue") or {}
     if venue:
-        data_rows["venue"] = (
-            f"{venue['name']}: decisions every {venue['block_time_s']:g} s block, "
-            f"maker fee {venue['maker_fee_bps']:g} bp"
-            + (" (the pool's fee tier, earned)" if venue["name"] == "uniswap_v3" else "")
-            + (f", quotes on a {math.expm1(venue['log_tick']) * 1e4:.1f} bp price grid"
-               if venue["log_tick"] > 0 else "")
-            + (", funding in PnL" if venue["funding"] else "")
-        )  # fmt: skip
+        data_rows["venue"] = venue.get("description") or venue.get("name")
     if manifest.get("pool"):
         data_rows["pool"] = (
             f"{manifest['chain']} {manifest['pool']} ({manifest['fee_bps']:g} bp, "
@@ -286,6 +284,9 @@ def build_report(
 <h2>Data</h2><table class="kv">{kv}</table>
 <h2>Quotes</h2>{parts[0]}
 <h2>Book</h2>{parts[1]}
+<h2>Orders — how they ended and how they filled</h2>
+{_orders_table(backtest_metrics)}
+{_sensitivity_table(sensitivity)}
 <h2>Risk — the same book with and without the signal</h2>
 <p>Period {html.escape(period["start"])} → {html.escape(period["end"])}.
 USD unless stated; VaR and CVaR are daily losses.</p>
@@ -303,6 +304,50 @@ USD unless stated; VaR and CVaR are daily losses.</p>
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>ETHPredict report</title><style>{CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def _ranges(ranges: list | None, shown: int = 3) -> str:
+    """`` (a → b, …)`` for the first runs of flagged bars."""
+    if not ranges:
+        return ""
+    text = ", ".join(f"{a} → {b}" for a, b in ranges[:shown])
+    more = f" and {len(ranges) - shown} more" if len(ranges) > shown else ""
+    return f" ({text}{more})"
+
+
+def _orders_table(bt: dict) -> str:
+    """The orders' fate and the fills' kinds, with and without the signal."""
+    keys = [k for k in bt["with_signal"] if k.startswith(("orders", "fills_"))]
+    keys += ["taker_fills", "stopped_at"]
+    frame = pd.DataFrame(
+        {
+            "with signal": [bt["with_signal"].get(k) for k in keys],
+            "without signal": [bt["without_signal"].get(k) for k in keys],
+        },
+        index=[k.replace("_", " ") for k in keys],
+    )
+    note = (
+        "<p>An order ends filled (its whole size), replaced (a newer quote of its "
+        "side went live), cancelled (its side stopped being quoted, or the risk "
+        "stop), rejected (post-only and marketable when it went live) or is still "
+        "open. Maker fills: touch (the bar traded through the limit), intensity, "
+        "gap open (a resting order the open gapped through, filled at the open); "
+        "taker fills: marketable on arrival (post_only false) and the risk stop.</p>"
+    )
+    return note + frame.to_html(classes="t", na_rep="—", border=0)
+
+
+def _sensitivity_table(sensitivity: pd.DataFrame | None) -> str:
+    """PnL, fills and markouts of the same quotes under each fill rule."""
+    if sensitivity is None or not len(sensitivity):
+        return ""
+    frame = sensitivity.set_index("rule")
+    return (
+        "<h2>Sensitivity to the fill rule</h2><p>An OHLCV backtest cannot see "
+        "queues: the same quotes under each rule (this run's rule marked), from the "
+        "start of quoting. USD.</p>"
+        + frame.to_html(classes="t", float_format=lambda v: f"{v:,.4f}", border=0)
     )
 
 

@@ -82,6 +82,7 @@ class Venue:
         out = asdict(self)
         out["overridden"] = list(self.overridden)
         out["gas_eth_per_action"] = self.gas_eth
+        out["description"] = self.describe()
         return out
 
     def describe(self) -> str:

@@ -13,8 +13,9 @@ from ethpredict.sweep import param_entries
 from tests.pipelines.test_data_engineering import Kept
 
 OUTPUTS = [
-    "calibration", "quotes", "quotes_baseline", "book", "fills", "book_baseline",
-    "fills_baseline", "backtest_metrics", "report", "metrics", "tracked_metrics",
+    "calibration", "quotes", "quotes_baseline", "book", "fills", "orders", "book_baseline",
+    "fills_baseline", "orders_baseline", "venue", "fill_rule_sensitivity",
+    "backtest_metrics", "report", "metrics", "tracked_metrics",
 ]  # fmt: skip
 
 

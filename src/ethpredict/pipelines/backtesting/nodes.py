@@ -36,7 +36,7 @@ def log_venue(bars: pd.DataFrame, backtest: BacktestParams) -> dict:
     """The resolved venue with every cost, logged when the backtest starts."""
     venue = venue_of(bars, coerce(BacktestParams, backtest, "backtest"))
     log.info("Backtest on %s", venue.describe())
-    return {**venue.as_dict(), "description": venue.describe()}
+    return venue.as_dict()
 
 
 def fill_rule_sensitivity(

@@ -116,6 +116,13 @@ def ingest_market_data(
         raw = read_trade_stream(p.path)
         sources = [bars_from_trades(raw, INTERVALS_S[p.interval or "1m"])]
         trades = raw.set_index("time")[list(TRADE_TABLE)].astype(TRADE_TABLE)
+        if raw["venue"].iat[0] == "futures" and p.market == "spot":
+            log.info(
+                "The trade capture under data.path is of a futures market "
+                "(USD-M or COIN-M): booked as a perpetual (no funding rates unless "
+                "data.market=perpetual and data.funding_path are set)"
+            )
+            venue = {"venue": "perpetual"}
     sources = _window(sources, start_ns, end_ns)
     a = assemble_bars(
         sources, on_gap=p.on_gap, expected_interval=expected,

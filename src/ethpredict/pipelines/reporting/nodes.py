@@ -30,12 +30,17 @@ def build_run_report(
     book: pd.DataFrame,
     fills: pd.DataFrame,
     book_baseline: pd.DataFrame,
+    fill_rule_sensitivity: pd.DataFrame,
+    venue: dict,
     parameters: dict,
     report: ReportParams,
 ) -> str:
-    """``report.html``: self-contained and interactive."""
+    """``report.html``: self-contained and interactive. ``venue`` is the
+    resolved venue (the report shows the one recorded in ``backtest_metrics``;
+    taking it as an input orders the venue line before the report)."""
     p = coerce(ReportParams, report, "report")
     params = {k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
               for k, v in parameters.items()}  # fmt: skip
     return build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
-                        book_baseline, params, p.max_points, code_version())  # fmt: skip
+                        book_baseline, params, p.max_points, code_version(),
+                        fill_rule_sensitivity)  # fmt: skip

@@ -23,6 +23,8 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "book",
                     "fills",
                     "book_baseline",
+                    "fill_rule_sensitivity",
+                    "venue",
                     "parameters",
                     "params:report",
                 ],

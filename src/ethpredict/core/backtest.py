@@ -395,9 +395,7 @@ def backtest_nb(
                             live_id[s, lv] = -1
                             if oid >= latest[s]:
                                 used[s] += 1
-            for s in range(2):
-                for lv in range(levels):
-                    arriving[s, lv] = False
+            arriving[:] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:
             fund = -pos * c[j] * funding[j]

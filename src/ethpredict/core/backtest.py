@@ -166,7 +166,11 @@ def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
           prev_close, pos, cash, cum_fees, cum_spread, budget):  # fmt: skip
     """Fill ``x`` of the live order at side ``s``, level ``lv`` at ``px``: the
     one fill routine of both sides. Returns the updated book scalars, the
-    fill count and whether the order is used up."""
+    fill count and whether the order is used up (the caller then ends it).
+
+    Straight-line on purpose: with a branch inside, Numba's inlining keeps
+    reference-count updates (atomic increments and decrements) of the arrays
+    passed in, on every fill."""
     oid = live_id[s, lv]
     sign = 1.0 if s == BID else -1.0
     _write_fill(fills, n_f, j, sign, px, x, lv, oid, kind)
@@ -174,9 +178,6 @@ def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
     live_rem[s, lv] -= x
     orders[oid, O_FILLED] += x
     done = live_rem[s, lv] <= EPS
-    if done:
-        _end_order(orders, oid, j, END_FILLED)
-        live_id[s, lv] = -1
     return (pos + sign * x, cash - sign * x * px - fee, cum_fees + fee,
             cum_spread + sign * x * (prev_close - px), budget - x, n_f + 1, done)  # fmt: skip
 
@@ -350,8 +351,11 @@ def backtest_nb(
                             fills, orders, live_rem, live_id, n_f, j, s, lv, oj, x, kind,
                             rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
-                        if done and oid >= latest[s]:
-                            used[s] += 1
+                        if done:
+                            _end_order(orders, oid, j, END_FILLED)
+                            live_id[s, lv] = -1
+                            if oid >= latest[s]:
+                                used[s] += 1
             # 3. the path: the side whose extreme comes first fills first
             first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
@@ -386,11 +390,12 @@ def backtest_nb(
                             fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind,
                             maker_fee, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
-                        if done and oid >= latest[s]:
-                            used[s] += 1
-            for s in range(2):
-                for lv in range(levels):
-                    arriving[s, lv] = False
+                        if done:
+                            _end_order(orders, oid, j, END_FILLED)
+                            live_id[s, lv] = -1
+                            if oid >= latest[s]:
+                                used[s] += 1
+            arriving[:] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:
             fund = -pos * c[j] * funding[j]

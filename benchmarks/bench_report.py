@@ -24,10 +24,11 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ethpredict.backtesting import risk_metrics, run_book  # noqa: E402
+from ethpredict.backtesting import order_summary, risk_metrics, run_book  # noqa: E402
 from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
 from ethpredict.market_making import quote_policy  # noqa: E402
 from ethpredict.params import Parameters, SyntheticParams  # noqa: E402
+from ethpredict.pipelines.backtesting.nodes import fill_rule_sensitivity  # noqa: E402
 from ethpredict.pipelines.reporting.nodes import build_run_report  # noqa: E402
 from tests.pipelines.test_market_making_backtesting import model_metrics  # noqa: E402
 
@@ -41,34 +42,43 @@ def main() -> None:
     bars = df[["open", "high", "low", "close", "volume"]].astype(float)
     bars.index = pd.DatetimeIndex(pd.to_datetime(df["open_time"], unit="ms", utc=True))
     n = len(bars)
-    p = Parameters(backtest={"block_time_s": 2, "gas_price_gwei": 0.01, "latency_s": 0},
-                   risk={"max_drawdown": None})  # fmt: skip
+    p = Parameters(backtest={"venue": "onchain_clob"}, risk={"max_drawdown": None})
     rng = np.random.default_rng(0)
     up = rng.uniform(0.2, 0.5, n)
     pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
                          "bet_size": rng.uniform(-1, 1, n)}, index=bars.index)  # fmt: skip
     cal = pd.DataFrame({"sigma": 0.45, "A": 0.025, "k": 0.6}, index=bars.index)
     quotes = quote_policy(bars, pred, cal, p.mm, p.labels, p.risk, 60.0)
-    book, fills = run_book(bars, quotes, p.mm, p.backtest, p.risk)
+    book, fills, orders = run_book(bars, quotes, p.mm, p.backtest, p.risk)
     base_q = quote_policy(bars, pred, cal, p.mm.model_copy(update={"alpha_weight": 0.0}),
                           p.labels, p.risk, 60.0)  # fmt: skip
-    base, base_f = run_book(bars, base_q, p.mm, p.backtest, p.risk)
+    base, base_f, base_o = run_book(bars, base_q, p.mm, p.backtest, p.risk)
     bt = {
         "period": {"start": str(bars.index[0]), "end": str(bars.index[-1])},
-        "with_signal": risk_metrics(book, fills, p.mm, p.risk),
-        "without_signal": risk_metrics(base, base_f, p.mm, p.risk),
+        "with_signal": {
+            **risk_metrics(book, fills, p.mm, p.risk),
+            **order_summary(orders, fills),
+            "stopped_at": None,
+        },
+        "without_signal": {
+            **risk_metrics(base, base_f, p.mm, p.risk),
+            **order_summary(base_o, base_f),
+            "stopped_at": None,
+        },
         "signal_added": {},
     }
     manifest = {"source": "synthetic", "synthetic": True, "notice": "SYNTHETIC DATA",
                 "symbol": "ETHUSDT", "interval": "1m", "start": str(bars.index[0]),
                 "end": str(bars.index[-1]), "bars": n, "gaps": 0, "filled_bars": 0,
                 "files": []}  # fmt: skip
+    sensitivity = fill_rule_sensitivity(bars, quotes, p.mm, p.backtest, p.risk)
     print(f"{n:,} bars, {len(fills):,} fills in the book")
     best = np.inf
     for _ in range(args.repeat):
         t0 = time.perf_counter()
         page = build_run_report(manifest, model_metrics(), bt, book, fills, base,
-                                p.model_dump(mode="json"), p.report)  # fmt: skip
+                                sensitivity, {}, p.model_dump(mode="json"),
+                                p.report)  # fmt: skip
         best = min(best, time.perf_counter() - t0)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.html"

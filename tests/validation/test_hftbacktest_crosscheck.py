@@ -77,8 +77,9 @@ def test_gaps_are_explained(result):
         assert 0.0 < g["ep_quote_nearer_ticks"] < 1.0
     tt0, tt1 = (result["table"][n] for n in EP)
     assert tt1["buys"] + tt1["sells"] <= tt0["buys"] + tt0["sells"]
-    # a 10 ms latency on a 1 s bar clock leaves the old quote live one more
-    # bar: many more fills, at a loss against the decision mid
+    # a 10 ms latency on a 1 s bar clock makes every order live only from the
+    # bar after next: a used-up side waits a bar longer, so far fewer fills and
+    # a position path that lags hftbacktest's
     late = result["table"]["EP tt=0 10ms"]
-    assert late["buys"] + late["sells"] > 1.2 * (tt0["buys"] + tt0["sells"])
-    assert late["spread_pnl_vs_decision_mid"] < 0 < tt0["spread_pnl_vs_decision_mid"]
+    assert late["buys"] + late["sells"] < 0.7 * (tt0["buys"] + tt0["sells"])
+    assert late["position_corr"] < tt0["position_corr"]

@@ -356,7 +356,9 @@ def backtest_nb(
                             live_id[s, lv] = -1
                             if oid >= latest[s]:
                                 used[s] += 1
-            # 3. the path: the side whose extreme comes first fills first
+            # 3. the path: the side whose extreme comes first fills first (its
+            # fill call is written out like step 2's: a shared inline helper
+            # with the branch on ``done`` costs reference counts per fill)
             first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
             edge_bid, edge_ask = lo[j] + thr, h[j] - thr  # touch: traded through

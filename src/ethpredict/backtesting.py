@@ -47,26 +47,21 @@ def _times(index: pd.DatetimeIndex, bar: np.ndarray) -> pd.DatetimeIndex:
 
 def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
     """The orders table: one row per order (its id), bars and their times.
-
-    Built from one transposed copy of the kernel's block, so that the float
-    columns are one zero-copy block (a sweep builds it twice per trial)."""
-    cols = np.ascontiguousarray(orders.T)  # (ORDER_COLUMNS, n): contiguous columns
-    c = {name: cols[i] for i, name in enumerate(T.ORDER_COLUMNS)}
-    numeric = ["price", "size", "filled"]
-    first = T.ORDER_COLUMNS.index("price")
-    assert T.ORDER_COLUMNS[first : first + 3] == tuple(numeric)
-    out = pd.DataFrame(cols[first : first + 3].T, columns=numeric, copy=False)
-    out.index = pd.RangeIndex(len(orders), name="order")
-    out.insert(0, "side", c["side"].astype(np.int8))
-    out.insert(1, "level", c["level"].astype(np.int16))
-    out.insert(2, "type", pd.Categorical.from_codes(c["type"].astype(np.int8),
-                                                    T.ORDER_TYPES))  # fmt: skip
-    at = 3
+    ``orders`` is column-major (each column contiguous), so the columns are
+    taken without copies where their dtype allows (a sweep builds it twice per
+    trial)."""
+    c = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
+    out = pd.DataFrame({"side": c["side"].astype(np.int8),
+                        "level": c["level"].astype(np.int16),
+                        "type": pd.Categorical.from_codes(c["type"].astype(np.int8),
+                                                          T.ORDER_TYPES)},
+                       index=pd.RangeIndex(len(orders), name="order"))  # fmt: skip
     for name in ("submit_bar", "live_bar", "end_bar"):
         bar = c[name].astype(np.int64)
-        out.insert(at, name, bar)
-        out.insert(at + 1, name.replace("_bar", "_time"), _times(index, bar))
-        at += 2
+        out[name] = bar
+        out[name.replace("_bar", "_time")] = _times(index, bar)
+    for name in ("price", "size", "filled"):
+        out[name] = c[name]
     out["end_reason"] = pd.Categorical.from_codes(
         c["end_reason"].astype(np.int8), T.END_REASONS
     )
@@ -111,7 +106,7 @@ def run_book(
     block[0] = arr[3]
     book = block[1 : 1 + len(T.BOOK_COLUMNS)].T
     fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
-    orders = np.empty((n * 2 * L + 1, len(T.ORDER_COLUMNS)))
+    orders = np.empty((len(T.ORDER_COLUMNS), n * 2 * L + 1)).T  # column-major
     nf, no = backtest_nb(
         *arr, volume, ~unobserved(bars), bid_depth, ask_depth,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),

@@ -332,7 +332,9 @@ def _orders_table(bt: dict) -> str:
         "side went live), cancelled (its side stopped being quoted, or the risk "
         "stop), rejected (post-only and marketable when it went live) or is still "
         "open. Maker fills: touch (the bar traded through the limit), intensity, "
-        "gap open (a resting order the open gapped through, filled at the open); "
+        "resting through (a resting order the market was already through at the "
+        "open — the rest of an order the participation cap cut, or a reopening — "
+        "filled at the least favourable price of the bar within its limit); "
         "taker fills: marketable on arrival (post_only false) and the risk stop.</p>"
     )
     return note + frame.to_html(classes="t", na_rep="—", border=0)

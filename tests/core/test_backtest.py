@@ -129,13 +129,16 @@ def test_marketable_on_arrival_is_rejected_or_a_taker():
     ]
 
 
-def test_a_resting_order_gapped_through_fills_at_the_open_not_its_limit():
+def test_a_resting_order_the_market_is_through_fills_inside_the_bar():
     arrays, p = flat_case()
     for a in arrays[:3]:  # bar 5 opens 5 below the resting bid at 2999.5
         a[5] = 2995.0
+    arrays[1][5] = 2997.0  # and trades up to 2997 at most
     _, fills, _ = run_kernel(arrays, p)
     buy = fills[(fills[:, T.F_BAR] == 5) & (fills[:, T.F_SIDE] > 0)]
-    assert buy[:, [T.F_PRICE, T.F_KIND]].tolist() == [[2995.0, T.KIND_GAP]]
+    # not at its limit (outside the bar), not at the open (the best price):
+    # the highest price the bar traded
+    assert buy[:, [T.F_PRICE, T.F_KIND]].tolist() == [[2997.0, T.KIND_THROUGH]]
 
 
 def test_participation_cap_leaves_the_rest_live_and_zero_volume_fills_nothing():

@@ -23,9 +23,11 @@ In order:
 2. an order whose limit the open is through (bid ≥ open, ask ≤ open): if it
    is *arriving* (live but not yet through a tradable bar) it is rejected
    when ``post_only`` (counted; its gas is spent) or fills at the open as a
-   taker; if it was already resting, the market gapped through it (a halt's
-   reopening, a hole in the data) and it fills at the open as a maker — so no
-   fill is ever at a stale limit outside the bar;
+   taker; if it was already resting, the market is through it (the rest of
+   an order the participation cap cut, a halt's reopening, a hole in the
+   data) and it fills as a maker at the least favourable price of the bar
+   that does not beat its limit — min(limit, high) for a bid, max(limit,
+   low) for an ask — so no fill is ever at a stale limit outside the bar;
 3. the bar's path, open→high→low→close if the high is nearer the open, else
    open→low→high→close: ``touch`` — a resting ask fills at its limit when the
    high trades through it by ``through_ticks`` ticks (the bid likewise on the
@@ -92,10 +94,10 @@ from ethpredict.core.types import (
     F_SIDE,
     F_SIZE,
     FILL_TOUCH,
-    KIND_GAP,
     KIND_INTENSITY,
     KIND_STOP,
     KIND_TAKER,
+    KIND_THROUGH,
     KIND_TOUCH,
     O_END,
     O_FILLED,
@@ -322,7 +324,8 @@ def backtest_nb(
                     _end_order(orders, flat_id, j, END_FILLED)
                     flat_id = -1
             oj = o[j]
-            # 2. orders the open is through: rejected, a taker, or a gap fill
+            # 2. orders the open is through: rejected, a taker, or a resting
+            # order the market is already through (its limit capped to the bar)
             for s in range(2):
                 for lv in range(levels):
                     oid = live_id[s, lv]
@@ -332,7 +335,10 @@ def backtest_nb(
                     if not (px >= oj if s == BID else px <= oj):
                         continue
                     if not arriving[s, lv]:
-                        kind = KIND_GAP
+                        kind = KIND_THROUGH
+                        # the least favourable price the bar traded that does
+                        # not beat the limit (its low/high, or the limit)
+                        fpx = min(px, h[j]) if s == BID else max(px, lo[j])
                     elif post_only:
                         _end_order(orders, oid, j, END_REJECTED)
                         live_id[s, lv] = -1
@@ -342,13 +348,14 @@ def backtest_nb(
                         continue
                     else:
                         kind = KIND_TAKER
+                        fpx = oj
                     rate = taker_fee if kind == KIND_TAKER else maker_fee
                     x = min(
                         live_rem[s, lv], budget, cap - pos if s == BID else cap + pos
                     )
                     if x > EPS:
                         pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
-                            fills, orders, live_rem, live_id, n_f, j, s, lv, oj, x, kind,
+                            fills, orders, live_rem, live_id, n_f, j, s, lv, fpx, x, kind,
                             rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
                         if done:

@@ -19,10 +19,11 @@ FILL_MODELS = {"touch": FILL_TOUCH, "intensity": FILL_INTENSITY}
 # --- how a fill happened (fills column ``kind``) -----------------------------
 KIND_TOUCH = 0  # maker: the bar traded through the resting limit; at the limit
 KIND_INTENSITY = 1  # maker: drawn from A·e^(−k·δ) at a level the bar reached
-KIND_GAP = 2  # maker: a resting order the open gapped through; at the open
+KIND_THROUGH = 2  # maker: a resting order the market is already through at the
+#                  open; at min(limit, high) for a bid, max(limit, low) for an ask
 KIND_TAKER = 3  # taker: marketable on arrival (post_only false); at the open
 KIND_STOP = 4  # taker: the risk stop's market order; at the open
-FILL_KINDS = ("touch", "intensity", "gap_open", "taker_on_arrival", "stop")
+FILL_KINDS = ("touch", "intensity", "resting_through", "taker_on_arrival", "stop")
 TAKER_KINDS = (KIND_TAKER, KIND_STOP)
 
 # --- how an order ended (orders column ``end_reason``) -----------------------

@@ -116,8 +116,12 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                                 S["rej"] += 1
                                 used[sd] += order["id"] >= latest[sd]
                                 continue
-                            kind = T.KIND_TAKER if order["arriving"] else T.KIND_GAP
-                            px = o[j]
+                            if order["arriving"]:
+                                kind, px = T.KIND_TAKER, o[j]
+                            elif sd == "bid":
+                                kind, px = T.KIND_THROUGH, min(px, h[j])
+                            else:
+                                kind, px = T.KIND_THROUGH, max(px, lo[j])
                         else:
                             if through:
                                 continue

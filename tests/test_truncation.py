@@ -122,9 +122,7 @@ def orders_known(frame: pd.DataFrame, cut: int, t: pd.Timestamp) -> pd.DataFrame
     later = lambda col: (out[col].to_numpy() < 0) | (out[col].to_numpy() > cut)  # noqa: E731
     live, ended = later("live_bar"), later("end_bar")
     out.loc[live, ["live_bar"]] = -1
-    out.loc[live, "live_time"] = pd.NaT
     out.loc[ended, ["end_bar"]] = -1
-    out.loc[ended, "end_time"] = pd.NaT
     out.loc[ended, "filled"] = np.nan
     out["end_reason"] = out["end_reason"].astype(str).where(~ended, "open")
     return out

@@ -36,20 +36,12 @@ def _frame(block: np.ndarray, columns, index) -> pd.DataFrame:
     return pd.DataFrame(block, columns=list(columns), index=index, copy=False)
 
 
-def _times(index: pd.DatetimeIndex, bar: np.ndarray) -> pd.DatetimeIndex:
-    """The bars' times at positions ``bar`` (NaT where ``bar`` < 0)."""
-    ns = epoch_ns(index)
-    out = np.full(bar.size, np.iinfo(np.int64).min)  # NaT
-    ok = bar >= 0
-    out[ok] = ns[bar[ok]]
-    return pd.DatetimeIndex(out.view("M8[ns]")).tz_localize("UTC")
-
-
 def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
-    """The orders table: one row per order (its id), bars and their times.
-    ``orders`` is column-major (each column contiguous), so the columns are
-    taken without copies where their dtype allows (a sweep builds it twice per
-    trial)."""
+    """The orders table: one row per order (its id). Bars are positions in
+    ``bars`` (their times: ``bars.index[bar]``; −1: never); no time columns,
+    which would cost more than the kernel in a sweep (it builds this twice per
+    trial). ``orders`` is column-major, so columns are taken without copies
+    where their dtype allows."""
     c = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
     out = pd.DataFrame({"side": c["side"].astype(np.int8),
                         "level": c["level"].astype(np.int16),
@@ -57,9 +49,7 @@ def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
                                                           T.ORDER_TYPES)},
                        index=pd.RangeIndex(len(orders), name="order"))  # fmt: skip
     for name in ("submit_bar", "live_bar", "end_bar"):
-        bar = c[name].astype(np.int64)
-        out[name] = bar
-        out[name.replace("_bar", "_time")] = _times(index, bar)
+        out[name] = c[name].astype(np.int64)
     for name in ("price", "size", "filled"):
         out[name] = c[name]
     out["end_reason"] = pd.Categorical.from_codes(
@@ -95,9 +85,9 @@ def run_book(
     if intensity:  # fitted on bars strictly before the bar they fill in
         A, k = (_before(np.nan_to_num(quotes[c].to_numpy(np.float64))) for c in "Ak")
         uniforms = np.random.default_rng(bp.seed).random((n, 2 * L))
-    else:  # the touch model reads neither
-        A = k = np.zeros(n)
-        uniforms = np.zeros((n, 2 * L))
+    else:  # the touch model reads none of them
+        A = k = np.zeros(1)
+        uniforms = np.zeros((1, 2 * L))
     # one block for the whole book (mid, the kernel's columns, average-cost
     # columns), column-major so that each column is contiguous; every cell is
     # written below, so nothing needs zeroing
@@ -146,17 +136,26 @@ def run_book(
     return out, f, _orders_frame(orders[:no], bars.index)
 
 
+def _counts(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:
+    """How often each category of a categorical column occurs (by its codes:
+    no strings made for a year of orders)."""
+    codes = np.asarray(column.cat.codes) if len(column) else np.empty(0, np.int8)
+    return np.bincount(codes, minlength=len(names))
+
+
 def order_summary(orders: pd.DataFrame, fills: pd.DataFrame) -> dict:
     """How the orders ended and how the fills happened (counts)."""
-    reason = orders["end_reason"].astype(str)
-    fate = {r: int((reason == r).sum()) for r in T.END_REASONS}
-    part = (orders["filled"] > 0) & (reason != "filled")
-    kinds = fills["kind"].astype(str) if len(fills) else pd.Series(dtype=str)
+    fate = _counts(orders["end_reason"], T.END_REASONS)
+    filled_code = T.END_REASONS.index("filled")
+    part = (orders["filled"].to_numpy() > 0) & (
+        np.asarray(orders["end_reason"].cat.codes) != filled_code
+    )
+    kinds = _counts(fills["kind"], T.FILL_KINDS)
     return {
         "orders": len(orders),
-        **{f"orders_{r}": v for r, v in fate.items()},
+        **{f"orders_{r}": int(v) for r, v in zip(T.END_REASONS, fate, strict=True)},
         "orders_partly_filled": int(part.sum()),
-        **{f"fills_{k}": int((kinds == k).sum()) for k in T.FILL_KINDS},
+        **{f"fills_{k}": int(v) for k, v in zip(T.FILL_KINDS, kinds, strict=True)},
         "taker_fills": int(fills["taker"].sum()) if len(fills) else 0,
     }
 
@@ -289,6 +288,7 @@ def risk_metrics(
         else 0.0
     )
     q = col("position") / mp.order_size
+    edges = np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
     out.update(
         fill_ratio=float(len(fills) / quoted) if quoted else 0.0,
         turnover_usd_per_day=notional / max(nd, 1),
@@ -297,8 +297,10 @@ def risk_metrics(
         else 0.0,
         inventory_mean=float(q.mean()) if q.size else 0.0,
         inventory_std=float(q.std(ddof=1)) if q.size > 1 else 0.0,
+        # unit bins centred on the whole order sizes (a uniform histogram:
+        # numpy bins it without sorting a year of positions)
         inventory_hist=np.histogram(
-            q, bins=np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
+            q, bins=edges.size - 1, range=(edges[0], edges[-1])
         )[0].tolist(),
     )
     for name in [c for c in fills if c.startswith("markout_")]:

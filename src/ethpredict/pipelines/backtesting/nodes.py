@@ -116,11 +116,11 @@ def evaluate_backtest(
     results = []
     t0 = epoch_ns(book.index)[i0]
     runs = ((book, fills, orders), (book_baseline, fills_baseline, orders_baseline))
-    for b, all_fills, o in runs:
+    for (b, all_fills, o), whole in zip(runs, (pnl, pnl_baseline), strict=True):
         end = trading_end(b, o)
         traded = b if end is None else b.iloc[: max(end, i0) + 1]
         f = all_fills.iloc[int(np.searchsorted(epoch_ns(all_fills.index), t0)) :]
-        _, daily = daily_pnl(traded, i0)
+        daily = whole if end is None else daily_pnl(traded, i0)[1]
         m = risk_metrics(traded, f, p, rp, start=i0, daily=daily)
         m["total_pnl"] = float(b["equity"].iat[-1])  # after the stop's last fill
         m["stopped_at"] = None if end is None else str(b.index[end])

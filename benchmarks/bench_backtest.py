@@ -35,7 +35,7 @@ from ethpredict.core.glft import glft_terms  # noqa: E402
 from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
 from ethpredict.params import SyntheticParams  # noqa: E402
 from ethpredict.testing.backtest_reference import reference, run_kernel  # noqa: E402
-from tests.conftest import scratch_project  # noqa: E402
+from ethpredict.testing.project import scratch_project  # noqa: E402
 
 
 def inputs(days: int):
@@ -111,7 +111,7 @@ def bench_cli() -> None:
     exe = str(Path(sys.executable).with_name("kedro"))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     with tempfile.TemporaryDirectory() as tmp:
-        root = scratch_project(Path(tmp))
+        root = scratch_project(Path(tmp), ROOT)
         year = "--params=data.synthetic.days=365,model.progress=false"
         t0 = time.perf_counter()
         subprocess.run(

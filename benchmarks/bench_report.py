@@ -30,7 +30,7 @@ from ethpredict.market_making import quote_policy  # noqa: E402
 from ethpredict.params import Parameters, SyntheticParams  # noqa: E402
 from ethpredict.pipelines.backtesting.nodes import fill_rule_sensitivity  # noqa: E402
 from ethpredict.pipelines.reporting.nodes import build_run_report  # noqa: E402
-from tests.pipelines.test_market_making_backtesting import model_metrics  # noqa: E402
+from ethpredict.testing.project import model_metrics  # noqa: E402
 
 
 def main() -> None:

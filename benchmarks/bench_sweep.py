@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import scratch_project  # noqa: E402
+from ethpredict.testing.project import scratch_project  # noqa: E402
 
 EXE = str(Path(sys.executable).with_name("kedro"))
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
@@ -69,7 +69,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         project = args.project
         if project is None:
-            project = scratch_project(Path(tmp) / "p")
+            project = scratch_project(Path(tmp) / "p", ROOT)
             t0 = time.perf_counter()
             kedro(project, f"--params={YEAR}")
             print(

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import scratch_project  # noqa: E402
+from ethpredict.testing.project import scratch_project  # noqa: E402
 
 OFF = "tracking:\n  disable_tracking:\n    pipelines: [backtest]\n"
 
@@ -36,7 +36,7 @@ def main() -> None:
     exe = str(Path(sys.executable).with_name("kedro"))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
     with tempfile.TemporaryDirectory() as tmp:
-        root = scratch_project(Path(tmp))
+        root = scratch_project(Path(tmp), ROOT)
         (root / "conf" / "notrack").mkdir()
         (root / "conf" / "notrack" / "mlflow.yml").write_text(OFF)
         params = (

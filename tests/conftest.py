@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from ethpredict.testing.project import scratch_project as _scratch_project
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
 
@@ -60,16 +61,8 @@ def real_data() -> Path:
 
 
 def scratch_project(root: Path) -> Path:
-    """A project folder with this project's configuration and nothing run yet
-    (the package itself is installed; Kedro only needs ``src/`` to exist)."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(PROJECT / "pyproject.toml", root)
-    shutil.copytree(
-        PROJECT / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
-    )
-    (root / "conf" / "local").mkdir()
-    (root / "src").mkdir()
-    return root
+    """A project folder with this project's configuration and nothing run yet."""
+    return _scratch_project(root, PROJECT)
 
 
 def kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:

@@ -10,6 +10,7 @@ from kedro.runner import SequentialRunner
 from ethpredict.params import validate_parameters
 from ethpredict.pipeline_registry import register_pipelines
 from ethpredict.sweep import param_entries
+from ethpredict.testing.project import model_metrics
 from tests.pipelines.test_data_engineering import Kept
 
 OUTPUTS = [
@@ -17,31 +18,6 @@ OUTPUTS = [
     "fills_baseline", "orders_baseline", "venue", "fill_rule_sensitivity",
     "backtest_metrics", "report", "metrics", "tracked_metrics",
 ]  # fmt: skip
-
-
-def model_metrics() -> dict:
-    from ethpredict.modeling.evaluate import (
-        calibration_points,
-        classifier_metrics,
-        roc_points,
-    )
-
-    rng = np.random.default_rng(1)
-    y = rng.integers(0, 3, 300)
-    p = rng.dirichlet(np.ones(3), 300)
-    up = y == 2
-    entry = {
-        "overall": classifier_metrics(y, p, 3),
-        "per_fold": [{"fold": 0, **classifier_metrics(y, p, 3)}],
-        "roc_up": roc_points(up, p[:, 2]),
-        "calibration_up": calibration_points(up, p[:, 2]),
-    }
-    return {
-        "models": {
-            m: entry for m in ("primary", "logistic", "gbt", "ensemble", "prior")
-        },
-        "meta": {"n": 0},
-    }
 
 
 def test_backtest_slice(small):

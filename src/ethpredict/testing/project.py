@@ -1,0 +1,49 @@
+"""Scratch projects and stand-in upstream outputs for tests and benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+
+def scratch_project(root: Path, project: Path) -> Path:
+    """A project folder at ``root`` with ``project``'s configuration and
+    nothing run yet (the package itself is installed; Kedro only needs
+    ``src/`` to exist). ``conf/local`` starts empty."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(project / "pyproject.toml", root)
+    shutil.copytree(
+        project / "conf", root / "conf", ignore=shutil.ignore_patterns("local")
+    )
+    (root / "conf" / "local").mkdir()
+    (root / "src").mkdir()
+    return root
+
+
+def model_metrics() -> dict:
+    """``model_metrics`` as the modeling pipeline writes it, for random
+    three-class probabilities (every model the report shows)."""
+    from ethpredict.modeling.evaluate import (
+        calibration_points,
+        classifier_metrics,
+        roc_points,
+    )
+
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 3, 300)
+    p = rng.dirichlet(np.ones(3), 300)
+    up = y == 2
+    entry = {
+        "overall": classifier_metrics(y, p, 3),
+        "per_fold": [{"fold": 0, **classifier_metrics(y, p, 3)}],
+        "roc_up": roc_points(up, p[:, 2]),
+        "calibration_up": calibration_points(up, p[:, 2]),
+    }
+    return {
+        "models": {
+            m: entry for m in ("primary", "logistic", "gbt", "ensemble", "prior")
+        },
+        "meta": {"n": 0},
+    }

@@ -511,7 +511,19 @@ def backtest_nb(
         row[B_HALTED] = 1.0 if halted else 0.0
         row[B_FUNDING] = cum_fund
         row[B_REJECTED] = n_rej
+        if halted and flat_id < 0 and pos == 0.0 and _idle(pend, stop_pend, live_id):
+            # stopped, flat, nothing live or in flight: every later bar is this
+            # one (a sweep's stopped trials skip the rest of the loop)
+            for jj in range(j + 1, n):
+                book[jj, :] = row
+            break
     return n_f, n_o
+
+
+@njit(cache=True)
+def _idle(pend, stop_pend, live_id) -> bool:
+    """No submission in flight and no order live."""
+    return not (pend.any() or stop_pend.any() or (live_id >= 0).any())
 
 
 @njit(cache=True)

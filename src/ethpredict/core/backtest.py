@@ -56,7 +56,8 @@ live (same delay; one gas-paying action each, per quoted level for the
 cancels); the market order pays the taker fee and may take several bars
 under the participation cap.
 
-Slow reference: ``tests/core/test_backtest.py::reference`` (plain Python).
+Slow reference: :func:`ethpredict.testing.backtest_reference.reference` (plain
+Python, order objects), compared in ``tests/core/test_backtest.py``.
 """
 
 from __future__ import annotations

@@ -57,6 +57,8 @@ def test_physical_invariants(seed):
     assert np.all((live >= 0) & (live <= bar))  # only once live
     end = orders[oid, T.O_END]
     assert np.all((end < 0) | (end >= bar))  # never after it ended
+    by_fill = orders[oid, T.O_REASON] == T.END_FILLED
+    assert np.all((end != bar) | by_fill)  # in its last bar only if a fill ended it
     maker = ~np.isin(fills[:, T.F_KIND], T.TAKER_KINDS)
     lim = orders[oid, T.O_PRICE]
     side = fills[:, T.F_SIDE]
@@ -178,3 +180,38 @@ def test_the_risk_stop_is_a_taker_order_that_goes_live_like_any():
     assert book[-1, T.B_FEES] == pytest.approx(
         5e-4 * flat[0, T.F_PRICE] * flat[0, T.F_SIZE]
     )
+
+
+def test_an_order_that_lands_during_a_halt_rests_and_fills_at_the_reopening():
+    arrays, p = flat_case()
+    arrays[5][1:4] = False  # bars 1-3 halted (frozen at 3000, no volume)
+    arrays[4][1:4] = 0.0
+    o, h, lo, c = arrays[:4]
+    o[4], h[4], lo[4], c[4] = 2997.5, 2998.0, 2996.5, 2997.0  # it reopens lower
+    # the bid at 2999.5 decided at bar 0 lands in the halt, not marketable
+    # against the frozen price: it rests, and the reopening trades through it
+    _, fills, orders = run_kernel(arrays, p)
+    assert orders[0, T.O_LIVE] == 1 and orders[0, T.O_REASON] == T.END_FILLED
+    buy = fills[fills[:, T.F_ORDER] == 0]
+    assert buy[:, [T.F_BAR, T.F_PRICE, T.F_KIND]].tolist() == [
+        [4, 2998.0, T.KIND_THROUGH]
+    ]
+    # one marketable against the frozen price is rejected when it lands
+    o[1:4] = h[1:4] = lo[1:4] = c[1:4] = 2999.0
+    _, _, orders = run_kernel(arrays, p)
+    assert orders[0, T.O_REASON] == T.END_REJECTED and orders[0, T.O_END] == 1
+
+
+def test_gas_is_paid_per_order_acted_on():
+    """Two levels a side; the level-0 bid fills and reaches the bound, so the
+    bid side is cancelled: one open order (level 1), one action."""
+    arrays, p = flat_case()
+    arrays[2][2] = 2999.2  # through the level-0 bid (2999.5), not level 1 (2999.0)
+    p = {**p, "levels": 2, "spacing": 0.5, "max_inventory": 1.0, "gas": 0.001,
+         "requote": 1e9}  # fmt: skip
+    book, fills, orders = run_kernel(arrays, p)
+    assert fills[:, [T.F_BAR, T.F_LEVEL]].tolist() == [[2, 0]]
+    assert book[1, T.B_UPDATES] == 4  # two orders a side placed
+    assert book[2, T.B_UPDATES] == 5  # and one cancel
+    cancelled = orders[orders[:, T.O_REASON] == T.END_CANCELLED]
+    assert cancelled[:, T.O_LEVEL].tolist() == [1]

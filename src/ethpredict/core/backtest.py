@@ -52,8 +52,8 @@ grid step at that price.
 **Risk stop.** Once equity at a close is ``max_drawdown`` below its peak (0:
 off), the book stops deciding and submits, like any order, a cancel of its
 quotes and a market order that flattens the position it finds when it goes
-live (same delay; one gas-paying action each, per quoted level for the
-cancels); the market order pays the taker fee and may take several bars
+live (same delay; one gas-paying action for it and one per open order
+cancelled); the market order pays the taker fee and may take several bars
 under the participation cap.
 
 Slow reference: :func:`ethpredict.testing.backtest_reference.reference` (plain
@@ -250,6 +250,9 @@ def backtest_nb(
     # the side's latest submission: its first order id and how many are used up
     latest = np.full(2, -1, dtype=np.int64)
     used = np.zeros(2, dtype=np.int64)
+    # per level, whether the side's latest submission placed an order there
+    # that is not used up yet (what a cancel or a replacement acts on)
+    alive = np.zeros((2, levels), dtype=np.bool_)
     last_px = np.full(2, np.nan)  # level-0 price of the latest submission
     flat_id = -1  # the risk stop's market order, once live
     pos = 0.0
@@ -305,7 +308,27 @@ def backtest_nb(
                 _end_order(orders, flat_id, j, END_CANCELLED)
                 flat_id = -1
         # ---- fills in bar j
-        if tradable[j] and volume[j] > 0.0:
+        if not (tradable[j] and volume[j] > 0.0):
+            # nothing trades (a halt, a filled or empty bar), but the venue
+            # checks a post-only order when it arrives: marketable against
+            # the (frozen) open, it is rejected; else it rests from now on.
+            # A marketable taker order waits for the next bar that trades.
+            for s in range(2):
+                for lv in range(levels):
+                    oid = live_id[s, lv]
+                    if oid < 0 or not arriving[s, lv]:
+                        continue
+                    px = live_px[s, lv]
+                    if not (px >= o[j] if s == BID else px <= o[j]):
+                        arriving[s, lv] = False
+                    elif post_only:
+                        _end_order(orders, oid, j, END_REJECTED)
+                        live_id[s, lv] = -1
+                        n_rej += 1
+                        if oid >= latest[s]:
+                            used[s] += 1
+                            alive[s, lv] = False
+        else:
             budget = max_participation * volume[j]
             tk = prev_close * grow if geo else tick
             if flat_id >= 0 and budget > EPS:  # 1. the stop's market order
@@ -346,6 +369,7 @@ def backtest_nb(
                         n_rej += 1
                         if oid >= latest[s]:
                             used[s] += 1
+                            alive[s, lv] = False
                         continue
                     else:
                         kind = KIND_TAKER
@@ -364,6 +388,7 @@ def backtest_nb(
                             live_id[s, lv] = -1
                             if oid >= latest[s]:
                                 used[s] += 1
+                                alive[s, lv] = False
             # 3. the path: the side whose extreme comes first fills first (its
             # fill call is written out like step 2's: a shared inline helper
             # with the branch on ``done`` costs reference counts per fill)
@@ -405,6 +430,7 @@ def backtest_nb(
                             live_id[s, lv] = -1
                             if oid >= latest[s]:
                                 used[s] += 1
+                                alive[s, lv] = False
             arriving[:] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:
@@ -418,10 +444,8 @@ def backtest_nb(
             peak = max(peak, equity)
             if peak - equity > max_drawdown:
                 halted = True
-                actions = 1
-                for s in range(2):  # cancels of the quoted sides
-                    if not np.isnan(last_px[s]) and used[s] < levels:
-                        actions += levels
+                # the market order and a cancel of each order still open
+                actions = 1 + int(alive.sum())
                 _new_order(orders, n_o, 0.0, -1.0, ORDER_MARKET, j, np.nan, 0.0)
                 stop_pend[slot] = True
                 stop_id[slot] = n_o
@@ -455,7 +479,7 @@ def backtest_nb(
                 if np.isnan(new0):
                     if np.isnan(old0):
                         continue
-                    if used[s] >= levels:  # nothing left to cancel
+                    if not alive[s].any():  # nothing left to cancel
                         last_px[s] = np.nan
                         continue
                 elif not (
@@ -470,9 +494,12 @@ def backtest_nb(
                 last_px[s] = new0
                 mult = 1.0
                 sz0 = bid_size[j] if s == BID else ask_size[j]
+                actions = 0
                 for lv in range(levels):
                     if np.isnan(new0):
                         sub_id[s, slot, lv] = -1
+                        actions += alive[s, lv]  # a cancel
+                        alive[s, lv] = False
                         continue
                     if geo:
                         step = lv * level_spacing
@@ -485,7 +512,11 @@ def backtest_nb(
                         px = new0 - step if s == BID else new0 + step
                     if np.isnan(px) or not sz0 * mult > 0.0:
                         sub_id[s, slot, lv] = -1
+                        actions += alive[s, lv]  # a cancel
+                        alive[s, lv] = False
                     else:
+                        actions += 1  # a placement (or a replacement)
+                        alive[s, lv] = True
                         sign = 1.0 if s == BID else -1.0
                         _new_order(
                             orders, n_o, sign, lv, ORDER_LIMIT, j, px, sz0 * mult
@@ -493,10 +524,10 @@ def backtest_nb(
                         sub_id[s, slot, lv] = n_o
                         n_o += 1
                     mult *= level_size_mult
-                n_upd += levels
-                cum_gas += levels * gas_usd
-                cash -= levels * gas_usd
-                equity -= levels * gas_usd
+                n_upd += actions
+                cum_gas += actions * gas_usd
+                cash -= actions * gas_usd
+                equity -= actions * gas_usd
         row = book[j]
         row[B_POS] = pos
         row[B_CASH] = cash

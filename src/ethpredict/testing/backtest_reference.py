@@ -39,6 +39,7 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
     live = {"bid": [None] * L, "ask": [None] * L}
     latest = {"bid": -1, "ask": -1}
     used = {"bid": 0, "ask": 0}
+    open_ = {"bid": [False] * L, "ask": [False] * L}  # the latest submission's, unused
     last = {"bid": math.nan, "ask": math.nan}
     flat = None
     pos = cash = peak = 0.0
@@ -87,7 +88,23 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                 if new is not None:
                     orders[new]["live_bar"] = j
                     orders[new]["arriving"] = True
-        if ok[j] and vol[j] > 0:
+        if not (ok[j] and vol[j] > 0):  # the post-only check on arrival
+            for sd in ("bid", "ask"):
+                for lv in range(L):
+                    order = live[sd][lv]
+                    if order is None or not order["arriving"]:
+                        continue
+                    px = order["price"]
+                    if not (px >= o[j] if sd == "bid" else px <= o[j]):
+                        order["arriving"] = False
+                    elif p["post_only"]:
+                        end(order, j, T.END_REJECTED)
+                        live[sd][lv] = None
+                        S["rej"] += 1
+                        used[sd] += order["id"] >= latest[sd]
+                        if order["id"] >= latest[sd]:
+                            open_[sd][order["level"]] = False
+        else:
             budget = p["part"] * vol[j]
             tk = prev * (math.exp(lt) - 1) if lt else tick
             if flat is not None and budget > 1e-9:
@@ -115,6 +132,8 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                                 live[sd][lv] = None
                                 S["rej"] += 1
                                 used[sd] += order["id"] >= latest[sd]
+                                if order["id"] >= latest[sd]:
+                                    open_[sd][order["level"]] = False
                                 continue
                             if order["arriving"]:
                                 kind, px = T.KIND_TAKER, o[j]
@@ -148,6 +167,8 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                             end(order, j, T.END_FILLED)
                             live[sd][lv] = None
                             used[sd] += order["id"] >= latest[sd]
+                            if order["id"] >= latest[sd]:
+                                open_[sd][order["level"]] = False
             for sd in ("bid", "ask"):
                 for order in live[sd]:
                     if order is not None:
@@ -161,11 +182,7 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
             peak = max(peak, equity)
             if peak - equity > p["max_dd"]:
                 halted = True
-                acts = 1 + sum(
-                    L
-                    for sd in ("bid", "ask")
-                    if not math.isnan(last[sd]) and used[sd] < L
-                )
+                acts = 1 + sum(sum(open_[sd]) for sd in ("bid", "ask"))
                 orders.append(dict(id=len(orders), side=0.0, level=-1, type=1, submit=j,
                                    live_bar=-1, end_bar=-1, price=math.nan, size=0.0,
                                    filled=0.0, reason=0))  # fmt: skip
@@ -194,7 +211,7 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                 if math.isnan(new0):
                     if math.isnan(old0):
                         continue
-                    if used[sd] >= L:
+                    if not any(open_[sd]):
                         last[sd] = math.nan
                         continue
                 elif not (
@@ -228,10 +245,15 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                                        price=px, size=size, filled=0.0, reason=0))  # fmt: skip
                     ids.append(len(orders) - 1)
                 inflight.append((j + 1 + p["delay"], sd, ids))
-                S["upd"] += L
-                S["gas"] += L * gas
-                cash -= L * gas
-                equity -= L * gas
+                # one action per order placed, and per open order cancelled
+                acts = sum(
+                    1 if i is not None else open_[sd][lv] for lv, i in enumerate(ids)
+                )
+                open_[sd] = [i is not None for i in ids]
+                S["upd"] += acts
+                S["gas"] += acts * gas
+                cash -= acts * gas
+                equity -= acts * gas
 
         def quote(sd):
             order = live[sd][0]

@@ -57,6 +57,8 @@ def check_execution(
     per_bar = np.bincount(bar, weights=size, minlength=len(bars))
     live = orders["live_bar"].to_numpy()[oid]
     end = orders["end_bar"].to_numpy()[oid]
+    # an order may fill in the bar it ends in only if its fill ended it
+    ended_by_fill = (orders["end_reason"].astype(str) == "filled").to_numpy()[oid]
     maker = ~fills["taker"].to_numpy(bool)
     lim = orders["price"].to_numpy()[oid]
     side = fills["side"].to_numpy(np.float64)
@@ -72,7 +74,13 @@ def check_execution(
         ),
         "over_cap": int(np.sum(per_bar > max_participation * volume + 1e-7)),
         "on_unobserved": int(np.sum(unobserved(bars)[bar])),
-        "not_live": int(np.sum((live < 0) | (live > bar) | ((end >= 0) & (end < bar)))),
+        "not_live": int(
+            np.sum(
+                (live < 0)
+                | (live > bar)
+                | ((end >= 0) & ((end < bar) | ((end == bar) & ~ended_by_fill)))
+            )
+        ),
         "worse_than_limit": int(
             np.sum(side[maker] * (lim[maker] - price[maker]) < -TOL)
         ),

@@ -71,7 +71,8 @@ def main() -> None:
                 "symbol": "ETHUSDT", "interval": "1m", "start": str(bars.index[0]),
                 "end": str(bars.index[-1]), "bars": n, "gaps": 0, "filled_bars": 0,
                 "files": []}  # fmt: skip
-    sensitivity = fill_rule_sensitivity(bars, quotes, p.mm, p.backtest, p.risk)
+    sensitivity = fill_rule_sensitivity(bars, quotes, book, fills, orders, p.mm,
+                                        p.backtest, p.risk)  # fmt: skip
     print(f"{n:,} bars, {len(fills):,} fills in the book")
     best = np.inf
     for _ in range(args.repeat):

@@ -9,13 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from ethpredict.backtesting import (
-    activation_delay,
-    cornish_fisher_z,
-    risk_metrics,
-    run_book,
-)
+from ethpredict.backtesting import cornish_fisher_z, risk_metrics, run_book
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.venues import activation_delay
 
 
 def bars_of(n=30, freq="60s"):

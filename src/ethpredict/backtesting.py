@@ -12,10 +12,9 @@ from ethpredict.core import types as T
 from ethpredict.core.backtest import average_cost_nb, backtest_nb
 from ethpredict.io.bars import DAY_NS, epoch_ns, unobserved, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
-from ethpredict.venues import Venue, activation_delay, venue_of
+from ethpredict.venues import activation_delay, venue_of
 
 AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
-__all__ = ["Venue", "activation_delay", "run_book", "venue_of"]
 
 
 def bar_seconds(bars: pd.DataFrame) -> float:

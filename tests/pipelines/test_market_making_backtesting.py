@@ -53,6 +53,13 @@ def test_backtest_slice(small):
     assert m["period"]["start"] == str(bars.index[1440])
     assert m["with_signal"]["fills"] > 0 and m["with_signal"]["updates"] > 0
     assert m["without_signal"]["fills"] > 0
+    rows = catalog["fill_rule_sensitivity"].load().set_index("rule")
+    assert rows["this_run"].sum() == 1  # the run's own rule, its own book
+    assert rows.loc[rows["this_run"], "fills"].item() == m["with_signal"]["fills"]
+    assert (
+        rows.loc["touch, 0 ticks through", "fills"]
+        >= rows.loc["touch, 2 ticks through", "fills"]
+    )
     book = catalog["book"].load()
     parts = book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
     np.testing.assert_allclose(parts, book["equity"], atol=1e-7)

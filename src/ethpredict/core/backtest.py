@@ -154,6 +154,19 @@ def _end_order(orders, oid, bar, reason):
 
 
 @njit(cache=True, inline="always")
+def _use_up(orders, live_id, latest, used, alive, s, lv, j, reason):
+    """End the live order at side ``s``, level ``lv`` (filled or rejected) and
+    empty its slot; if it belongs to the side's latest submission, the side
+    counts one more order used up (so it is re-posted at the next decision)."""
+    oid = live_id[s, lv]
+    _end_order(orders, oid, j, reason)
+    live_id[s, lv] = -1
+    if oid >= latest[s]:
+        used[s] += 1
+        alive[s, lv] = False
+
+
+@njit(cache=True, inline="always")
 def _write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
     fills[n_f, F_BAR] = bar
     fills[n_f, F_SIDE] = sign
@@ -322,12 +335,10 @@ def backtest_nb(
                     if not (px >= o[j] if s == BID else px <= o[j]):
                         arriving[s, lv] = False
                     elif post_only:
-                        _end_order(orders, oid, j, END_REJECTED)
-                        live_id[s, lv] = -1
+                        _use_up(
+                            orders, live_id, latest, used, alive, s, lv, j, END_REJECTED
+                        )
                         n_rej += 1
-                        if oid >= latest[s]:
-                            used[s] += 1
-                            alive[s, lv] = False
         else:
             budget = max_participation * volume[j]
             tk = prev_close * grow if geo else tick
@@ -364,12 +375,10 @@ def backtest_nb(
                         # not beat the limit (its low/high, or the limit)
                         fpx = min(px, h[j]) if s == BID else max(px, lo[j])
                     elif post_only:
-                        _end_order(orders, oid, j, END_REJECTED)
-                        live_id[s, lv] = -1
+                        _use_up(
+                            orders, live_id, latest, used, alive, s, lv, j, END_REJECTED
+                        )
                         n_rej += 1
-                        if oid >= latest[s]:
-                            used[s] += 1
-                            alive[s, lv] = False
                         continue
                     else:
                         kind = KIND_TAKER
@@ -384,14 +393,18 @@ def backtest_nb(
                             rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
                         if done:
-                            _end_order(orders, oid, j, END_FILLED)
-                            live_id[s, lv] = -1
-                            if oid >= latest[s]:
-                                used[s] += 1
-                                alive[s, lv] = False
-            # 3. the path: the side whose extreme comes first fills first (its
-            # fill call is written out like step 2's: a shared inline helper
-            # with the branch on ``done`` costs reference counts per fill)
+                            _use_up(
+                                orders,
+                                live_id,
+                                latest,
+                                used,
+                                alive,
+                                s,
+                                lv,
+                                j,
+                                END_FILLED,
+                            )
+            # 3. the path: the side whose extreme comes first fills first
             first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
             edge_bid, edge_ask = lo[j] + thr, h[j] - thr  # touch: traded through
@@ -426,11 +439,17 @@ def backtest_nb(
                             maker_fee, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
                         if done:
-                            _end_order(orders, oid, j, END_FILLED)
-                            live_id[s, lv] = -1
-                            if oid >= latest[s]:
-                                used[s] += 1
-                                alive[s, lv] = False
+                            _use_up(
+                                orders,
+                                live_id,
+                                latest,
+                                used,
+                                alive,
+                                s,
+                                lv,
+                                j,
+                                END_FILLED,
+                            )
             arriving[:] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:

@@ -50,6 +50,15 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
     def end(order, bar, reason):
         order["end_bar"], order["reason"] = bar, reason
 
+    def use_up(order, sd, bar, reason):
+        """The order is filled or rejected: its slot empties; one more of its
+        side's latest submission is used up."""
+        end(order, bar, reason)
+        live[sd][order["level"]] = None
+        if order["id"] >= latest[sd]:
+            used[sd] += 1
+            open_[sd][order["level"]] = False
+
     def fill(j, order, sign, px, x, kind, prev):
         nonlocal pos, cash
         fills.append((j, sign, px, x, order["level"], order["id"], kind))
@@ -98,12 +107,8 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                     if not (px >= o[j] if sd == "bid" else px <= o[j]):
                         order["arriving"] = False
                     elif p["post_only"]:
-                        end(order, j, T.END_REJECTED)
-                        live[sd][lv] = None
+                        use_up(order, sd, j, T.END_REJECTED)
                         S["rej"] += 1
-                        used[sd] += order["id"] >= latest[sd]
-                        if order["id"] >= latest[sd]:
-                            open_[sd][order["level"]] = False
         else:
             budget = p["part"] * vol[j]
             tk = prev * (math.exp(lt) - 1) if lt else tick
@@ -128,12 +133,8 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                             if not through:
                                 continue
                             if order["arriving"] and p["post_only"]:
-                                end(order, j, T.END_REJECTED)
-                                live[sd][lv] = None
+                                use_up(order, sd, j, T.END_REJECTED)
                                 S["rej"] += 1
-                                used[sd] += order["id"] >= latest[sd]
-                                if order["id"] >= latest[sd]:
-                                    open_[sd][order["level"]] = False
                                 continue
                             if order["arriving"]:
                                 kind, px = T.KIND_TAKER, o[j]
@@ -164,11 +165,7 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                         fill(j, order, sign, px, x, kind, prev)
                         budget -= x
                         if order["size"] - order["filled"] <= 1e-9:
-                            end(order, j, T.END_FILLED)
-                            live[sd][lv] = None
-                            used[sd] += order["id"] >= latest[sd]
-                            if order["id"] >= latest[sd]:
-                                open_[sd][order["level"]] = False
+                            use_up(order, sd, j, T.END_FILLED)
             for sd in ("bid", "ask"):
                 for order in live[sd]:
                     if order is not None:

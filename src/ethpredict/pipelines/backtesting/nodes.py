@@ -40,25 +40,30 @@ def log_venue(bars: pd.DataFrame, backtest: BacktestParams) -> dict:
 
 
 def fill_rule_sensitivity(
-    bars: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams,
-    risk: RiskParams,
+    bars: pd.DataFrame, quotes: pd.DataFrame, book: pd.DataFrame, fills: pd.DataFrame,
+    orders: pd.DataFrame, mm: MMParams, backtest: BacktestParams, risk: RiskParams,
 ) -> pd.DataFrame:  # fmt: skip
     """PnL, fills and markouts of the same quotes under each fill rule (touch
     with 0, 1 and 2 ticks through, and intensity), one row each: an OHLCV
-    backtest cannot see queues, so the report shows how much the rule moves."""
+    backtest cannot see queues, so the report shows how much the rule moves.
+    The run's own rule reuses its ``book``, ``fills`` and ``orders``."""
     bp = coerce(BacktestParams, backtest, "backtest")
     mp, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
     is_valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(is_valid)) if is_valid.any() else 0
     rows = []
+    run = (book, fills, orders)
     for rule, update in SENSITIVITY_RULES.items():
-        book, fills, orders = run_book(
-            bars, quotes, mp, bp.model_copy(update=update), rp
+        this_run = all(getattr(bp, key) == v for key, v in update.items())
+        book, fills, orders = (
+            run
+            if this_run
+            else run_book(bars, quotes, mp, bp.model_copy(update=update), rp)
         )
         f = fills.iloc[int(np.searchsorted(fills["bar"].to_numpy(), i0)) :]
         row = {
             "rule": rule,
-            "this_run": all(getattr(bp, key) == v for key, v in update.items()),
+            "this_run": this_run,
             "total_pnl": float(book["equity"].iat[-1]),
             "spread_pnl": float(book["spread_pnl"].iat[-1]),
             "fills": len(f),

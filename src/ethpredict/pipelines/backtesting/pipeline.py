@@ -25,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 fill_rule_sensitivity,
-                ["bars", "quotes", *PARAMS],
+                ["bars", "quotes", "book", "fills", "orders", *PARAMS],
                 "fill_rule_sensitivity",
                 name="measure_fill_rule_sensitivity",
             ),

@@ -393,17 +393,8 @@ def backtest_nb(
                             rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
                         if done:
-                            _use_up(
-                                orders,
-                                live_id,
-                                latest,
-                                used,
-                                alive,
-                                s,
-                                lv,
-                                j,
-                                END_FILLED,
-                            )
+                            _use_up(orders, live_id, latest, used, alive, s, lv, j,
+                                    END_FILLED)  # fmt: skip
             # 3. the path: the side whose extreme comes first fills first
             first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
@@ -439,17 +430,8 @@ def backtest_nb(
                             maker_fee, prev_close, pos, cash, cum_fees, cum_spread, budget,
                         )  # fmt: skip
                         if done:
-                            _use_up(
-                                orders,
-                                live_id,
-                                latest,
-                                used,
-                                alive,
-                                s,
-                                lv,
-                                j,
-                                END_FILLED,
-                            )
+                            _use_up(orders, live_id, latest, used, alive, s, lv, j,
+                                    END_FILLED)  # fmt: skip
             arriving[:] = False
         cum_inv += pos * (c[j] - prev_close)
         if funding[j] != 0.0:

@@ -17,8 +17,13 @@ The rule, as read in demeter 1.3.0 (paths relative to the installed
       fee0_t  = w_t * inAmount0_t / 10**6  * share_t * fee_rate
       fee1_t  = w_t * inAmount1_t / 10**18 * share_t * fee_rate
 
-  ``fee_rate`` = 0.0005 for the 0.05 % pool (``uniswap/_typing.py``,
-  ``UniV3Pool.__init__``: fee 0.05 -> fee_rate 0.05/100, tick spacing 10).
+  ``fee_rate`` = 0.0005 for the 0.05 % pool (``uniswap/_typing.py:82-91``,
+  ``UniV3Pool.__init__``: fee is given in percent, 0.05 -> fee_rate
+  0.05/100, tick spacing int(0.05 * 200) = 10).
+* L itself is Uniswap's: ``uniswap/liquitidy_math.py:125-152``
+  (``get_liquidity``, min of the token0 and token1 liquidities, integer
+  wei math) with the contract's ``getSqrtRatioAtTick`` (``:155``); amounts
+  back from L in ``get_amounts`` (``:48-72``).
 * The dilution ``+ L``: ``uniswap/market.py:193-198`` adds the sum of all the
   strategy's position liquidity to the row's ``currentLiquidity`` every time
   the market status is set, whether or not the position is in range.

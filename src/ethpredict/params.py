@@ -331,6 +331,10 @@ class MMParams(Strict):
     levels: int = Field(1, ge=1, le=20)
     level_spacing: float = Field(0.5, ge=0, description="USDT between levels")
     level_size_mult: float = Field(1.0, gt=0, le=10)
+    range_width: int = Field(
+        1, ge=1, le=1000,
+        description="uniswap_v3: tick spacings per range order (each level's range)",
+    )  # fmt: skip
     tick: float = Field(0.01, gt=0, description="USDT")
     calib_window: int = Field(1440, ge=10, description="bars")
     calib_every: int = Field(60, ge=1, description="bars between recalibrations")
@@ -367,6 +371,30 @@ class BacktestParams(Strict):
     through_ticks: float = Field(1.0, ge=0, description="touch: trade through by")
     seed: int = Field(0, ge=0)
     markouts: list[PosInt] = Field([1, 5, 15], min_length=1)
+    # --- uniswap_v3: range orders (docs/market_making.md)
+    range_requote: float = Field(
+        1.0, ge=0, description="grid steps a range must move before it is re-minted"
+    )
+    lp_gas_path: Literal["position_manager", "direct"] = Field(
+        "position_manager",
+        description="gas defaults: Uniswap's NonfungiblePositionManager, or a "
+        "contract that calls the pool directly",
+    )
+    gas_mint: float | None = Field(None, ge=0, description="null: lp_gas_path's")
+    gas_burn: float | None = Field(None, ge=0, description="decreaseLiquidity")
+    gas_collect: float | None = Field(None, ge=0)
+    gas_swap: float | None = Field(None, ge=0, description="the risk stop's swap")
+    p_miss: float = Field(
+        0.0, ge=0, lt=1, description="a transaction misses each block with this "
+        "probability (seeded by backtest.seed)",
+    )  # fmt: skip
+    baseline_range_pct: float = Field(
+        5.0, gt=0, le=1000, description="the static ±x % range baseline"
+    )
+    baseline_capital_usd: float | None = Field(
+        None, gt=0, description="capital of the passive baselines; null: 2 × "
+        "mm.order_size × the first quoted price",
+    )  # fmt: skip
 
 
 class RiskParams(Strict):

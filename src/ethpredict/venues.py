@@ -10,7 +10,15 @@ the ``backtest`` parameter of the same name.
 | ``cex_spot`` | every bar | 0 s | 10 / 10 bp (Binance spot, regular tier) | none |
 | ``cex_perp`` | every bar | 0 s | 2 / 5 bp (Binance USD-M, regular tier) + funding | none |
 | ``onchain_clob`` | 0.25 s blocks (Arbitrum) | 0.25 s | 0 / 5 bp | 150k gas at 0.01 gwei |
-| ``uniswap_v3`` | the pool's blocks | 1 s | −fee tier / +fee tier | 300k gas at 5 gwei |
+| ``uniswap_v3`` | the pool's blocks | 1 s | the fee tier, earned | per LP action, 5 gwei |
+
+On ``uniswap_v3`` a quote is a range position (:mod:`ethpredict.core.pool`)
+and gas is per LP action, from Uniswap's own gas snapshots
+(``LP_GAS``): through the NonfungiblePositionManager a mint costs
+345–450k gas, ``decreaseLiquidity`` ≈ 149k and ``collect`` ≈ 119k; a
+contract that calls the pool directly pays ≈ 310–330k / 66k / 36k
+(``backtest.lp_gas_path``; ``backtest.gas_mint`` … override). A requote is a
+burn, a collect and a mint.
 """
 
 from __future__ import annotations
@@ -37,8 +45,16 @@ PRESETS: dict[str, dict] = {
                      "taker_fee_bps": 5.0, "gas_units": 150_000.0,
                      "gas_price_gwei": 0.01},
     "uniswap_v3": {"block_time_s": None, "latency_s": 1.0, "maker_fee_bps": None,
-                   "taker_fee_bps": None, "gas_units": 300_000.0,
+                   "taker_fee_bps": None, "gas_units": 0.0,
                    "gas_price_gwei": 5.0},
+}  # fmt: skip
+#: gas units per LP action by ``backtest.lp_gas_path`` (the risk stop's swap:
+#: a router's exactInputSingle, ≈ 110–130k)
+LP_GAS = {
+    "position_manager": {"gas_mint": 400_000.0, "gas_burn": 149_000.0,
+                         "gas_collect": 119_000.0, "gas_swap": 130_000.0},
+    "direct": {"gas_mint": 320_000.0, "gas_burn": 66_000.0, "gas_collect": 36_000.0,
+               "gas_swap": 110_000.0},
 }  # fmt: skip
 #: the data's market (``bars.attrs["venue"]``) -> the ``auto`` preset
 AUTO = {"spot": "cex_spot", "perpetual": "cex_perp", "uniswap_v3": "uniswap_v3"}
@@ -60,6 +76,9 @@ class Venue:
         log_tick: 0, or the pool's tick spacing × ln 1.0001 (its price grid).
         funding: Whether funding rates enter the book.
         overridden: The fields that ``backtest`` parameters set.
+        gas_mint, gas_burn, gas_collect, gas_swap: Gas units per LP action
+            (``uniswap_v3`` only; 0 elsewhere).
+        gas_price_path: The gas-price series, when one is given.
     """
 
     name: str
@@ -72,6 +91,11 @@ class Venue:
     log_tick: float
     funding: bool
     overridden: tuple[str, ...] = ()
+    gas_mint: float = 0.0
+    gas_burn: float = 0.0
+    gas_collect: float = 0.0
+    gas_swap: float = 0.0
+    gas_price_path: str | None = None
 
     @property
     def gas_eth(self) -> float:
@@ -90,11 +114,20 @@ class Venue:
         clock = (
             f"{self.block_time_s:g} s blocks" if self.block_time_s > 0 else "every bar"
         )
-        gas = (
-            f"gas {self.gas_units:,.0f} × {self.gas_price_gwei:g} gwei per order action"
-            if self.gas_eth > 0
-            else "no gas"
+        price = (
+            f"gas prices from {self.gas_price_path}"
+            if self.gas_price_path
+            else f"{self.gas_price_gwei:g} gwei"
         )
+        if self.name == "uniswap_v3":
+            gas = (
+                f"gas per mint {self.gas_mint:,.0f}, burn {self.gas_burn:,.0f}, "
+                f"collect {self.gas_collect:,.0f}, swap {self.gas_swap:,.0f} at {price}"
+            )
+        elif self.gas_eth > 0:
+            gas = f"gas {self.gas_units:,.0f} × {price} per order action"
+        else:
+            gas = "no gas"
         parts = [
             f"venue {self.name}: decisions {clock}, latency {self.latency_s:g} s",
             f"maker {self.maker_fee_bps:g} bp, taker {self.taker_fee_bps:g} bp",
@@ -136,12 +169,27 @@ def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
             "data.market=perpetual and data.funding_path to include it)"
         )
     spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
+    lp = {}
+    if name == "uniswap_v3":
+        if bp.gas_units is not None:
+            raise ParameterError(
+                "parameter backtest.gas_units is per order action of an order book; "
+                "on uniswap_v3 set backtest.gas_mint, gas_burn, gas_collect or "
+                "gas_swap (or backtest.lp_gas_path)"
+            )
+        lp = dict(LP_GAS[bp.lp_gas_path])
+        for key in lp:
+            if getattr(bp, key) is not None:
+                lp[key] = float(getattr(bp, key))
+                overridden += (key,)
+        lp["gas_price_path"] = getattr(bp, "gas_price_path", None)
     return Venue(
         name=name,
         log_tick=spacing * math.log(1.0001),
         funding=name == "cex_perp" and has_rates,
         overridden=overridden,
         **{k: float(v) for k, v in preset.items()},
+        **lp,
     )
 
 

@@ -23,7 +23,11 @@ KIND_THROUGH = 2  # maker: a resting order the market is already through at the
 #                  open; at min(limit, high) for a bid, max(limit, low) for an ask
 KIND_TAKER = 3  # taker: marketable on arrival (post_only false); at the open
 KIND_STOP = 4  # taker: the risk stop's market order; at the open
-FILL_KINDS = ("touch", "intensity", "resting_through", "taker_on_arrival", "stop")
+KIND_RANGE = 5  # a Uniswap v3 range converting as the pool's swaps move the price
+#                 through it: one fill per block and direction, at the average
+#                 price of its swaps' conversions
+FILL_KINDS = ("touch", "intensity", "resting_through", "taker_on_arrival", "stop",
+              "range")  # fmt: skip
 TAKER_KINDS = (KIND_TAKER, KIND_STOP)
 
 # --- how an order ended (orders column ``end_reason``) -----------------------
@@ -35,8 +39,8 @@ END_REJECTED = 4  # post-only and marketable when it went live
 END_REASONS = ("open", "filled", "replaced", "cancelled", "rejected")
 
 # --- order types (orders column ``type``) ------------------------------------
-ORDER_LIMIT, ORDER_MARKET = 0, 1
-ORDER_TYPES = ("limit", "market")
+ORDER_LIMIT, ORDER_MARKET, ORDER_RANGE = 0, 1, 2
+ORDER_TYPES = ("limit", "market", "range")
 
 # --- the per-bar book ----------------------------------------------------------
 BOOK_COLUMNS = (
@@ -77,3 +81,14 @@ ORDER_COLUMNS = (
 )
 (O_SIDE, O_LEVEL, O_TYPE, O_SUBMIT, O_LIVE, O_END, O_PRICE, O_SIZE, O_FILLED,
  O_REASON) = range(len(ORDER_COLUMNS))  # fmt: skip
+
+# --- a Uniswap v3 book (ethpredict.core.pool): the orders' extra columns -------
+#: after ORDER_COLUMNS; a range's ``price`` is its lower bound, ``size`` the ETH
+#: it holds when all ETH, ``filled`` the ETH it converted by its end
+POOL_ORDER_COLUMNS = (
+    *ORDER_COLUMNS,
+    "price_upper",  # the range's upper bound (ETH price)
+    "liquidity",  # L in √(ETH · quote) whole-token units
+    "fees_earned",  # quote currency, valued at the mark when earned
+)
+O_UPPER, O_LIQUIDITY, O_FEES = range(len(ORDER_COLUMNS), len(POOL_ORDER_COLUMNS))

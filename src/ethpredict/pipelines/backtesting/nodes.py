@@ -7,26 +7,48 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ethpredict.backtesting import daily_pnl, order_summary, risk_metrics, run_book
+from ethpredict.backtesting import (
+    bar_seconds,
+    daily_pnl,
+    order_summary,
+    risk_metrics,
+    run_book,
+)
 from ethpredict.errors import ETHPredictError
 from ethpredict.io.bars import epoch_ns
+from ethpredict.lp import BASELINE_COLUMNS, lp_baselines, lp_decomposition, run_pool_book
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
 from ethpredict.venues import venue_of
 
 log = logging.getLogger(__name__)
 
 
+def _is_pool(bars: pd.DataFrame, bp: BacktestParams) -> bool:
+    return venue_of(bars, bp).name == "uniswap_v3"
+
+
+def _book(bars, trades, pool_liquidity, quotes, mp, bp, rp):
+    """The order book of an exchange venue, or the LP book on a pool."""
+    if _is_pool(bars, bp):
+        return run_pool_book(
+            bars, trades, pool_liquidity, quotes, mp, bp, rp, bar_seconds(bars)
+        )
+    return run_book(bars, quotes, mp, bp, rp)
+
+
 def run_backtest(
-    bars: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams,
-    risk: RiskParams,
+    bars: pd.DataFrame, trades: pd.DataFrame, pool_liquidity: pd.DataFrame,
+    quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams, risk: RiskParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The per-bar book (position, cash, equity, live quotes, cumulative PnL
     parts, order actions, fills, halted), every fill with its order and
-    markouts, and every order with its fate."""
+    markouts, and every order with its fate. On ``uniswap_v3`` the orders
+    are range positions filled by the pool's swaps (:mod:`ethpredict.lp`)."""
     bp = coerce(BacktestParams, backtest, "backtest")
-    book, fills, orders = run_book(
-        bars, quotes, coerce(MMParams, mm, "mm"), bp, coerce(RiskParams, risk, "risk")
-    )
+    book, fills, orders = _book(
+        bars, trades, pool_liquidity, quotes, coerce(MMParams, mm, "mm"), bp,
+        coerce(RiskParams, risk, "risk"),
+    )  # fmt: skip
     for frame in (book, fills, orders):
         frame.attrs.update(quotes.attrs)
     return book, fills, orders
@@ -46,14 +68,19 @@ def fill_rule_sensitivity(
     """PnL, fills and markouts of the same quotes under each fill rule (touch
     with 0, 1 and 2 ticks through, and intensity), one row each: an OHLCV
     backtest cannot see queues, so the report shows how much the rule moves.
-    The run's own rule reuses its ``book``, ``fills`` and ``orders``."""
+    The run's own rule reuses its ``book``, ``fills`` and ``orders``. A pool
+    has no fill rule to choose (its swaps convert the ranges): one row, the
+    run itself."""
     bp = coerce(BacktestParams, backtest, "backtest")
     mp, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
     is_valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(is_valid)) if is_valid.any() else 0
     rows = []
     run = (book, fills, orders)
-    for rule, update in SENSITIVITY_RULES.items():
+    rules = (
+        {"pool swaps (no fill rule)": {}} if _is_pool(bars, bp) else SENSITIVITY_RULES
+    )
+    for rule, update in rules.items():
         this_run = all(getattr(bp, key) == v for key, v in update.items())
         book, fills, orders = (
             run
@@ -86,6 +113,20 @@ SENSITIVITY_RULES = {
 }
 
 
+def run_lp_baselines(
+    bars: pd.DataFrame, trades: pd.DataFrame, pool_liquidity: pd.DataFrame,
+    quotes: pd.DataFrame, mm: MMParams, backtest: BacktestParams,
+) -> pd.DataFrame:  # fmt: skip
+    """Passive-LP baselines on the same blocks (a pool only; else empty):
+    the full range, a static ±x % range and holding the initial 50/50 mix."""
+    bp = coerce(BacktestParams, backtest, "backtest")
+    if not _is_pool(bars, bp):
+        return pd.DataFrame(columns=list(BASELINE_COLUMNS), dtype="float64")
+    return lp_baselines(
+        bars, trades, pool_liquidity, quotes, coerce(MMParams, mm, "mm"), bp
+    )
+
+
 def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
     """The bar at which trading ended after the risk stop: the stop's market
     order filled (or found nothing to flatten); None when no stop fired."""
@@ -103,6 +144,7 @@ def evaluate_backtest(
     book: pd.DataFrame, fills: pd.DataFrame, orders: pd.DataFrame,
     book_baseline: pd.DataFrame, fills_baseline: pd.DataFrame,
     orders_baseline: pd.DataFrame, quotes: pd.DataFrame, mm: MMParams, risk: RiskParams,
+    lp_baselines: pd.DataFrame | None = None,
 ) -> dict:  # fmt: skip
     """Risk metrics of the book and of the same book without the signal,
     over the period in which quoting was possible (up to the risk stop, if
@@ -130,6 +172,8 @@ def evaluate_backtest(
         m["total_pnl"] = float(b["equity"].iat[-1])  # after the stop's last fill
         m["stopped_at"] = None if end is None else str(b.index[end])
         m.update(order_summary(o, f))
+        if "lvr" in b:  # an LP book: fees − LVR − gas ± inventory
+            m["lp"] = lp_decomposition(b)
         results.append(m)
     with_signal, baseline = results
     out = {
@@ -160,6 +204,11 @@ def evaluate_backtest(
             "without_signal": pnl_baseline.tolist(),
         },
     }
+    if lp_baselines is not None and len(lp_baselines):
+        out["lp_baselines"] = {
+            str(k): {c: float(v) for c, v in row.items()}
+            for k, row in lp_baselines.iterrows()
+        }
     stop = with_signal["stopped_at"]
     log.info("Backtest PnL %.2f USD (without signal %.2f), Sharpe %s, max drawdown %.2f%s",
              with_signal["total_pnl"], baseline["total_pnl"], with_signal["sharpe"],

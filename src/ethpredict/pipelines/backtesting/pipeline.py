@@ -2,7 +2,13 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import evaluate_backtest, fill_rule_sensitivity, log_venue, run_backtest
+from .nodes import (
+    evaluate_backtest,
+    fill_rule_sensitivity,
+    log_venue,
+    run_backtest,
+    run_lp_baselines,
+)
 
 PARAMS = ["params:mm", "params:backtest", "params:risk"]
 
@@ -13,13 +19,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             node(log_venue, ["bars", "params:backtest"], "venue", name="resolve_venue"),
             node(
                 run_backtest,
-                ["bars", "quotes", *PARAMS],
+                ["bars", "trades", "pool_liquidity", "quotes", *PARAMS],
                 ["book", "fills", "orders"],
                 name="run_backtest",
             ),
             node(
                 run_backtest,
-                ["bars", "quotes_baseline", *PARAMS],
+                ["bars", "trades", "pool_liquidity", "quotes_baseline", *PARAMS],
                 ["book_baseline", "fills_baseline", "orders_baseline"],
                 name="run_baseline_backtest",
             ),
@@ -29,6 +35,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "fill_rule_sensitivity",
                 name="measure_fill_rule_sensitivity",
             ),
+            node(
+                run_lp_baselines,
+                ["bars", "trades", "pool_liquidity", "quotes", "params:mm",
+                 "params:backtest"],
+                "lp_baselines",
+                name="run_lp_baselines",
+            ),  # fmt: skip
             node(
                 evaluate_backtest,
                 [
@@ -41,6 +54,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "quotes",
                     "params:mm",
                     "params:risk",
+                    "lp_baselines",
                 ],
                 "backtest_metrics",
                 name="evaluate_backtest",

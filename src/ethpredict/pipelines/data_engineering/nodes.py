@@ -77,7 +77,8 @@ def ingest_market_data(
         in-range liquidity after each event; empty unless the source is a
         Uniswap v3 pool). Frames carry ``attrs`` ``source``, ``synthetic``,
         ``symbol``, ``interval`` and ``venue`` (plus the pool's ``fee_bps``,
-        ``tick_spacing``, ``block_time_s`` for a pool).
+        ``tick_spacing``, ``block_time_s``, ``eth_token``, ``decimals0``,
+        ``decimals1`` for a pool).
     """
     p = coerce(DataParams, data, "data")
     trades = pd.DataFrame({k: pd.Series(dtype=t) for k, t in TRADE_TABLE.items()})
@@ -109,7 +110,9 @@ def ingest_market_data(
         venue = {"venue": "uniswap_v3", "fee_bps": pool.pool.fee_bps,
                  "tick_spacing": pool.pool.tick_spacing,
                  "block_time_s": pool.pool.block_time_s,
-                 "pool": pool.pool.address, "chain": pool.pool.chain}  # fmt: skip
+                 "pool": pool.pool.address, "chain": pool.pool.chain,
+                 "eth_token": pool.pool.eth_token, "decimals0": pool.pool.decimals0,
+                 "decimals1": pool.pool.decimals1}  # fmt: skip
         extra = {"pool_form": pool.form, "pool_events": pool.events,
                  "other_logs": pool.other_logs, "swaps": len(pool.swaps)}  # fmt: skip
     else:

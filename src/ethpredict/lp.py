@@ -1,0 +1,346 @@
+"""The Uniswap v3 liquidity provider's book: range orders filled by the pool's
+own swaps, marked against an exchange reference, beside passive baselines.
+
+The kernel is :func:`ethpredict.core.pool.pool_book_nb`; this module turns the
+bars, the swaps (``trades`` of a pool source) and the pool's liquidity series
+into its arrays and wraps the results. Per-minute pool summaries have no
+swaps: each minute becomes its price path (open → the nearer of high and low
+→ the other → close) with the minute's inputs spread over the legs that move
+the price their way, and the minute's active liquidity.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ethpredict.core import types as T
+from ethpredict.core.backtest import average_cost_nb
+from ethpredict.core.liquidity import (
+    amounts_array,
+    full_range,
+    grid,
+    liquidity_for_value,
+    raw_scale,
+)
+from ethpredict.core.pool import pool_book_nb, static_position_nb
+from ethpredict.errors import ParameterError
+from ethpredict.io.bars import epoch_ns, unobserved
+from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.venues import Venue, activation_delay, venue_of
+
+
+@dataclass(frozen=True)
+class SwapPath:
+    """The pool's swaps as the kernel reads them: ``start[j]:start[j+1]`` are
+    block ``j``'s swaps; per swap √price after it, its gross input (ETH when
+    the price fell, else quote token) and the active liquidity (whole-token
+    units). ``form``: ``swaps`` or ``minute paths``."""
+
+    start: np.ndarray
+    sqrt_price: np.ndarray
+    amount_in: np.ndarray
+    liquidity: np.ndarray
+    form: str
+
+
+def _attr(bars: pd.DataFrame, name: str):
+    value = bars.attrs.get(name)
+    if value is None:
+        raise ParameterError(
+            f"the bars carry no pool attribute '{name}': re-run the data_engineering "
+            "pipeline on the pool's files (kedro run --pipeline=data_engineering)"
+        )
+    return value
+
+
+def pool_grid(bars: pd.DataFrame) -> tuple[float, float, int]:
+    """``(c0, step, tick_spacing)`` of the pool the bars come from."""
+    spacing = int(_attr(bars, "tick_spacing"))
+    c0, step, _ = grid(
+        _attr(bars, "eth_token"), int(_attr(bars, "decimals0")),
+        int(_attr(bars, "decimals1")), spacing,
+    )  # fmt: skip
+    return c0, step, spacing
+
+
+def mark_prices(bars: pd.DataFrame) -> tuple[np.ndarray, str]:
+    """The price the book is valued at per block: the exchange reference
+    (``reference_price``: the last one known strictly before the block) where
+    there is one, else the pool's close; and which it is."""
+    close = bars["close"].to_numpy(np.float64)
+    if "reference_price" not in bars:
+        return close, "pool"
+    ref = bars["reference_price"].to_numpy(np.float64)
+    return np.where(np.isfinite(ref), ref, close), "reference"
+
+
+def _liquidity_at(bars: pd.DataFrame, liquidity: pd.DataFrame, scale: float):
+    """The pool's active liquidity (whole-token units) at each block's start:
+    the last level known at or before it (NaN before the first)."""
+    n = len(bars)
+    if liquidity is None or not len(liquidity) or "liquidity" not in liquidity:
+        return np.full(n, np.nan)
+    t = epoch_ns(liquidity.index)
+    lv = liquidity["liquidity"].to_numpy(np.float64) / scale
+    pos = np.searchsorted(t, epoch_ns(bars.index), side="right") - 1
+    out = np.full(n, np.nan)
+    ok = pos >= 0
+    out[ok] = lv[pos[ok]]
+    return out
+
+
+def swap_path(
+    bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None
+) -> SwapPath:
+    """The kernel's swap arrays from a pool's swaps, or from per-minute
+    summaries when the source has no swaps (see the module docstring)."""
+    n = len(bars)
+    scale = raw_scale(int(_attr(bars, "decimals0")), int(_attr(bars, "decimals1")))
+    if trades is not None and len(trades):
+        bar_ns = epoch_ns(bars.index)
+        t = epoch_ns(trades.index)
+        keep = (t >= bar_ns[0]) & (
+            t < bar_ns[-1] + (bar_ns[-1] - bar_ns[-2] if n > 1 else 1)
+        )
+        tr = trades.loc[keep]
+        t = t[keep]
+        which = np.searchsorted(bar_ns, t, side="right") - 1
+        start = np.searchsorted(which, np.arange(n + 1), side="left").astype(np.int64)
+        up = tr["side"].to_numpy() > 0  # a taker bought ETH: the price rose
+        amount = np.where(
+            up, tr["quote_qty"].to_numpy(np.float64), tr["qty"].to_numpy(np.float64)
+        )
+        return SwapPath(
+            start, np.sqrt(tr["price"].to_numpy(np.float64)), amount,
+            tr["liquidity"].to_numpy(np.float64) / scale, "swaps",
+        )  # fmt: skip
+    o, h, lo, c = (
+        bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")
+    )
+    high_first = (h - o) < (o - lo)
+    legs = np.stack(
+        [np.where(high_first, h, lo), np.where(high_first, lo, h), c], axis=1
+    )  # the prices after each leg
+    s = np.sqrt(np.column_stack([o, legs]))
+    d = np.diff(s, axis=1)
+    down_w = np.where(d < 0, 1.0 / s[:, 1:] - 1.0 / s[:, :-1], 0.0)
+    up_w = np.where(d > 0, d, 0.0)
+    vol = bars["volume"].to_numpy(np.float64)
+    eth_in = vol - bars.get("taker_buy_volume", pd.Series(vol / 2, index=bars.index))
+    quote_in = bars.get(
+        "taker_buy_quote_volume", pd.Series(vol / 2 * c, index=bars.index)
+    ).to_numpy(np.float64)
+    eth_in = np.asarray(eth_in, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        down_amt = eth_in[:, None] * down_w / down_w.sum(axis=1, keepdims=True)
+        up_amt = quote_in[:, None] * up_w / up_w.sum(axis=1, keepdims=True)
+    amount = np.nan_to_num(np.where(d < 0, down_amt, up_amt))
+    level = _liquidity_at(bars, liquidity, scale)
+    if not np.isfinite(level).any():  # implied by the minute's ETH input
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = eth_in / down_w.sum(axis=1)
+    level = pd.Series(level).replace([np.inf, -np.inf], np.nan).ffill().bfill()
+    liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], 3, axis=1)
+    moves = d != 0
+    start = np.concatenate([[0], np.cumsum(moves.sum(axis=1))]).astype(np.int64)
+    return SwapPath(start, s[:, 1:][moves], amount[moves], liq[moves], "minute paths")
+
+
+def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:
+    """The gas price (gwei) per block: the series when given, else constant."""
+    if venue.gas_price_path:
+        from ethpredict.io.gas import gas_price_per_bar
+
+        return np.asarray(
+            gas_price_per_bar(venue.gas_price_path, bars.index), dtype=np.float64
+        )
+    return np.full(len(bars), venue.gas_price_gwei)
+
+
+def _orders_frame(orders: np.ndarray) -> pd.DataFrame:
+    c = {name: orders[:, i] for i, name in enumerate(T.POOL_ORDER_COLUMNS)}
+    out = pd.DataFrame({"side": c["side"].astype(np.int8),
+                        "level": c["level"].astype(np.int16),
+                        "type": pd.Categorical.from_codes(c["type"].astype(np.int8),
+                                                          T.ORDER_TYPES)},
+                       index=pd.RangeIndex(len(orders), name="order"))  # fmt: skip
+    for name in ("submit_bar", "live_bar", "end_bar"):
+        out[name] = c[name].astype(np.int64)
+    for name in ("price", "size", "filled"):
+        out[name] = c[name]
+    out["end_reason"] = pd.Categorical.from_codes(
+        c["end_reason"].astype(np.int8), T.END_REASONS
+    )
+    for name in T.POOL_ORDER_COLUMNS[len(T.ORDER_COLUMNS) :]:
+        out[name] = c[name]
+    return out
+
+
+def run_pool_book(
+    bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None,
+    quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams, rp: RiskParams,
+    bar_s: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """The LP book on a pool: per block, fills and range orders (as
+    :func:`ethpredict.backtesting.run_book`), with the book's ``mark``
+    (reference or pool price) and ``lvr`` columns."""
+    venue = venue_of(bars, bp)
+    n = len(bars)
+    path = swap_path(bars, trades, liquidity)
+    mark, marked_at = mark_prices(bars)
+    c0, step, _ = pool_grid(bars)
+    skew = quotes["skew"].to_numpy(np.float64)
+    bid_depth, ask_depth = (
+        np.column_stack([quotes[col].to_numpy(np.float64), skew])
+        for col in ("bid_depth", "ask_depth")
+    )
+    miss = (
+        np.random.default_rng(bp.seed).random(2 * n)
+        if bp.p_miss > 0
+        else np.ones(2 * n)
+    )
+    o = bars["open"].to_numpy(np.float64)
+    c = bars["close"].to_numpy(np.float64)
+    gas = gas_prices(bars, venue)
+    names = ["mid", *T.BOOK_COLUMNS, "avg_entry", "realized_pnl", "unrealized_pnl"]
+    block = np.empty((len(names), n))
+    block[0] = c
+    book = block[1 : 1 + len(T.BOOK_COLUMNS)].T
+    cap_f = max(1024, path.sqrt_price.size // 4)
+    cap_o = max(1024, n // 8)
+    while True:
+        fills = np.empty((cap_f, len(T.FILL_COLUMNS)))
+        orders = np.empty((cap_o, len(T.POOL_ORDER_COLUMNS)))
+        nf, no = pool_book_nb(
+            o, c, mark, ~unobserved(bars), path.start, path.sqrt_price,
+            path.amount_in, path.liquidity, mark, bid_depth, ask_depth,
+            quotes["bid_size"].to_numpy(np.float64),
+            quotes["ask_size"].to_numpy(np.float64), c0, step, mp.range_width,
+            mp.levels, mp.level_size_mult, mp.order_size, mp.max_inventory,
+            bp.range_requote, activation_delay(bars, venue.block_time_s,
+                                               venue.latency_s, bar_s),
+            bp.p_miss, miss, -venue.maker_fee_bps * 1e-4, gas, venue.gas_mint,
+            venue.gas_burn, venue.gas_collect, venue.gas_swap, rp.max_drawdown or 0.0,
+            book, fills, orders,
+        )  # fmt: skip
+        if nf >= 0:
+            break
+        cap_f, cap_o = 4 * cap_f, 4 * cap_o
+    fb = fills[:nf]
+    avg, realized, unrealized = block[1 + len(T.BOOK_COLUMNS) :]
+    bar = fb[:, T.F_BAR].astype(np.int64)
+    average_cost_nb(bar, fb[:, T.F_SIDE], fb[:, T.F_PRICE], fb[:, T.F_SIZE], mark,
+                    avg, realized, unrealized)  # fmt: skip
+    out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
+    out["mark"] = mark
+    out["lvr"] = -out["spread_pnl"].to_numpy()
+    out.attrs["venue_settings"] = {**venue.as_dict(), "marked_at": marked_at,
+                                   "swap_path": path.form}  # fmt: skip
+    side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
+    kind = fb[:, T.F_KIND].astype(np.int8)
+    cols: dict[str, object] = {
+        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
+        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
+        "order": fb[:, T.F_ORDER].astype(np.int64),
+        "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
+        "taker": np.isin(kind, T.TAKER_KINDS),
+    }  # fmt: skip
+    for hz in bp.markouts:
+        later = bar + hz
+        m = np.full(nf, np.nan)
+        ok = later < n
+        m[ok] = side[ok] * (mark[later[ok]] - price[ok])
+        cols[f"markout_{hz}"] = m
+    f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
+    return out, f, _orders_frame(orders[:no])
+
+
+def lp_decomposition(book: pd.DataFrame) -> dict:
+    """The LP's PnL as fees − LVR − gas ± inventory (USD), and whether the
+    parts sum to the total (money is conserved)."""
+    last = book.iloc[-1]
+    parts = {
+        "fees_earned": -float(last["fees"]),
+        "lvr": float(last["lvr"]),
+        "gas": float(last["gas"]),
+        "inventory_pnl": float(last["inventory_pnl"]),
+    }
+    total = float(last["equity"])
+    gap = parts["fees_earned"] - parts["lvr"] - parts["gas"] + parts["inventory_pnl"]
+    return {**parts, "total_pnl": total, "residual": total - gap}
+
+
+#: ``total_pnl`` = fees_earned − lvr − gas + inventory_pnl + entry_basis (the
+#: position bought at the pool price, valued at the mark)
+BASELINE_COLUMNS = ("capital", "total_pnl", "fees_earned", "lvr", "gas",
+                    "inventory_pnl", "entry_basis", "final_value", "lower", "upper")  # fmt: skip
+
+
+def lp_baselines(
+    bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None,
+    quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
+) -> pd.DataFrame:  # fmt: skip
+    """Passive positions on the same blocks, from the first quoted block to
+    the end, each with the same capital (``backtest.baseline_capital_usd``):
+    the full range, a static ±x % range (``backtest.baseline_range_pct``),
+    and holding the initial 50/50 mix. Each LP baseline pays a mint when it
+    starts and a burn and a collect at the end, at the venue's gas."""
+    venue = venue_of(bars, bp)
+    valid = quotes["valid"].to_numpy()
+    i0 = int(np.argmax(valid)) if valid.any() else 0
+    path = swap_path(bars, trades, liquidity)
+    mark, _ = mark_prices(bars)
+    c0, step, spacing = pool_grid(bars)
+    p0 = float(bars["open"].iat[i0])
+    m0 = float(mark[i0])
+    capital = bp.baseline_capital_usd or 2.0 * mp.order_size * m0
+    gas = gas_prices(bars, venue)
+    gas_usd = venue.gas_mint * gas[i0] * 1e-9 * m0 + (
+        venue.gas_burn + venue.gas_collect
+    ) * gas[-1] * 1e-9 * float(mark[-1])
+    fee = -venue.maker_fee_bps * 1e-4
+    x = 1.0 + bp.baseline_range_pct / 100.0
+    lo_g, hi_g = full_range(spacing)
+    g_now = (math.log(p0) - c0) / step
+    ranges = {
+        "full range": (math.exp(c0 + lo_g * step), math.exp(c0 + hi_g * step)),
+        f"static ±{bp.baseline_range_pct:g} %": (
+            math.exp(c0 + math.floor(g_now - math.log(x) / step) * step),
+            math.exp(c0 + math.ceil(g_now + math.log(x) / step) * step),
+        ),
+    }
+    rows = {}
+    n = len(bars)
+    dm = np.diff(mark[i0:], prepend=mark[i0])
+    for name, (lower, upper) in ranges.items():
+        # the capital at the mark buys the position's mix at the pool price
+        L = liquidity_for_value(capital, p0, math.sqrt(lower), math.sqrt(upper))
+        out = np.empty((n, 4))
+        static_position_nb(
+            mark, path.start, path.sqrt_price, path.amount_in, path.liquidity,
+            math.sqrt(p0), i0, lower, upper, L, fee, out,
+        )  # fmt: skip
+        eth, quote, fees, spread = (out[i0:, k] for k in range(4))
+        x0, y0 = amounts_array(L, np.array([p0]), lower, upper)
+        value = eth * mark[i0:] + quote
+        inv = float(np.dot(np.r_[x0[0], eth[:-1]], dm))
+        rows[name] = {
+            "capital": capital, "total_pnl": float(value[-1] - capital - gas_usd),
+            "fees_earned": float(fees[-1]), "lvr": float(-spread[-1]), "gas": gas_usd,
+            "inventory_pnl": inv, "entry_basis": float(x0[0] * m0 + y0[0] - capital),
+            "final_value": float(value[-1] - gas_usd), "lower": lower, "upper": upper,
+        }  # fmt: skip
+    half = capital / 2.0
+    hold_eth = half / m0
+    rows["hold 50/50"] = {
+        "capital": capital, "total_pnl": float(hold_eth * mark[-1] + half - capital),
+        "fees_earned": 0.0, "lvr": 0.0, "gas": 0.0,
+        "inventory_pnl": float(hold_eth * (mark[-1] - m0)), "entry_basis": 0.0,
+        "final_value": float(hold_eth * mark[-1] + half), "lower": np.nan,
+        "upper": np.nan,
+    }  # fmt: skip
+    return pd.DataFrame.from_dict(rows, orient="index")[list(BASELINE_COLUMNS)]

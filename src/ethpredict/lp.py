@@ -276,6 +276,37 @@ def lp_decomposition(book: pd.DataFrame) -> dict:
 
 #: ``total_pnl`` = fees_earned − lvr − gas + inventory_pnl + entry_basis (the
 #: position bought at the pool price, valued at the mark)
+def static_position(
+    bars: pd.DataFrame, path: SwapPath, mark: np.ndarray, start: int, lower: float,
+    upper: float, L: float, fee: float,
+) -> pd.DataFrame:  # fmt: skip
+    """A position of liquidity ``L`` on ``[lower, upper]`` (ETH prices),
+    minted at the start of block ``start`` (at the pool's price then) and
+    held: per block from ``start``, its ``eth`` and ``quote`` (fees collected
+    included), ``value`` at the mark, cumulative ``fees_earned``, ``lvr`` and
+    ``inventory_pnl`` (ETH held × the mark's change); ``value`` = entry value
+    + fees_earned − lvr + inventory_pnl (``attrs["entry_value"]``: the
+    position at the mark when minted). No gas."""
+    n = len(bars)
+    p0 = float(bars["open"].iat[start])
+    out = np.empty((n, 4))
+    static_position_nb(
+        mark, path.start, path.sqrt_price, path.amount_in, path.liquidity,
+        math.sqrt(p0), start, lower, upper, L, fee, out,
+    )  # fmt: skip
+    eth, quote, fees, spread = (out[start:, k] for k in range(4))
+    m = mark[start:]
+    x0, y0 = amounts_array(L, np.array([p0]), lower, upper)
+    dm = np.diff(m, prepend=m[0])
+    frame = pd.DataFrame(
+        {"eth": eth, "quote": quote, "value": eth * m + quote, "fees_earned": fees,
+         "lvr": -spread, "inventory_pnl": np.cumsum(np.r_[x0[0], eth[:-1]] * dm)},
+        index=bars.index[start:],
+    )  # fmt: skip
+    frame.attrs["entry_value"] = float(x0[0] * m[0] + y0[0])
+    return frame
+
+
 BASELINE_COLUMNS = ("capital", "total_pnl", "fees_earned", "lvr", "gas",
                     "inventory_pnl", "entry_basis", "final_value", "lower", "upper")  # fmt: skip
 
@@ -314,24 +345,17 @@ def lp_baselines(
         ),
     }
     rows = {}
-    n = len(bars)
-    dm = np.diff(mark[i0:], prepend=mark[i0])
     for name, (lower, upper) in ranges.items():
         # the capital at the mark buys the position's mix at the pool price
         L = liquidity_for_value(capital, p0, math.sqrt(lower), math.sqrt(upper))
-        out = np.empty((n, 4))
-        static_position_nb(
-            mark, path.start, path.sqrt_price, path.amount_in, path.liquidity,
-            math.sqrt(p0), i0, lower, upper, L, fee, out,
-        )  # fmt: skip
-        eth, quote, fees, spread = (out[i0:, k] for k in range(4))
-        x0, y0 = amounts_array(L, np.array([p0]), lower, upper)
-        value = eth * mark[i0:] + quote
-        inv = float(np.dot(np.r_[x0[0], eth[:-1]], dm))
+        held = static_position(bars, path, mark, i0, lower, upper, L, fee)
+        value = held["value"].to_numpy()
         rows[name] = {
             "capital": capital, "total_pnl": float(value[-1] - capital - gas_usd),
-            "fees_earned": float(fees[-1]), "lvr": float(-spread[-1]), "gas": gas_usd,
-            "inventory_pnl": inv, "entry_basis": float(x0[0] * m0 + y0[0] - capital),
+            "fees_earned": float(held["fees_earned"].iat[-1]),
+            "lvr": float(held["lvr"].iat[-1]), "gas": gas_usd,
+            "inventory_pnl": float(held["inventory_pnl"].iat[-1]),
+            "entry_basis": float(held.attrs["entry_value"] - capital),
             "final_value": float(value[-1] - gas_usd), "lower": lower, "upper": upper,
         }  # fmt: skip
     half = capital / 2.0

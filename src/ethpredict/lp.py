@@ -4,8 +4,8 @@ own swaps, marked against an exchange reference, beside passive baselines.
 The kernel is :func:`ethpredict.core.pool.pool_book_nb`; this module turns the
 bars, the swaps (``trades`` of a pool source) and the pool's liquidity series
 into its arrays and wraps the results. Per-minute pool summaries have no
-swaps: each minute becomes its price path (open → the nearer of high and low
-→ the other → close) with the minute's inputs spread over the legs that move
+swaps: each minute becomes its price path (the previous close → open → the
+nearer of high and low → the other → close) with the minute's inputs spread over the legs that move
 the price their way, and the minute's active liquidity.
 """
 
@@ -122,10 +122,12 @@ def swap_path(
         bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")
     )
     high_first = (h - o) < (o - lo)
+    # the prices after each leg; the first leg is the minute's first swap,
+    # from the previous minute's close to the minute's open
     legs = np.stack(
-        [np.where(high_first, h, lo), np.where(high_first, lo, h), c], axis=1
-    )  # the prices after each leg
-    s = np.sqrt(np.column_stack([o, legs]))
+        [o, np.where(high_first, h, lo), np.where(high_first, lo, h), c], axis=1
+    )
+    s = np.sqrt(np.column_stack([np.r_[o[0], c[:-1]], legs]))
     d = np.diff(s, axis=1)
     down_w = np.where(d < 0, 1.0 / s[:, 1:] - 1.0 / s[:, :-1], 0.0)
     up_w = np.where(d > 0, d, 0.0)
@@ -144,7 +146,7 @@ def swap_path(
         with np.errstate(divide="ignore", invalid="ignore"):
             level = eth_in / down_w.sum(axis=1)
     level = pd.Series(level).replace([np.inf, -np.inf], np.nan).ffill().bfill()
-    liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], 3, axis=1)
+    liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], 4, axis=1)
     moves = d != 0
     start = np.concatenate([[0], np.cumsum(moves.sum(axis=1))]).astype(np.int64)
     return SwapPath(start, s[:, 1:][moves], amount[moves], liq[moves], "minute paths")

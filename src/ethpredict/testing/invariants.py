@@ -90,3 +90,74 @@ def check_execution(
         pos = np.abs(book["position"].to_numpy())
         out["position"] = int(np.sum(pos > max_position + 1e-7))
     return out
+
+
+def check_pool_execution(
+    bars: pd.DataFrame, fills: pd.DataFrame, orders: pd.DataFrame, book: pd.DataFrame
+) -> dict[str, int]:
+    """Counts of violations of an LP book on a pool (all zero when a pool
+    could have given it), from the blocks' swap prices alone.
+
+    Returns:
+        ``outside_block`` range fills outside the block's swap price range
+        (``low``/``high`` of a block include the price it opened at);
+        ``no_swap`` range fills in blocks without swaps (volume 0);
+        ``not_live`` range fills outside ``[live_bar, end_bar)`` (a range is
+        burned at the start of its end block); ``overfilled`` ranges that
+        converted beyond their size after some block, or back beyond none;
+        ``fees_without_swap`` blocks that earned fees with no live range
+        overlapping the block's swap price range; ``money`` blocks where
+        spread + inventory − fees − gas differs from equity.
+    """
+    r = (fills["kind"].astype(str) == "range").to_numpy()
+    f = fills.loc[r]
+    bar = f["bar"].to_numpy(np.int64)
+    price = f["price"].to_numpy(np.float64)
+    # a block's swaps trade from the price it opened at, the previous
+    # block's close (per-minute summaries' low and high leave it out)
+    before = np.r_[bars["open"].iat[0], bars["close"].to_numpy(np.float64)[:-1]]
+    lo = np.minimum(bars["low"].to_numpy(np.float64), before)
+    hi = np.maximum(bars["high"].to_numpy(np.float64), before)
+    rel = 1e-12
+    oid = f["order"].to_numpy(np.int64)
+    live = orders["live_bar"].to_numpy()[oid]
+    end = orders["end_bar"].to_numpy()[oid]
+    signed = f["side"].to_numpy(np.float64) * f["size"].to_numpy(np.float64)
+    # per order, its conversion after each block it filled in (a block's buys
+    # and sells are two fills whose order within the block is not kept)
+    net = (
+        pd.DataFrame({"order": oid, "bar": bar, "eth": signed})
+        .groupby(["order", "bar"], sort=True)["eth"]
+        .sum()
+    )
+    done = (
+        net.groupby(level="order").cumsum().to_numpy()
+        * orders["side"].to_numpy(np.float64)[net.index.get_level_values("order")]
+    )
+    size = orders["size"].to_numpy(np.float64)[net.index.get_level_values("order")]
+    earned = np.diff(-book["fees"].to_numpy(), prepend=0.0) > 1e-12
+    covered = np.zeros(len(bars), bool)
+    rng = orders.loc[
+        (orders["type"].astype(str) == "range") & (orders["live_bar"] >= 0)
+    ]
+    for lv, en, a, b in rng[["live_bar", "end_bar", "price", "price_upper"]].itertuples(
+        index=False
+    ):
+        stop = len(bars) if en < 0 else en
+        covered[lv:stop] |= (lo[lv:stop] <= b) & (hi[lv:stop] >= a)
+    parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
+             + book["funding"]).to_numpy()  # fmt: skip
+    return {
+        "outside_block": int(
+            np.sum((price < lo[bar] * (1 - rel)) | (price > hi[bar] * (1 + rel)))
+        ),
+        "no_swap": int(np.sum(bars["volume"].to_numpy()[bar] <= 0)),
+        "not_live": int(
+            np.sum((live < 0) | (live > bar) | ((end >= 0) & (end <= bar)))
+        ),
+        "overfilled": int(np.sum((done > size + 1e-9) | (done < -1e-9))),
+        "fees_without_swap": int(
+            np.sum(earned & ((bars["volume"].to_numpy() <= 0) | ~covered))
+        ),
+        "money": int(np.sum(np.abs(parts - book["equity"].to_numpy()) > 1e-6)),
+    }

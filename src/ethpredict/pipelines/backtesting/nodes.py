@@ -16,7 +16,12 @@ from ethpredict.backtesting import (
 )
 from ethpredict.errors import ETHPredictError
 from ethpredict.io.bars import epoch_ns
-from ethpredict.lp import BASELINE_COLUMNS, lp_baselines, lp_decomposition, run_pool_book
+from ethpredict.lp import (
+    BASELINE_COLUMNS,
+    lp_baselines,
+    lp_decomposition,
+    run_pool_book,
+)
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
 from ethpredict.venues import venue_of
 

@@ -37,11 +37,17 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             node(
                 run_lp_baselines,
-                ["bars", "trades", "pool_liquidity", "quotes", "params:mm",
-                 "params:backtest"],
+                [
+                    "bars",
+                    "trades",
+                    "pool_liquidity",
+                    "quotes",
+                    "params:mm",
+                    "params:backtest",
+                ],
                 "lp_baselines",
                 name="run_lp_baselines",
-            ),  # fmt: skip
+            ),
             node(
                 evaluate_backtest,
                 [

@@ -163,6 +163,19 @@ def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:
     return np.full(len(bars), venue.gas_price_gwei)
 
 
+def landing_delay(bars: pd.DataFrame, venue: Venue, bar_s: float) -> int:
+    """Whole bars between a decision at a block's close and the start of the
+    block it lands in, minus one. On per-block bars a transaction sent
+    ``latency_s`` after block ``n`` is in block ``n + 1`` when the latency is
+    under a block time (the next proposer includes it), else later; on longer
+    bars (a pool's minutes) it is live from the start of the first bar after
+    it lands (:func:`ethpredict.venues.activation_delay`)."""
+    block = venue.block_time_s
+    if block > 0 and bar_s <= block + 1e-9:
+        return max(0, math.ceil(venue.latency_s / block - 1e-9) - 1)
+    return activation_delay(bars, block, venue.latency_s, bar_s)
+
+
 def _orders_frame(orders: np.ndarray) -> pd.DataFrame:
     c = {name: orders[:, i] for i, name in enumerate(T.POOL_ORDER_COLUMNS)}
     out = pd.DataFrame({"side": c["side"].astype(np.int8),
@@ -223,8 +236,7 @@ def run_pool_book(
             quotes["bid_size"].to_numpy(np.float64),
             quotes["ask_size"].to_numpy(np.float64), c0, step, mp.range_width,
             mp.levels, mp.level_size_mult, mp.order_size, mp.max_inventory,
-            bp.range_requote, activation_delay(bars, venue.block_time_s,
-                                               venue.latency_s, bar_s),
+            bp.range_requote, landing_delay(bars, venue, bar_s),
             bp.p_miss, miss, -venue.maker_fee_bps * 1e-4, gas, venue.gas_mint,
             venue.gas_burn, venue.gas_collect, venue.gas_swap, rp.max_drawdown or 0.0,
             book, fills, orders,

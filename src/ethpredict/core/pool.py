@@ -268,8 +268,8 @@ def pool_book_nb(
                     gross = pos * p_now
                     net = gross * (1.0 - fee) if pos > 0 else gross / (1.0 - fee)
                 px = gross / pos
-                _order(orders, n_o, -np.sign(pos), -1, ORDER_MARKET, j, np.nan,
-                       np.nan, abs(pos), np.nan)  # fmt: skip
+                _order(orders, n_o, -np.sign(pos), -1, ORDER_MARKET, stop_land - 1 - delay,
+                       np.nan, np.nan, abs(pos), np.nan)  # fmt: skip
                 orders[n_o, O_LIVE] = j
                 orders[n_o, O_END] = j
                 orders[n_o, O_FILLED] = abs(pos)

@@ -10,6 +10,11 @@ the project's dependencies and this script must not import ethpredict)::
     /work/venv-demeter/bin/pip install zelos-demeter==1.3.0
     /work/venv-demeter/bin/python validation/demeter_peer.py --out demeter_peer.json
 
+The committed fixture ``validation/demeter_2024-01-05.json`` (read by
+``validation/demeter_crosscheck.py`` and its test, which need no demeter) is
+``--fixture --out validation/demeter_2024-01-05.json``: the same records
+without the per-minute fee arrays.
+
 Cases (one JSON object each): ±5 %, ±0.5 % around the start price, and the
 full range, each funded with ``CAPITAL`` USDC worth of USDC and WETH in the
 proportion the range needs at the mint price (demeter's ``estimate_amount``,
@@ -261,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
         "--data", type=Path, default=DATA, help="the shared pool-day folder"
     )
     ap.add_argument("--out", type=Path, default=Path("demeter_peer.json"))
+    ap.add_argument(
+        "--fixture",
+        action="store_true",
+        help="leave out the per-minute fee arrays (the committed fixture "
+        "validation/demeter_2024-01-05.json is written this way)",
+    )
     args = ap.parse_args(argv)
     import demeter
 
@@ -268,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, hw in CASES:
         rec = run_case(args.data, Case(name, hw))
         rec["bridge"] = bridge(args.data, rec)
+        if args.fixture:
+            del rec["fees0_cum_per_minute"], rec["fees1_cum_per_minute"]
         cases.append(rec)
     meta = {
         "peer": "zelos-demeter",
@@ -279,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
         "token1": "WETH (18 decimals)",
         "capital_usdc": float(CAPITAL),
         "price_unit": "USDC per WETH = 1e12 / 1.0001**tick",
+        "python": sys.version.split()[0],
+        "command": "python validation/demeter_peer.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     args.out.write_text(json.dumps({"meta": meta, "cases": cases}, indent=1) + "\n")
     for c in cases:

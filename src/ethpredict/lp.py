@@ -5,8 +5,9 @@ The kernel is :func:`ethpredict.core.pool.pool_book_nb`; this module turns the
 bars, the swaps (``trades`` of a pool source) and the pool's liquidity series
 into its arrays and wraps the results. Per-minute pool summaries have no
 swaps: each minute becomes its price path (the previous close → open → the
-nearer of high and low → the other → close) with the minute's inputs spread over the legs that move
-the price their way, and the minute's active liquidity.
+nearer of high and low → the other → close) with the minute's inputs spread
+over the legs that move the price their way (by Δ(1/√p) for ETH, Δ√p for the
+quote token), every input carried, and the minute's active liquidity.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ from ethpredict.errors import ParameterError
 from ethpredict.io.bars import epoch_ns, unobserved
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.venues import Venue, activation_delay, venue_of
+
+#: relative √price step of the legs that carry an input no leg of its minute
+#: moved (per-minute summaries)
+WIGGLE = 1e-9
 
 
 @dataclass(frozen=True)
@@ -123,33 +128,48 @@ def swap_path(
     )
     high_first = (h - o) < (o - lo)
     # the prices after each leg; the first leg is the minute's first swap,
-    # from the previous minute's close to the minute's open
-    legs = np.stack(
-        [o, np.where(high_first, h, lo), np.where(high_first, lo, h), c], axis=1
-    )
-    s = np.sqrt(np.column_stack([np.r_[o[0], c[:-1]], legs]))
-    d = np.diff(s, axis=1)
-    down_w = np.where(d < 0, 1.0 / s[:, 1:] - 1.0 / s[:, :-1], 0.0)
+    # from the previous minute's close to the minute's open (demeter-fetch's
+    # open is the tick after it)
+    pts = np.sqrt(np.column_stack(
+        [np.r_[o[0], c[:-1]], o, np.where(high_first, h, lo),
+         np.where(high_first, lo, h), c]
+    ))  # fmt: skip
+    d = np.diff(pts, axis=1)
+    down_w = np.where(d < 0, 1.0 / pts[:, 1:] - 1.0 / pts[:, :-1], 0.0)
     up_w = np.where(d > 0, d, 0.0)
     vol = bars["volume"].to_numpy(np.float64)
-    eth_in = vol - bars.get("taker_buy_volume", pd.Series(vol / 2, index=bars.index))
-    quote_in = bars.get(
-        "taker_buy_quote_volume", pd.Series(vol / 2 * c, index=bars.index)
-    ).to_numpy(np.float64)
-    eth_in = np.asarray(eth_in, dtype=np.float64)
+    if "taker_buy_volume" in bars and "taker_buy_quote_volume" in bars:
+        eth_in = vol - bars["taker_buy_volume"].to_numpy(np.float64)
+        quote_in = bars["taker_buy_quote_volume"].to_numpy(np.float64)
+    else:  # no split of the volume: half each way
+        eth_in, quote_in = vol / 2, vol / 2 * c
+    down_sum, up_sum = down_w.sum(axis=1), up_w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        down_amt = eth_in[:, None] * down_w / down_w.sum(axis=1, keepdims=True)
-        up_amt = quote_in[:, None] * up_w / up_w.sum(axis=1, keepdims=True)
-    amount = np.nan_to_num(np.where(d < 0, down_amt, up_amt))
+        amount = np.where(
+            d < 0, eth_in[:, None] * down_w / down_sum[:, None],
+            quote_in[:, None] * up_w / up_sum[:, None],
+        )  # fmt: skip
+    # an input no leg moved its way (a monotone minute, one swap) is not
+    # dropped: it rides a tiny leg out of the close and back (in the range
+    # iff the close is)
+    lone_eth = (eth_in > 0) & (down_sum == 0)
+    lone_quote = (quote_in > 0) & (up_sum == 0)
+    cs = pts[:, -1]
+    zero = np.zeros_like(cs)
+    extra = np.column_stack([cs * (1 - WIGGLE), cs, cs * (1 + WIGGLE), cs])
+    extra_amt = np.column_stack([eth_in, zero, quote_in, zero])
+    extra_on = np.column_stack([lone_eth, lone_eth, lone_quote, lone_quote])
+    sqrt_all = np.column_stack([pts[:, 1:], extra])
+    amt_all = np.nan_to_num(np.column_stack([amount, extra_amt]))
+    on = np.column_stack([d != 0, extra_on])
     level = _liquidity_at(bars, liquidity, scale)
     if not np.isfinite(level).any():  # implied by the minute's ETH input
         with np.errstate(divide="ignore", invalid="ignore"):
-            level = eth_in / down_w.sum(axis=1)
+            level = eth_in / down_sum
     level = pd.Series(level).replace([np.inf, -np.inf], np.nan).ffill().bfill()
-    liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], 4, axis=1)
-    moves = d != 0
-    start = np.concatenate([[0], np.cumsum(moves.sum(axis=1))]).astype(np.int64)
-    return SwapPath(start, s[:, 1:][moves], amount[moves], liq[moves], "minute paths")
+    liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], on.shape[1], axis=1)
+    start = np.concatenate([[0], np.cumsum(on.sum(axis=1))]).astype(np.int64)
+    return SwapPath(start, sqrt_all[on], amt_all[on], liq[on], "minute paths")
 
 
 def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:

@@ -101,12 +101,6 @@ def test_narrow_range_gap_is_demeters_two_tick_weight(res):
     assert _rel(raw["net_value"], d["net_value"]) < 15e-4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lp.swap_path's minute paths start each minute at its open while the "
-    "kernel walks from the previous close: inputs booked in the wrong token "
-    "(docs/validation.md); remove this mark when swap_path is fixed",
-)
 def test_lp_swap_path_minute_form_fees_within_2pct_of_the_swaps(res):
     for c in res.values():
         assert _rel(c["minute"]["fees_value"], c["raw"]["fees_value"]) < 0.02

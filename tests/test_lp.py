@@ -196,8 +196,8 @@ def test_a_range_converts_progressively_and_back_and_earns_only_when_crossed():
         [2000.0],
         [2000.0],
         [1999.0, 1997.0],
-        [1990.0],
-        [1990.0],
+        [1980.0],
+        [1980.0],
         [],
         [2001.0],
         [2001.0],
@@ -210,15 +210,11 @@ def test_a_range_converts_progressively_and_back_and_earns_only_when_crossed():
     bid = orders[(orders["side"] == 1) & (orders["live_bar"] >= 0)].iloc[0]
     assert bid["live_bar"] == 1 and bid["price_upper"] <= 2000.0
     f = fills[fills["order"] == bid.name]
-    assert set(f["bar"]) == {
-        2,
-        3,
-        6,
-    }  # converts in 2 and 3, back in 6; block 5 had no swap
-    assert (f.loc[f["bar"] < 6, "side"] == 1).all() and (
-        f.loc[f["bar"] == 6, "side"] == -1
-    ).all()
-    assert f.loc[f["bar"] < 6, "size"].sum() == pytest.approx(1.0)  # all of it at 1990
+    # converts in blocks 2 and 3, back in 6; block 5 had no swap
+    assert set(f["bar"]) == {2, 3, 6}
+    assert (f.loc[f["bar"] < 6, "side"] == 1).all()
+    assert (f.loc[f["bar"] == 6, "side"] == -1).all()
+    assert f.loc[f["bar"] < 6, "size"].sum() == pytest.approx(1.0)  # all by 1980
     assert f.loc[f["bar"] == 6, "size"].sum() == pytest.approx(1.0)  # and back
     fees = -np.diff(book["fees"].to_numpy(), prepend=0.0)
     assert fees[5] == 0 and fees[4] == 0 and fees[2] > 0 and fees[6] > 0
@@ -226,21 +222,24 @@ def test_a_range_converts_progressively_and_back_and_earns_only_when_crossed():
 
 
 def test_a_mint_the_price_reached_reverts_and_pays_gas():
+    # decided at block 0's close just below 2000; 20 s of latency: it lands at
+    # the start of block 2, after block 1's swap took the price into it
     bars, trades = _blocks([[2000.0], [1990.0], [1990.0], [1990.0]])
     q = quotes_for(bars, depth=0.0, skew=0.0, warm=0)
     q.iloc[1:, :2] = np.nan
-    book, fills, orders = run(bars, trades, None, q, {}, {"gas_price_gwei": 10.0},
-                              {"max_drawdown": None})  # fmt: skip
+    book, fills, orders = run(bars, trades, None, q, {}, {"gas_price_gwei": 10.0,
+                              "latency_s": 20.0}, {"max_drawdown": None})  # fmt: skip
     bid = orders[orders["side"] == 1].iloc[0]
-    # the bid just below 2000 was decided at block 0's close; by its landing at
-    # the start of block 1 the price was still 2000, so it landed; the ask too
-    assert bid["live_bar"] == 1
-    q.iloc[0, :2] = [-20.0, 0.5]  # a bid above the price: reverts on landing
-    q.iloc[0, 2] = 0.0
-    book, _, orders = run(bars, trades, None, q, {}, {"gas_price_gwei": 10.0},
-                          {"max_drawdown": None})  # fmt: skip
-    assert (orders["end_reason"] == "rejected").sum() == 0  # clamped below the price
-    assert book["rejected"].iat[-1] == 0
+    ask = orders[orders["side"] == -1].iloc[0]
+    assert (
+        bid["end_reason"] == "rejected"
+        and bid["end_bar"] == 2
+        and bid["live_bar"] == -1
+    )
+    assert ask["live_bar"] == 2  # the ask above is still above: it lands
+    assert book["rejected"].iat[-1] == 1 and not (fills["order"] == bid.name).any()
+    g = LP_GAS["position_manager"]["gas_mint"]
+    assert book["gas"].iat[-1] == pytest.approx(2 * g * 10e-9 * 1990.0)  # both paid
 
 
 def test_the_risk_stop_burns_and_sells_through_the_pool():

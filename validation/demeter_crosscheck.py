@@ -16,10 +16,8 @@ raw liquidity in whole-token units, minted at minute 0) it runs
   bars so the blocks are demeter's minutes; each swap's own price, input and
   active liquidity) — the closest to the truth;
 * ``minute``: the day's per-minute summaries (``form: minute``), through
-  :func:`ethpredict.lp.swap_path`'s minute paths as they are;
-* ``minute*``: the same minute rule with the path built here so that the
-  kernel walks what the path's inputs assume (see :func:`minute_path`; the
-  lead's ``swap_path`` books part of the USDC input as ETH, see the docs);
+  :func:`ethpredict.lp.swap_path`'s minute paths (previous close → open →
+  nearer of high/low → the other → close, every input carried);
 
 and lays the fees (per token, and in USD at one price) and the final net
 values beside demeter's, then bridges demeter's number to the swap-by-swap
@@ -52,7 +50,6 @@ FIXTURE = REPO / "validation" / "demeter_2024-01-05.json"
 MINUTE_FILE = (
     "ethereum-0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640-2024-01-05.minute.csv.gz"
 )
-WIGGLE = 1e-9  # relative √price step of the legs that carry an input no leg moved
 
 
 def load(data: Path, form: str):
@@ -71,57 +68,6 @@ def eth_bounds(tick_lower: int, tick_upper: int) -> tuple[float, float]:
     upper tick is the lower ETH price)."""
     return (math.exp(12 * math.log(10) - tick_upper * LN_TICK),
             math.exp(12 * math.log(10) - tick_lower * LN_TICK))  # fmt: skip
-
-
-def minute_path(bars: pd.DataFrame, liquidity: pd.DataFrame) -> SwapPath:
-    """The per-minute path rule of :func:`ethpredict.lp.swap_path` (open →
-    nearer of high/low → the other → close, the minute's ETH input spread
-    over the falling legs by Δ(1/√p), its USDC input over the rising legs by
-    Δ√p, the minute's closing active liquidity), with the two things the
-    kernel needs for it to mean that:
-
-    * the path starts where the kernel is, the previous minute's close (in
-      demeter-fetch's minutes ``open`` is the tick *after* the first swap),
-      so the move previous close → open is the first leg;
-    * an input with no leg moving its way (the minute's path is monotone, or
-      it has one swap) is not dropped: it goes on a tiny leg out of and back
-      to the close (in range iff the close is)."""
-    o, h, lo, c = (
-        bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")
-    )
-    prev = np.r_[o[0], c[:-1]]
-    high_first = (h - o) < (o - lo)
-    pts = np.sqrt(np.column_stack([prev, o, np.where(high_first, h, lo),
-                                   np.where(high_first, lo, h), c]))  # fmt: skip
-    vol = bars["volume"].to_numpy(np.float64)
-    eth_in = vol - bars["taker_buy_volume"].to_numpy(np.float64)
-    quote_in = bars["taker_buy_quote_volume"].to_numpy(np.float64)
-    scale = raw_scale(int(bars.attrs["decimals0"]), int(bars.attrs["decimals1"]))
-    lev = liquidity["liquidity"].reindex(bars.index).ffill().bfill().to_numpy() / scale
-    start, sq, amt, liq = [0], [], [], []
-    for j in range(len(bars)):
-        s = pts[j]
-        d = np.diff(s)
-        down = np.where(d < 0, 1.0 / s[1:] - 1.0 / s[:-1], 0.0)
-        up = np.where(d > 0, d, 0.0)
-        for k in range(4):
-            if d[k] == 0:
-                continue
-            sq.append(s[k + 1])
-            amt.append(eth_in[j] * down[k] / down.sum() if d[k] < 0
-                       else quote_in[j] * up[k] / up.sum())  # fmt: skip
-            liq.append(lev[j])
-        for total, moved, sign in (
-            (eth_in[j], down.sum(), -1),
-            (quote_in[j], up.sum(), 1),
-        ):
-            if total > 0 and moved == 0:
-                sq += [s[-1] * (1 + sign * WIGGLE), s[-1]]
-                amt += [total, 0.0]
-                liq += [lev[j], lev[j]]
-        start.append(len(sq))
-    return SwapPath(np.array(start, dtype=np.int64), np.array(sq), np.array(amt),
-                    np.array(liq), "minute paths (crosscheck)")  # fmt: skip
 
 
 def ours(bars, path: SwapPath, case: dict, fee: float, price_at: float) -> dict:
@@ -235,7 +181,6 @@ def crosscheck(data: Path = DATA, fixture: Path = FIXTURE) -> dict:
     paths = {
         "raw": (raw[0], swap_path(*raw)),
         "minute": (mnt[0], swap_path(mnt[0], None, mnt[2])),
-        "minute*": (mnt[0], minute_path(mnt[0], mnt[2])),
     }
     minutes = read_minutes(Path(data) / MINUTE_FILE)
     rows = []
@@ -276,8 +221,8 @@ def report(res: dict) -> str:
         ent = [
             ("demeter 1.3.0", d["fees0"], d["fees1"], d["fees_value"], d["net_value"])
         ]
-        for k, label in (("raw", "ours, swap by swap"), ("minute", "ours, minute (lp.swap_path)"),
-                         ("minute*", "ours, minute* (fixed path)")):  # fmt: skip
+        for k, label in (("raw", "ours, swap by swap"),
+                         ("minute", "ours, minute (lp.swap_path)")):  # fmt: skip
             o = r[k]
             ent.append((label, o["fees0"], o["fees1"], o["fees_value"], o["net_value"]))
         for label, f0, f1, fv, nv in ent:

@@ -147,10 +147,10 @@ def test_baselines_and_their_parts(day):
     )
     # a concentrated range earns more fees and loses more to LVR than the full range
     assert (
-        base.at["static ±5 %", "fees_earned"]
-        > 10 * base.at["full range", "fees_earned"]
+        base.loc["static ±5 %", "fees_earned"]
+        > 10 * base.loc["full range", "fees_earned"]
     )
-    assert base.at["static ±5 %", "lvr"] > base.at["full range", "lvr"] > 0
+    assert base.loc["static ±5 %", "lvr"] > base.loc["full range", "lvr"] > 0
 
 
 def _blocks(prices_per_block, liquidity=1e6, t0="2024-01-01"):
@@ -182,7 +182,8 @@ def _blocks(prices_per_block, liquidity=1e6, t0="2024-01-01"):
         closes.append(prev)
     idx = pd.date_range(t, periods=len(prices_per_block), freq="12s", name="time")
     bars = pd.DataFrame({"open": opens, "high": highs, "low": lows, "close": closes,
-                         "volume": vols, "is_filled": False, "is_stale": False}, index=idx)  # fmt: skip
+                         "volume": vols, "is_filled": False, "is_stale": False},
+                        index=idx)  # fmt: skip
     bars.attrs.update(venue="uniswap_v3", fee_bps=5.0, tick_spacing=10, block_time_s=12.0,
                       eth_token="token1", decimals0=6, decimals1=18)  # fmt: skip
     trades = pd.DataFrame(rows, index=pd.DatetimeIndex(times, name="time"))

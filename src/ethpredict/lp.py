@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core import types as T
-from ethpredict.core.backtest import average_cost_nb
 from ethpredict.core.liquidity import (
     amounts_array,
     full_range,
@@ -30,6 +29,7 @@ from ethpredict.core.liquidity import (
 from ethpredict.core.pool import pool_book_nb, static_position_nb
 from ethpredict.errors import ParameterError
 from ethpredict.io.bars import epoch_ns, unobserved
+from ethpredict.memo import memo, signature
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.venues import Venue, activation_delay, venue_of
 
@@ -102,7 +102,19 @@ def swap_path(
     bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None
 ) -> SwapPath:
     """The kernel's swap arrays from a pool's swaps, or from per-minute
-    summaries when the source has no swaps (see the module docstring)."""
+    summaries when the source has no swaps (see the module docstring);
+    remembered for the same frames (:mod:`ethpredict.memo`: a sweep's trials
+    share them)."""
+    swaps = trades is not None and len(trades) > 0
+    objs = tuple(x for x in (bars, trades, liquidity) if x is not None)
+    sig = (signature(bars["close"].to_numpy(np.float64)),
+           signature(trades["price"].to_numpy(np.float64)) if swaps else ())  # fmt: skip
+    arrays = memo(objs, ("swap_path",), lambda: list(_swap_arrays(bars, trades, liquidity)),
+                  sig)  # fmt: skip
+    return SwapPath(*arrays, "swaps" if swaps else "minute paths")
+
+
+def _swap_arrays(bars, trades, liquidity):
     n = len(bars)
     scale = raw_scale(int(_attr(bars, "decimals0")), int(_attr(bars, "decimals1")))
     if trades is not None and len(trades):
@@ -119,10 +131,8 @@ def swap_path(
         amount = np.where(
             up, tr["quote_qty"].to_numpy(np.float64), tr["qty"].to_numpy(np.float64)
         )
-        return SwapPath(
-            start, np.sqrt(tr["price"].to_numpy(np.float64)), amount,
-            tr["liquidity"].to_numpy(np.float64) / scale, "swaps",
-        )  # fmt: skip
+        return (start, np.sqrt(tr["price"].to_numpy(np.float64)), amount,
+                tr["liquidity"].to_numpy(np.float64) / scale)  # fmt: skip
     o, h, lo, c = (
         bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")
     )
@@ -169,7 +179,7 @@ def swap_path(
     level = pd.Series(level).replace([np.inf, -np.inf], np.nan).ffill().bfill()
     liq = np.repeat(level.fillna(0.0).to_numpy()[:, None], on.shape[1], axis=1)
     start = np.concatenate([[0], np.cumsum(on.sum(axis=1))]).astype(np.int64)
-    return SwapPath(start, sqrt_all[on], amt_all[on], liq[on], "minute paths")
+    return start, sqrt_all[on], amt_all[on], liq[on]
 
 
 def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:
@@ -241,11 +251,11 @@ def run_pool_book(
     o = bars["open"].to_numpy(np.float64)
     c = bars["close"].to_numpy(np.float64)
     gas = gas_prices(bars, venue)
-    names = ["mid", *T.BOOK_COLUMNS, "avg_entry", "realized_pnl", "unrealized_pnl"]
+    names = ["mid", *T.BOOK_COLUMNS]
     block = np.empty((len(names), n))
     block[0] = c
     book = block[1 : 1 + len(T.BOOK_COLUMNS)].T
-    cap_f = max(1024, path.sqrt_price.size // 4)
+    cap_f = max(4096, path.sqrt_price.size // 2)
     cap_o = max(1024, n // 8)
     while True:
         fills = np.empty((cap_f, len(T.FILL_COLUMNS)))
@@ -265,10 +275,7 @@ def run_pool_book(
             break
         cap_f, cap_o = 4 * cap_f, 4 * cap_o
     fb = fills[:nf]
-    avg, realized, unrealized = block[1 + len(T.BOOK_COLUMNS) :]
     bar = fb[:, T.F_BAR].astype(np.int64)
-    average_cost_nb(bar, fb[:, T.F_SIDE], fb[:, T.F_PRICE], fb[:, T.F_SIZE], mark,
-                    avg, realized, unrealized)  # fmt: skip
     out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
     out["mark"] = mark
     out["lvr"] = -out["spread_pnl"].to_numpy()
@@ -321,24 +328,27 @@ def static_position(
     ``inventory_pnl`` (ETH held × the mark's change); ``value`` = entry value
     + fees_earned − lvr + inventory_pnl (``attrs["entry_value"]``: the
     position at the mark when minted). No gas."""
-    n = len(bars)
+    out, entry = _held(bars, path, mark, start, lower, upper, L, fee)
+    eth, quote, fees, spread, inv = (out[start:, k] for k in range(5))
+    frame = pd.DataFrame(
+        {"eth": eth, "quote": quote, "value": eth * mark[start:] + quote,
+         "fees_earned": fees, "lvr": -spread, "inventory_pnl": inv},
+        index=bars.index[start:],
+    )  # fmt: skip
+    frame.attrs["entry_value"] = entry
+    return frame
+
+
+def _held(bars, path, mark, start, lower, upper, L, fee) -> tuple[np.ndarray, float]:
+    """:func:`static_position_nb`'s output and the position's entry value."""
     p0 = float(bars["open"].iat[start])
-    out = np.empty((n, 4))
+    out = np.empty((len(bars), 5))
     static_position_nb(
         mark, path.start, path.sqrt_price, path.amount_in, path.liquidity,
         math.sqrt(p0), start, lower, upper, L, fee, out,
     )  # fmt: skip
-    eth, quote, fees, spread = (out[start:, k] for k in range(4))
-    m = mark[start:]
     x0, y0 = amounts_array(L, np.array([p0]), lower, upper)
-    dm = np.diff(m, prepend=m[0])
-    frame = pd.DataFrame(
-        {"eth": eth, "quote": quote, "value": eth * m + quote, "fees_earned": fees,
-         "lvr": -spread, "inventory_pnl": np.cumsum(np.r_[x0[0], eth[:-1]] * dm)},
-        index=bars.index[start:],
-    )  # fmt: skip
-    frame.attrs["entry_value"] = float(x0[0] * m[0] + y0[0])
-    return frame
+    return out, float(x0[0] * mark[start] + y0[0])
 
 
 BASELINE_COLUMNS = ("capital", "total_pnl", "fees_earned", "lvr", "gas",
@@ -382,15 +392,14 @@ def lp_baselines(
     for name, (lower, upper) in ranges.items():
         # the capital at the mark buys the position's mix at the pool price
         L = liquidity_for_value(capital, p0, math.sqrt(lower), math.sqrt(upper))
-        held = static_position(bars, path, mark, i0, lower, upper, L, fee)
-        value = held["value"].to_numpy()
+        out, entry = _held(bars, path, mark, i0, lower, upper, L, fee)
+        eth, quote, fees, spread, inv = out[-1]
+        value = eth * mark[-1] + quote
         rows[name] = {
-            "capital": capital, "total_pnl": float(value[-1] - capital - gas_usd),
-            "fees_earned": float(held["fees_earned"].iat[-1]),
-            "lvr": float(held["lvr"].iat[-1]), "gas": gas_usd,
-            "inventory_pnl": float(held["inventory_pnl"].iat[-1]),
-            "entry_basis": float(held.attrs["entry_value"] - capital),
-            "final_value": float(value[-1] - gas_usd), "lower": lower, "upper": upper,
+            "capital": capital, "total_pnl": float(value - capital - gas_usd),
+            "fees_earned": float(fees), "lvr": float(-spread), "gas": gas_usd,
+            "inventory_pnl": float(inv), "entry_basis": entry - capital,
+            "final_value": float(value - gas_usd), "lower": lower, "upper": upper,
         }  # fmt: skip
     half = capital / 2.0
     hold_eth = half / m0

@@ -74,6 +74,12 @@ def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) ->
         for k, v in backtest_metrics.get(part, {}).items():
             if _scalar(v) or v is None:
                 out[f"{prefix}.{k}"] = v
+        for k, v in backtest_metrics.get(part, {}).get("lp", {}).items():
+            out[f"{prefix}.lp.{k}"] = v  # an LP book: fees − LVR − gas ± inventory
+    for name, row in backtest_metrics.get("lp_baselines", {}).items():
+        key = "".join(c if c.isalnum() else "_" for c in name).strip("_")
+        for k in ("total_pnl", "fees_earned", "lvr", "gas"):
+            out[f"lp_baseline.{key}.{k}"] = row.get(k)
     return out
 
 
@@ -287,6 +293,7 @@ def build_report(
 <h2>Orders — how they ended and how they filled</h2>
 {_orders_table(backtest_metrics)}
 {_sensitivity_table(sensitivity)}
+{_lp_table(backtest_metrics)}
 <h2>Risk — the same book with and without the signal</h2>
 <p>Period {html.escape(period["start"])} → {html.escape(period["end"])}.
 USD unless stated; VaR and CVaR are daily losses.</p>
@@ -338,6 +345,41 @@ def _orders_table(bt: dict) -> str:
         "taker fills: marketable on arrival (post_only false) and the risk stop.</p>"
     )
     return note + frame.to_html(classes="t", na_rep="—", border=0)
+
+
+def _lp_table(bt: dict) -> str:
+    """An LP book's PnL as fees − LVR − gas ± inventory, beside the passive
+    baselines on the same blocks (a pool only)."""
+    if "lp" not in bt.get("with_signal", {}):
+        return ""
+    cols = {
+        "with signal": bt["with_signal"]["lp"],
+        "without signal": bt["without_signal"]["lp"],
+    }
+    cols.update(bt.get("lp_baselines", {}))
+    rows = ["fees_earned", "lvr", "gas", "inventory_pnl", "entry_basis", "total_pnl"]
+    frame = pd.DataFrame(
+        {name: [c.get(r) for r in rows] for name, c in cols.items()},
+        index=[r.replace("_", " ") for r in rows],
+    )
+    marked = bt.get("venue", {}).get("marked_at", "pool")
+    against = (
+        "the exchange reference (data.reference), the last price known before each block"
+        if marked == "reference"
+        else "the pool's own price (no data.reference: LVR is then the spread against "
+        "the pool, not against a better-informed market)"
+    )
+    return (
+        "<h2>Liquidity provision — fees − LVR − gas ± inventory</h2><p>The range "
+        f"positions are marked against {html.escape(against)}. LVR (Milionis et al.) "
+        "is what the pool's trades against the book lost relative to trading at the "
+        "mark; inventory is the ETH held times the mark's moves. Passive baselines "
+        "on the same blocks with the same capital: the full range, a static range, "
+        "and holding the initial 50/50 mix (entry basis: buying the position at the "
+        "pool price, valued at the mark). USD.</p>"
+        + frame.to_html(classes="t", float_format=lambda v: f"{v:,.4f}", na_rep="—",
+                        border=0)
+    )  # fmt: skip
 
 
 def _sensitivity_table(sensitivity: pd.DataFrame | None) -> str:

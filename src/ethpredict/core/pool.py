@@ -213,6 +213,11 @@ def pool_book_nb(
     pend_land = np.zeros(2, dtype=np.int64)
     pend_id = np.full((2, levels), -1, dtype=np.int64)
     key = np.full(2, np.nan)  # level-0 grid index of the side's latest decision
+    # the prices (level-0 bound's target) for which a side keeps its key: the
+    # grid index moved by fewer than ``requote`` steps
+    band_lo = np.full(2, np.inf)
+    band_hi = np.full(2, -np.inf)
+    r_steps = math.ceil(requote - 1e-9)
     acc = np.zeros((2, levels, 4))  # per range: bought dx, dy; sold dx, dy
     sqrt_lo = np.zeros((2, levels))
     sqrt_hi = np.zeros((2, levels))
@@ -383,7 +388,6 @@ def pool_book_nb(
                 pos += fee_eth
                 cash += fee_q
                 cum_fees -= fee_eth * m + fee_q
-        s_cur_close = s_cur
         equity = cash + pos * m
         # ---- risk limit
         if not halted and max_drawdown > 0.0:
@@ -397,32 +401,41 @@ def pool_book_nb(
             return -1, -1
         if not halted and observed[j] and not np.isnan(bid_depth[j, 0]):
             q = pos / base_size
-            g_now = (math.log(s_cur_close * s_cur_close) - c0) / step
+            p_now = s_cur * s_cur
             for s in range(2):
                 if pend[s]:
                     continue
+                # the side keeps its ranges while the price its level-0 bound
+                # follows stays in the band of its key (no logarithm per block)
                 if s == BID:
                     target = center[j] - bid_depth[j, 0] - bid_depth[j, 1] * q
                     want = q < inv_cap and target > 0.0 and bid_size[j] > 0.0
-                    g = (
-                        math.floor(min((math.log(target) - c0) / step, g_now) + 1e-9)
-                        if want
-                        else np.nan
-                    )
+                    x = min(target, p_now)
                 else:
                     target = center[j] + ask_depth[j, 0] - ask_depth[j, 1] * q
                     want = q > -inv_cap and target > 0.0 and ask_size[j] > 0.0
-                    g = (
-                        math.ceil(max((math.log(target) - c0) / step, g_now) - 1e-9)
-                        if want
-                        else np.nan
-                    )
+                    x = max(target, p_now)
                 old = key[s]
-                if np.isnan(g):
+                if not want:
                     if np.isnan(old):
                         continue
-                elif not np.isnan(old) and abs(g - old) < requote - 1e-9:
-                    continue
+                    g = np.nan
+                else:
+                    if not np.isnan(old) and (
+                        (s == BID and band_lo[s] <= x < band_hi[s])
+                        or (s == ASK and band_lo[s] < x <= band_hi[s])
+                    ):
+                        continue
+                    y = (math.log(x) - c0) / step
+                    g = math.floor(y + 1e-9) if s == BID else math.ceil(y - 1e-9)
+                    if not np.isnan(old) and abs(g - old) < requote - 1e-9:
+                        continue  # (the band's edge, to rounding)
+                    if s == BID:
+                        band_lo[s] = math.exp(c0 + (g - r_steps + 1 - 1e-9) * step)
+                        band_hi[s] = math.exp(c0 + (g + r_steps - 1e-9) * step)
+                    else:
+                        band_lo[s] = math.exp(c0 + (g - r_steps + 1e-9) * step)
+                        band_hi[s] = math.exp(c0 + (g + r_steps - 1 + 1e-9) * step)
                 key[s] = g
                 has_live = False
                 for lv in range(levels):
@@ -490,9 +503,11 @@ def static_position_nb(
 ) -> None:
     """A passive position held from the start of block ``start`` to the end:
     per block, ``out[j] = (ETH, quote, cumulative fees earned, cumulative
-    spread = −LVR)`` — the ETH and quote tokens count the position and its
-    collected fees; ``s_start`` is √price at the start of block ``start``.
-    The same per-swap rule as :func:`pool_book_nb`."""
+    spread = −LVR, cumulative inventory PnL)`` — the ETH and quote tokens
+    count the position and its collected fees; inventory PnL is the ETH held
+    before each block × the mark's change over it; ``s_start`` is √price at
+    the start of block ``start``. The same per-swap rule as
+    :func:`pool_book_nb`."""
     n = mark.shape[0]
     sa, sb = math.sqrt(lower), math.sqrt(upper)
     s_cur = s_start
@@ -501,14 +516,18 @@ def static_position_nb(
     fee_y = 0.0
     fees = 0.0
     spread = 0.0
+    inv = 0.0
     for j in range(n):
         if j < start:
             out[j, 0] = np.nan
             out[j, 1] = np.nan
             out[j, 2] = 0.0
             out[j, 3] = 0.0
+            out[j, 4] = 0.0
             continue
         m = mark[j]
+        if j > start:
+            inv += (x + fee_x) * (m - mark[j - 1])
         for k in range(sw_start[j], sw_start[j + 1]):
             s1 = sw_sqrt[k]
             dx, dy, share = swap_through(s_cur, s1, sa, sb, L, sw_in[k], sw_liq[k])
@@ -526,3 +545,4 @@ def static_position_nb(
         out[j, 1] = y + fee_y
         out[j, 2] = fees
         out[j, 3] = spread
+        out[j, 4] = inv

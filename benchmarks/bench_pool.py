@@ -1,0 +1,141 @@
+"""The Uniswap v3 LP venue on a per-block year: 2,628,000 blocks of 12 s.
+
+Goal (issue #14): a per-block year through the pool venue in <= 2 s per
+trial on this 2-core machine (both books of a trial — with and without the
+signal — and the passive baselines), so that a 1000-trial sweep of it fits
+in 10 minutes.
+
+    python benchmarks/bench_pool.py [--days 365] [--repeat 5]
+
+The year is built in memory: a GBM pool price with 0.84 swaps per block on
+average (the shared 0.05 % pool day has 6,046 swaps in 7,199 blocks), each
+swap's input implied by a constant active liquidity, and GLFT-like quotes
+(a half spread and an inventory skew per block). Timed, after one untimed
+call that compiles the kernels:
+
+* ``kernel``: ``pool_book_nb`` alone on prepared arrays;
+* ``book``: :func:`ethpredict.lp.run_pool_book` (the wrapper: swap arrays,
+  grid, fills, orders and markout tables);
+* ``baselines``: :func:`ethpredict.lp.lp_baselines` (full range, static
+  range, hold);
+* ``trial``: two books and the baselines, what a sweep trial of the
+  backtest computes for the LP venue besides its quotes and metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import pandas as pd
+
+from ethpredict.backtesting import bar_seconds
+from ethpredict.lp import lp_baselines, run_pool_book
+from ethpredict.params import BacktestParams, MMParams, RiskParams
+
+BLOCK_S = 12
+
+
+def pool_year(days: int, seed: int = 0):
+    """Bars, swaps (the ``trades`` of a pool source) and quotes of ``days``
+    days of 12-s blocks."""
+    rng = np.random.default_rng(seed)
+    n = days * 86_400 // BLOCK_S
+    per_block = rng.poisson(0.84, n)
+    m = int(per_block.sum())
+    sigma_swap = 0.65 / np.sqrt(365 * 86_400 / BLOCK_S * 0.84)
+    price = 2300.0 * np.exp(np.cumsum(rng.normal(0, sigma_swap, m)))
+    L = 3e16 / 1e12  # whole-token active liquidity
+    s = np.sqrt(price)
+    s_prev = np.r_[s[0], s[:-1]]
+    up = s > s_prev
+    qty = L * np.abs(1 / s - 1 / s_prev)
+    quote = L * np.abs(s - s_prev)
+    block = np.repeat(np.arange(n), per_block)
+    t0 = pd.Timestamp("2024-01-01", tz="UTC").value
+    t = t0 + block * BLOCK_S * 10**9 + 10**9
+    trades = pd.DataFrame(
+        {"price": price, "qty": qty, "quote_qty": quote, "side": np.where(up, 1, -1),
+         "liquidity": np.full(m, L * 1e12)},
+        index=pd.DatetimeIndex(pd.to_datetime(t, utc=True), name="time"),
+    )  # fmt: skip
+    close = pd.Series(price).groupby(block).last().reindex(range(n)).ffill().bfill()
+    close = close.to_numpy()
+    open_ = np.r_[close[0], close[:-1]]
+    hi = np.maximum(
+        open_, pd.Series(price).groupby(block).max().reindex(range(n)).to_numpy()
+    )
+    lo = np.minimum(
+        open_, pd.Series(price).groupby(block).min().reindex(range(n)).to_numpy()
+    )
+    vol = np.bincount(block, qty, n)
+    idx = pd.date_range(
+        pd.Timestamp(t0, tz="UTC"), periods=n, freq=f"{BLOCK_S}s", name="time"
+    )
+    bars = pd.DataFrame(
+        {"open": open_, "high": np.fmax(hi, open_), "low": np.fmin(lo, open_),
+         "close": close, "volume": vol, "is_filled": False, "is_stale": False},
+        index=idx,
+    )  # fmt: skip
+    bars.attrs.update(venue="uniswap_v3", fee_bps=5.0, tick_spacing=10,
+                      block_time_s=float(BLOCK_S), eth_token="token1", decimals0=6,
+                      decimals1=18)  # fmt: skip
+    half = 0.6 + 0.4 * rng.random(n)
+    quotes = pd.DataFrame(
+        {"bid_depth": half, "ask_depth": half, "skew": np.full(n, 0.3),
+         "bid_size": np.ones(n), "ask_size": np.ones(n), "valid": np.ones(n, bool)},
+        index=idx,
+    )  # fmt: skip
+    return bars, trades, quotes
+
+
+def timed(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    bars, trades, quotes = pool_year(args.days)
+    print(f"built {len(bars):,} blocks, {len(trades):,} swaps in "
+          f"{time.perf_counter() - t0:.1f} s (untimed)")  # fmt: skip
+    mp, bp, rp = (
+        MMParams(),
+        BacktestParams(range_requote=2.0),
+        RiskParams(max_drawdown=None),
+    )
+    bar_s = bar_seconds(bars)
+
+    def book():
+        return run_pool_book(bars, trades, None, quotes, mp, bp, rp, bar_s)
+
+    def baselines():
+        return lp_baselines(bars, trades, None, quotes, mp, bp)
+
+    b, f, o = book()  # compile
+    baselines()
+    print(f"one book: {len(f):,} fills, {len(o):,} range orders, "
+          f"{int(b['updates'].iat[-1]):,} LP actions")  # fmt: skip
+    t_book = timed(book, args.repeat)
+    t_base = timed(baselines, args.repeat)
+    t_trial = 2 * t_book + t_base
+    print(f"book (wrapper + kernel): {t_book:.3f} s")
+    print(f"baselines:               {t_base:.3f} s")
+    print(f"trial (2 books + baselines): {t_trial:.3f} s  (goal <= 2 s)")
+    print(
+        f"1000 trials at that rate, one worker: {1000 * t_trial / 60:.1f} min "
+        "(goal <= 10 min)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -11,9 +11,14 @@ ask is ``width`` steps from the lowest grid price at or above ``center + d0 −
 s·q`` and the pool price — funded in ETH. Level ``l`` is the next range out,
 ``size_mult^l`` times the size; a range's liquidity makes it hold its size in
 ETH when all ETH (:func:`~ethpredict.core.liquidity.liquidity_for_eth`). At
-the inventory bound the growing side is not quoted. A side is re-sent when
-its level-0 bound moved by ``requote`` grid steps, or appears or vanishes,
-and not while its previous transaction is in flight.
+the inventory bound the growing side is not quoted, and a ladder is cut to
+the room the bound leaves — ``max_inventory × base_size`` minus the position
+and minus what the live ranges can still convert its way (the other side's
+converted ETH back, its own side's rest, which may convert before the burn
+lands) — so the position never passes the bound (but for fees earned in
+ETH). A side is re-sent when its level-0 bound
+moved by ``requote`` grid steps, when it appears or vanishes, or after one of
+its mints reverted, and not while its previous transaction is in flight.
 
 **Transactions.** A side's decision is one transaction: burn and collect
 each of its live ranges, then mint the new ones. It lands at the start of
@@ -22,7 +27,8 @@ probability ``p_miss`` (``miss`` holds one seeded uniform per block and
 side). It is ordered before the block's swaps. A mint whose range the pool
 price has reached by then (a bid whose upper bound is above the price, an
 ask whose lower bound is below) would need the other token: it reverts —
-``rejected``, its gas spent. Gas: ``gas_burn + gas_collect`` per range
+``rejected``, its gas spent; the burned ranges end ``replaced`` if one of the
+new ones went live, else ``cancelled``. Gas: ``gas_burn + gas_collect`` per range
 burned, ``gas_mint`` per mint, at that block's gas price (``gas_gwei``) and
 the block's mark, in quote currency.
 
@@ -218,6 +224,8 @@ def pool_book_nb(
     band_lo = np.full(2, np.inf)
     band_hi = np.full(2, -np.inf)
     r_steps = math.ceil(requote - 1e-9)
+    reverted = np.zeros(2, dtype=np.bool_)  # the side's latest mint reverted
+    new_ok = np.zeros(levels, dtype=np.bool_)
     acc = np.zeros((2, levels, 4))  # per range: bought dx, dy; sold dx, dy
     sqrt_lo = np.zeros((2, levels))
     sqrt_hi = np.zeros((2, levels))
@@ -239,6 +247,7 @@ def pool_book_nb(
     s_cur = math.sqrt(o[0])
     l_act = 0.0
     inv_cap = max_inventory - 1e-9
+    bound = max_inventory * base_size  # ETH
     for j in range(n):
         m = mark[j]
         m_prev = mark[j - 1] if j > 0 else m
@@ -298,15 +307,26 @@ def pool_book_nb(
                 continue
             pend[s] = False
             units = 0.0
-            has_new = False
+            # a mint whose range the price has reached needs the other token:
+            # it reverts (its gas spent); the old ranges are replaced only if
+            # a new one goes live
+            any_new = False
             for lv in range(levels):
-                has_new = has_new or pend_id[s, lv] >= 0
+                i = pend_id[s, lv]
+                if i >= 0:
+                    sa, sb = (
+                        math.sqrt(orders[i, O_PRICE]),
+                        math.sqrt(orders[i, O_UPPER]),
+                    )
+                    ok = not ((s == BID and s_cur < sb) or (s == ASK and s_cur > sa))
+                    new_ok[lv] = ok
+                    any_new = any_new or ok
             for lv in range(levels):
                 i = live[s, lv]
                 if i >= 0:  # burn and collect
                     orders[i, O_FILLED] = _converted(orders, i, s_cur, s)
                     orders[i, O_END] = j
-                    orders[i, O_REASON] = END_REPLACED if has_new else END_CANCELLED
+                    orders[i, O_REASON] = END_REPLACED if any_new else END_CANCELLED
                     live[s, lv] = -1
                     units += gas_burn + gas_collect
                     n_upd += 1
@@ -317,15 +337,16 @@ def pool_book_nb(
                 pend_id[s, lv] = -1
                 units += gas_mint
                 n_upd += 1
-                sa, sb = math.sqrt(orders[i, O_PRICE]), math.sqrt(orders[i, O_UPPER])
-                if (s == BID and s_cur < sb) or (s == ASK and s_cur > sa):
-                    orders[i, O_END] = j  # the price reached it: the mint reverts
+                if not new_ok[lv]:
+                    orders[i, O_END] = j
                     orders[i, O_REASON] = END_REJECTED
                     n_rej += 1
+                    reverted[s] = True  # re-sent at the next decision
                     continue
                 orders[i, O_LIVE] = j
                 live[s, lv] = i
-                sqrt_lo[s, lv], sqrt_hi[s, lv] = sa, sb
+                sqrt_lo[s, lv] = math.sqrt(orders[i, O_PRICE])
+                sqrt_hi[s, lv] = math.sqrt(orders[i, O_UPPER])
                 liq[s, lv] = orders[i, O_LIQUIDITY]
             cum_gas += units * gas_usd
             cash -= units * gas_usd
@@ -421,14 +442,17 @@ def pool_book_nb(
                         continue
                     g = np.nan
                 else:
-                    if not np.isnan(old) and (
+                    if not (np.isnan(old) or reverted[s]) and (
                         (s == BID and band_lo[s] <= x < band_hi[s])
                         or (s == ASK and band_lo[s] < x <= band_hi[s])
                     ):
                         continue
                     y = (math.log(x) - c0) / step
                     g = math.floor(y + 1e-9) if s == BID else math.ceil(y - 1e-9)
-                    if not np.isnan(old) and abs(g - old) < requote - 1e-9:
+                    if (
+                        not (np.isnan(old) or reverted[s])
+                        and abs(g - old) < requote - 1e-9
+                    ):
                         continue  # (the band's edge, to rounding)
                     if s == BID:
                         band_lo[s] = math.exp(c0 + (g - r_steps + 1 - 1e-9) * step)
@@ -437,18 +461,28 @@ def pool_book_nb(
                         band_lo[s] = math.exp(c0 + (g - r_steps + 1e-9) * step)
                         band_hi[s] = math.exp(c0 + (g + r_steps - 1 + 1e-9) * step)
                 key[s] = g
+                reverted[s] = False
                 has_live = False
                 for lv in range(levels):
                     has_live = has_live or live[s, lv] >= 0
-                if np.isnan(g) and not has_live:
-                    continue
-                pend[s] = True
-                pend_land[s] = j + 1 + delay
+                # the ladder's size: what the inventory bound leaves after
+                # what the other side's live ranges can still convert back
+                room = bound - (pos if s == BID else -pos)
+                for lv in range(levels):
+                    i = live[1 - s, lv]
+                    if i >= 0:  # an ask's sold ETH buys back; a bid's bought sells
+                        room -= _converted(orders, i, s_cur, 1 - s)
+                    i = live[s, lv]
+                    if i >= 0:  # may still convert before its burn lands
+                        room -= orders[i, O_SIZE] - _converted(orders, i, s_cur, s)
                 size = bid_size[j] if s == BID else ask_size[j]
+                first = n_o
                 for lv in range(levels):
                     pend_id[s, lv] = -1
-                    if np.isnan(g):
+                    sz = min(size * size_mult**lv, room)
+                    if np.isnan(g) or not sz > 1e-12:
                         continue
+                    room -= sz
                     if s == BID:
                         hi = g - lv * width
                         lo = hi - width
@@ -456,12 +490,16 @@ def pool_book_nb(
                         lo = g + lv * width
                         hi = lo + width
                     lower, upper = math.exp(c0 + lo * step), math.exp(c0 + hi * step)
-                    sz = size * size_mult**lv
                     L = liquidity_for_eth(sz, math.sqrt(lower), math.sqrt(upper))
                     _order(orders, n_o, 1.0 if s == BID else -1.0, lv, ORDER_RANGE, j,
                            lower, upper, sz, L)  # fmt: skip
                     pend_id[s, lv] = n_o
                     n_o += 1
+                if n_o == first and not has_live:
+                    key[s] = np.nan  # nothing to mint or burn: no transaction
+                    continue
+                pend[s] = True
+                pend_land[s] = j + 1 + delay
         # ---- the block's row
         r = book[j]
         r[B_POS] = pos

@@ -8,11 +8,10 @@ with range dicts and Python floats; :func:`static_reference` is
 draws a random pool (several swaps a block, empty and gap-filled blocks) and a
 random policy; :func:`run_kernel` / :func:`run_static` run the kernels on it.
 
-Where the rules are ambiguous or the kernel departs from what a pool would do,
-``rules`` (a set of names in :data:`FIXES`) switches the reference to the
-reading we believe right; without it the reference follows the kernel, so the
-two can be compared everywhere else. ``tests/core/test_pool.py`` holds one
-strict ``xfail`` per name.
+Writing it found four rules the kernel had wrong (the stop's decision bar,
+"replaced" only when a new range went live, re-sending a side whose mint
+reverted, and ladders cut to the inventory bound's room); each has a
+minimal case in ``tests/core/test_pool.py``.
 """
 
 from __future__ import annotations
@@ -27,19 +26,6 @@ from ethpredict.core.pool import pool_book_nb, static_position_nb
 TICK = math.log(1.0001)
 GRID_TOL = 1e-9  # grid steps: "at or below the price" within rounding
 DUST = 1e-12  # ETH: a conversion this small is not written as a fill
-
-FIXES = {
-    # orders.submit_bar is "the bar at whose close it was decided": the stop's
-    # market order was decided at the halting block, not where it landed
-    "stop_submit_is_halt",
-    # END_REPLACED is "a newer quote of its side went live": not when every
-    # new mint of the transaction reverted (then the old range was cancelled)
-    "replaced_needs_live",
-    # a side whose mint reverted has no quote in the pool: re-send it at the
-    # next decision (as the order-book kernel re-sends a used-up quote), not
-    # only once the target has moved ``requote`` grid steps
-    "resend_after_revert",
-}
 
 
 # --- Uniswap v3 whole-token math (core/liquidity.py's module docstring) -------
@@ -86,7 +72,7 @@ def sell_to_pool(x, p, L_act, fee):
 
 
 # --- the book -------------------------------------------------------------------
-def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
+def reference(args, p):  # noqa: PLR0912, PLR0915
     """The LP book, written the obvious way: every range a dict.
 
     ``args``/``p`` as :func:`case` returns them. Returns ``(book, fills,
@@ -98,8 +84,6 @@ def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
      asz, miss, gas) = args  # fmt: skip
     n, levels, width = len(mark), p["levels"], p["width"]
     c0, step = p["c0"], p["step"]
-    unknown = set(rules) - FIXES
-    assert not unknown, unknown
 
     orders, fills, book = [], [], []
     live = {T.BID: [], T.ASK: []}  # the side's live ranges
@@ -147,7 +131,7 @@ def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
                 live[side] = []
             if abs(pos) > DUST:
                 net, gross = sell_to_pool(pos, s * s, l_act, p["fee"])
-                sub = stop["halt"] if "stop_submit_is_halt" in rules else j
+                sub = stop["halt"]
                 mo = new_order(-math.copysign(1.0, pos), -1, T.ORDER_MARKET, sub,
                                math.nan, math.nan, abs(pos), math.nan)  # fmt: skip
                 mo.update(live=j, end=j, filled=abs(pos), reason=T.END_FILLED)
@@ -175,13 +159,11 @@ def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
                 if reached:  # needs the other token: reverts
                     r["end"], r["reason"] = j, T.END_REJECTED
                     S["rej"] += 1
-                    reverted[side] = "resend_after_revert" in rules
+                    reverted[side] = True
                 else:
                     r["live"] = j
                     minted.append(r)
-            replaced = (
-                bool(minted) if "replaced_needs_live" in rules else bool(tx["ranges"])
-            )
+            replaced = bool(minted)
             for r in live[side]:
                 units += burn(r, j, T.END_REPLACED if replaced else T.END_CANCELLED)
             live[side] = minted
@@ -270,9 +252,22 @@ def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
                 last_key[side], reverted[side] = g, False
                 if math.isnan(g) and not live[side]:
                     continue  # vanished, and nothing to burn
+                # the room the inventory bound leaves: the bound minus the
+                # position minus what the other side can still convert back and
+                # what this side's ranges may still convert before their burn
+                other = T.ASK if side == T.BID else T.BID
+                room = p["max_inventory"] * p["base_size"] - (
+                    pos if side == T.BID else -pos
+                )
+                room -= sum(converted(r) for r in live[other])
+                room -= sum(r["size"] - converted(r) for r in live[side])
                 new = []
                 size = bsz[j] if side == T.BID else asz[j]
                 for lv in range(levels if not math.isnan(g) else 0):
+                    sz = min(size * p["size_mult"] ** lv, room)
+                    if not sz > 1e-12:
+                        continue
+                    room -= sz
                     if side == T.BID:
                         hi = g - lv * width
                         lo = hi - width
@@ -280,10 +275,12 @@ def reference(args, p, rules=frozenset()):  # noqa: PLR0912, PLR0915
                         lo = g + lv * width
                         hi = lo + width
                     lower, upper = math.exp(c0 + lo * step), math.exp(c0 + hi * step)
-                    sz = size * p["size_mult"] ** lv
                     L = sz / (1.0 / math.sqrt(lower) - 1.0 / math.sqrt(upper))
                     new.append(new_order(1.0 if side == T.BID else -1.0, lv,
                                          T.ORDER_RANGE, j, lower, upper, sz, L))  # fmt: skip
+                if not new and not live[side]:
+                    last_key[side] = math.nan  # nothing to mint or burn
+                    continue
                 flight[side] = {"land": j + 1 + p["delay"], "ranges": new}
 
         def bound(side, key):

@@ -5,7 +5,6 @@ block clock; a perpetual's funding in the book's PnL."""
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 import pandas as pd
@@ -94,37 +93,35 @@ def test_every_preset_field_can_be_overridden():
     assert "set by parameters" in v.describe()
 
 
-def test_pool_venue_earns_the_fee_tier_on_its_grid():
-    bars = bars_of(**POOL)
-    book, fills, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(**BP),
-                              NO_STOP)  # fmt: skip
-    v = book.attrs["venue_settings"]
-    assert v["name"] == "uniswap_v3" and v["maker_fee_bps"] == -5.0
-    assert v["taker_fee_bps"] == 5.0  # a taker (the risk stop) pays the tier
-    assert v["block_time_s"] == 2.0  # the pool's clock, not Ethereum's default
-    assert len(fills) > 10
-    notional = float((fills["price"] * fills["size"]).sum())
-    assert book["fees"].iat[-1] == pytest.approx(-5e-4 * notional)  # earned
-    m = np.log(fills["price"].to_numpy()) / (10 * math.log(1.0001))
-    np.testing.assert_allclose(m, np.round(m), atol=1e-6)  # on the pool's ticks
+def test_pool_venue_is_an_lp_book_on_the_pools_clock():
+    """On a pool the backtest node runs the LP book (ethpredict.lp): range
+    orders, gas per LP action, the pool's fee tier and block clock."""
+    from ethpredict.pipelines.backtesting.nodes import run_backtest
+
+    bars = bars_of(**POOL, eth_token="token1", decimals0=6, decimals1=18)
+    v = venue_of(bars, BacktestParams())
+    assert v.name == "uniswap_v3" and v.maker_fee_bps == -5.0
+    assert v.taker_fee_bps == 5.0  # the stop's swap pays the tier
+    assert v.block_time_s == 2.0  # the pool's clock, not Ethereum's default
+    assert (v.gas_mint, v.gas_burn, v.gas_collect) == (400_000.0, 149_000.0, 119_000.0)
+    assert "gas per mint 400,000" in v.describe() and "earned as an LP" in v.describe()
+    direct = venue_of(bars, BacktestParams(lp_gas_path="direct", gas_burn=1.0))
+    assert (direct.gas_mint, direct.gas_burn) == (320_000.0, 1.0)
+    assert "gas_burn" in direct.overridden
+    trades = pd.DataFrame(
+        {"price": bars["close"], "qty": 1.0, "quote_qty": 2270.0,
+         "side": np.where(bars["close"].diff() > 0, 1, -1), "liquidity": 1e17},
+        index=bars.index + pd.Timedelta("1s"),
+    )  # fmt: skip
+    book, fills, orders = run_backtest(bars, trades, None, quotes_for(bars), MMParams(),
+                                       BacktestParams(), NO_STOP)  # fmt: skip
+    assert (orders["type"] == "range").all() and len(orders) > 10
+    assert set(fills["kind"].astype(str)) <= {"range"} and "lvr" in book
 
 
-def test_the_stop_on_a_pool_pays_its_fee_tier_and_gas():
-    bars = bars_of(400, **POOL)
-    bars[["open", "high", "low", "close"]] *= np.linspace(1, 0.9, 400)[:, None]
-    book, fills, orders = run_book(bars, quotes_for(bars), MMParams(),
-                                   BacktestParams(through_ticks=0),
-                                   RiskParams(max_drawdown=50.0))  # fmt: skip
-    stop = fills[fills["kind"] == "stop"]
-    assert len(stop) >= 1 and stop["taker"].all()
-    market = orders[orders["type"] == "market"].iloc[0]
-    assert market["live_bar"] > market["submit_bar"]  # it went live like any order
-    maker = fills[~fills["taker"]]
-    fees = (-5e-4 * maker["price"] * maker["size"]).sum() + (
-        5e-4 * stop["price"] * stop["size"]
-    ).sum()
-    assert book["fees"].iat[-1] == pytest.approx(fees)
-    assert book["position"].iat[-1] == 0.0
+def test_gas_units_is_refused_on_a_pool():
+    with pytest.raises(ParameterError, match="gas_units.*gas_mint"):
+        venue_of(bars_of(**POOL), BacktestParams(gas_units=1.0))
 
 
 def test_perpetual_funding_enters_pnl_and_the_decomposition():

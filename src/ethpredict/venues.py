@@ -128,9 +128,15 @@ class Venue:
             gas = f"gas {self.gas_units:,.0f} × {price} per order action"
         else:
             gas = "no gas"
+        fees = (
+            f"the fee tier {-self.maker_fee_bps:g} bp earned as an LP, paid by the "
+            "stop's swap"
+            if self.name == "uniswap_v3"
+            else f"maker {self.maker_fee_bps:g} bp, taker {self.taker_fee_bps:g} bp"
+        )
         parts = [
             f"venue {self.name}: decisions {clock}, latency {self.latency_s:g} s",
-            f"maker {self.maker_fee_bps:g} bp, taker {self.taker_fee_bps:g} bp",
+            fees,
             gas,
         ]
         if self.log_tick > 0:

@@ -211,7 +211,7 @@ def evaluate_backtest(
     }
     if lp_baselines is not None and len(lp_baselines):
         out["lp_baselines"] = {
-            str(k): {c: float(v) for c, v in row.items()}
+            str(k): {c: float(v) if np.isfinite(v) else None for c, v in row.items()}
             for k, row in lp_baselines.iterrows()
         }
     stop = with_signal["stopped_at"]

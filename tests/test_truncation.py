@@ -154,7 +154,8 @@ COMPARED: dict[str, Rule] = {
 #: see the module docstring; ``folds`` has its own test
 NOT_COMPARED = {"data_manifest", "model_metrics", "backtest_metrics",
                 "primary_model", "meta_model", "folds", "venue",
-                "fill_rule_sensitivity"}  # fmt: skip
+                "fill_rule_sensitivity",
+                "lp_baselines"}  # whole-period summaries (lp_baselines: empty off a pool)  # fmt: skip
 
 
 def run_chain(params: dict) -> dict:

@@ -33,7 +33,7 @@ def test_backtest_slice(small):
     catalog = DataCatalog(
         {
             "bars": MemoryDataset(bars), "predictions": MemoryDataset(pred),
-            "trades": MemoryDataset(trades),
+            "trades": MemoryDataset(trades), "pool_liquidity": MemoryDataset(pd.DataFrame()),
             **{name: MemoryDataset(value) for name, value in param_entries(validate_parameters({
                 "mm": {"calib_window": 240, "gamma": 0.05}, "labels": {"vol_span": 50},
                 "risk": {"max_drawdown": None}, "report": {"max_points": 200},

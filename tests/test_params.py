@@ -61,7 +61,7 @@ CASES = [
     ),
     (
         {"features": {"sets": ["base", "fancy"]}},
-        ["features.sets.1 = 'fancy'", "'base' or 'advanced'"],
+        ["features.sets.1 = 'fancy'", "'base', 'advanced' or 'reference'"],
     ),
     (
         {"features": {"sets": []}},

@@ -21,9 +21,16 @@ from ethpredict.io.bars import (
 )
 from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade_stream
 from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
+from ethpredict.io.reference import join_reference, read_reference
 from ethpredict.io.synthetic import NOTICE, ensure_synthetic_klines
 from ethpredict.io.uniswap import read_pool
-from ethpredict.params import INTERVALS_S, DataParams, FeaturesParams, coerce
+from ethpredict.params import (
+    INTERVALS_S,
+    DataParams,
+    FeaturesParams,
+    ReferenceParams,
+    coerce,
+)
 
 log = logging.getLogger(__name__)
 TRADE_TABLE = {
@@ -144,12 +151,18 @@ def ingest_market_data(
                 f"no funding settlement in data.funding_path '{p.funding_path}' falls "
                 f"inside the bars ({bars.index[0]} to {bars.index[-1]})"
             )
+    ref_attrs: dict = {}
+    if p.has_reference:
+        bars, extra["reference"] = _with_reference(bars, p.reference)
+        ref_attrs = {"reference": extra["reference"]["name"],
+                     "reference_source": extra["reference"]["source"]}  # fmt: skip
     attrs = {
         "source": p.source,
         "synthetic": synthetic,
         "symbol": p.symbol,
         "interval": interval_name(a.interval_s),
         **venue,
+        **ref_attrs,
     }
     bars.attrs.update(attrs)
     trades.attrs.update(attrs)
@@ -180,6 +193,41 @@ def ingest_market_data(
     )  # fmt: skip
     _warn_unobserved(a, p)
     return bars, trades, manifest, liquidity
+
+
+def _with_reference(
+    bars: pd.DataFrame, rp: ReferenceParams
+) -> tuple[pd.DataFrame, dict]:
+    """``bars`` with the reference joined causally (:mod:`ethpredict.io.
+    reference`): ``reference_price``, and ``reference_volume`` /
+    ``reference_buy_volume`` when the reference has them; the manifest entry.
+    One warning line when bars have a stale reference."""
+    ref = read_reference(rp)
+    j = join_reference(ref, epoch_ns(bars.index), ref.max_age_ns(rp))
+    bars = bars.assign(reference_price=j.price)
+    if np.isfinite(ref.volume).all():
+        bars["reference_volume"] = j.volume
+    if np.isfinite(ref.buy_volume).all():
+        bars["reference_buy_volume"] = j.buy_volume
+    m = j.manifest
+    log.info(
+        "Reference %s (%s): prices known %s to %s; %.1f %% of bars have one "
+        "(%d before the first, %d stale)",
+        m["name"], m["source"], m["first_known"], m["last_known"],
+        100 * m["coverage"], m["before_first"], m["stale_bars"],
+    )  # fmt: skip
+    if m["stale_bars"]:
+        log.warning(
+            "%d bar(s) have no current reference price (data.reference %s: no "
+            "observation for more than %g s) in %d run(s); their reference_price is "
+            "NaN (raise data.reference.max_age_bars or max_age_s to accept older "
+            "prices): %s",
+            m["stale_bars"], m["name"], m["max_age_s"], len(m["stale_ranges"]),
+            describe_ranges(m["stale_ranges"]),
+        )  # fmt: skip
+    m["stale_runs"] = len(m["stale_ranges"])
+    m["stale_ranges"] = m["stale_ranges"][:MAX_GAPS_LISTED]
+    return bars, m
 
 
 def _warn_unobserved(a: Assembled, p: DataParams) -> None:

@@ -573,7 +573,9 @@ class Parameters(Strict):
 
     @model_validator(mode="after")
     def _reference_features(self) -> Parameters:
-        if "reference" in self.features.sets and not self.data.has_reference:
+        # across namespaces: only when both were given (coerce checks one alone)
+        given = {"data", "features"} <= self.model_fields_set
+        if given and "reference" in self.features.sets and not self.data.has_reference:
             raise ValueError(
                 "features.sets includes 'reference' but there is no reference: set "
                 "data.reference.path (an exchange's klines, OHLCV or trade captures) "

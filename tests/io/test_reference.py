@@ -177,7 +177,7 @@ def test_errors_are_one_clear_message(tmp_path):
     with pytest.raises(ParameterError, match="data.reference.max_age_bars"):
         validate_parameters({"data": {"reference": {"max_age_bars": 0}}})
     with pytest.raises(ParameterError, match="features.sets includes 'reference'"):
-        validate_parameters({"features": {"sets": ["base", "reference"]}})
+        validate_parameters({"data": {}, "features": {"sets": ["base", "reference"]}})
 
 
 @pytest.mark.skipif(not POOL_DAY.is_dir(), reason=f"real pool data {POOL_DAY} absent")

@@ -255,7 +255,8 @@ def _feature_set(
     name: str, bars: pd.DataFrame, params: FeaturesParams | dict
 ) -> pd.DataFrame:
     p = coerce(FeaturesParams, params, "features")
-    build = {"base": features.base_features, "advanced": features.advanced_features}
+    build = {"base": features.base_features, "advanced": features.advanced_features,
+             "reference": features.reference_features}  # fmt: skip
     out = build[name](bars, p) if name in p.sets else pd.DataFrame(index=bars.index)
     out.attrs.update(bars.attrs)
     return out
@@ -269,3 +270,10 @@ def build_base_features(bars: pd.DataFrame, params: FeaturesParams) -> pd.DataFr
 def build_advanced_features(bars: pd.DataFrame, params: FeaturesParams) -> pd.DataFrame:
     """Advanced feature set (no columns when not in ``features.sets``)."""
     return _feature_set("advanced", bars, params)
+
+
+def build_reference_features(
+    bars: pd.DataFrame, params: FeaturesParams
+) -> pd.DataFrame:
+    """Exchange-reference feature set (no columns when not in ``features.sets``)."""
+    return _feature_set("reference", bars, params)

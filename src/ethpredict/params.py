@@ -190,12 +190,14 @@ class DataParams(Strict):
     """Where market data comes from and how it is validated."""
 
     source: Literal[
-        "synthetic", "binance_klines", "binance_trades", "ohlcv", "uniswap_v3"
-    ] = "synthetic"
+        "synthetic", "binance_klines", "binance_trades", "ohlcv", "uniswap_v3",
+        "synthetic_pool",
+    ] = "synthetic"  # fmt: skip
     path: str | None = Field(
         None,
-        description="file, folder or .zip; for synthetic, the folder it is "
-        "written to (default data/01_raw/synthetic)",
+        description="file, folder or .zip; for synthetic and synthetic_pool, the "
+        "folder it is written to (default data/01_raw/synthetic, "
+        "data/01_raw/synthetic_pool)",
     )
     symbol: str = Field("ETHUSDT", pattern=r"^[A-Z0-9]{2,20}$")
     interval: Interval | None = Field(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ethpredict import features
 from ethpredict.errors import DataValidationError
+from ethpredict.io import synthetic_pool
 from ethpredict.io.bars import (
     NS_PER_S,
     Assembled,
@@ -23,7 +24,7 @@ from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade
 from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
 from ethpredict.io.reference import join_reference, read_reference
 from ethpredict.io.synthetic import NOTICE, ensure_synthetic_klines
-from ethpredict.io.uniswap import read_pool
+from ethpredict.io.uniswap import PoolData, read_pool
 from ethpredict.params import (
     INTERVALS_S,
     DataParams,
@@ -38,6 +39,7 @@ TRADE_TABLE = {
     "recv_time_ns": "int64",
 }  # fmt: skip
 MAX_GAPS_LISTED = 100
+POOLS = ("uniswap_v3", "synthetic_pool")
 
 
 def _window(sources: list[SourceFrame], start_ns, end_ns) -> list[SourceFrame]:
@@ -97,14 +99,15 @@ def ingest_market_data(
     venue = {"venue": p.market}
     extra: dict = {}
     expected = p.interval if p.source in ("binance_klines", "ohlcv") else None
+    reference = p.reference
     if p.source == "synthetic":
         sources = read_kline_files(ensure_synthetic_klines(p))
     elif p.source == "binance_klines":
         sources = read_kline_files(p.path)
     elif p.source == "ohlcv":
         sources = read_ohlcv_files(p.path, p.ohlcv)
-    elif p.source == "uniswap_v3":
-        pool = read_pool(p.path, p.uniswap, p.interval, start_ns, end_ns)
+    elif p.source in POOLS:
+        pool, reference = _pool(p, start_ns, end_ns)
         sources = pool.bars
         if len(pool.swaps):
             trades = pool.swaps.set_index("time").drop(columns=["file", "line"])
@@ -133,10 +136,10 @@ def ingest_market_data(
     sources = _window(sources, start_ns, end_ns)
     a = assemble_bars(
         sources, on_gap=p.on_gap, expected_interval=expected,
-        stale_min_bars=None if p.source == "uniswap_v3" else p.stale_min_bars,
+        stale_min_bars=None if p.source in POOLS else p.stale_min_bars,
         on_stale=p.on_stale,
     )  # fmt: skip
-    synthetic = p.source == "synthetic"
+    synthetic = p.source in ("synthetic", "synthetic_pool")
     bars = a.bars
     if len(trades) and p.source == "binance_trades":
         trades = trades.loc[in_window(epoch_ns(trades.index), start_ns, end_ns)]
@@ -153,7 +156,7 @@ def ingest_market_data(
             )
     ref_attrs: dict = {}
     if p.has_reference:
-        bars, extra["reference"] = _with_reference(bars, p.reference)
+        bars, extra["reference"] = _with_reference(bars, reference)
         ref_attrs = {"reference": extra["reference"]["name"],
                      "reference_source": extra["reference"]["source"]}  # fmt: skip
     attrs = {
@@ -169,7 +172,9 @@ def ingest_market_data(
     liquidity.attrs.update(attrs)
     manifest = {
         **attrs,
-        "notice": NOTICE if synthetic else "",
+        "notice": {"synthetic": NOTICE, "synthetic_pool": synthetic_pool.NOTICE}.get(
+            p.source, ""
+        ),
         "interval_s": a.interval_s,
         "start": str(bars.index[0]),
         "end": str(bars.index[-1]),
@@ -193,6 +198,21 @@ def ingest_market_data(
     )  # fmt: skip
     _warn_unobserved(a, p)
     return bars, trades, manifest, liquidity
+
+
+def _pool(p: DataParams, start_ns, end_ns) -> tuple[PoolData, ReferenceParams]:
+    """A pool's files (``uniswap_v3``), or the embedded pool written for these
+    settings (``synthetic_pool``, whose reference is its exchange unless
+    ``data.reference.path`` names another)."""
+    path, up, reference = p.path, p.uniswap, p.reference
+    if p.source == "synthetic_pool":
+        made = synthetic_pool.ensure_synthetic_pool(p)
+        path, up = made.pool, synthetic_pool.pool_params(p)
+        if reference.path is None:
+            reference = ReferenceParams(
+                path=str(made.reference), source="binance_klines"
+            )
+    return read_pool(path, up, p.interval, start_ns, end_ns), reference
 
 
 def _with_reference(

@@ -161,3 +161,32 @@ def test_sliced_data_engineering_run_on_the_synthetic_pool(tmp_path):
         validate_parameters(
             {"data": {**data, "market": "perpetual", "funding_path": "x"}}
         )
+
+
+@pytest.mark.cli
+def test_kedro_command_line_data_engineering_on_the_synthetic_pool(tmp_path):
+    import json
+
+    from tests.conftest import kedro, scratch_project
+
+    project = scratch_project(tmp_path / "p")
+    r = kedro(project, "run", "--pipeline=data_engineering",
+              "--params=data.source=synthetic_pool,data.synthetic_pool.days=1,"
+              "features.sets=[base,reference],features.zscore_window=120")  # fmt: skip
+    assert r.returncode == 0, r.stderr[-3000:]
+    manifest = json.loads(
+        (project / "data/02_intermediate/data_manifest.json").read_text()
+    )
+    assert manifest["source"] == "synthetic_pool" and manifest["bars"] > 7000
+    assert manifest["reference"]["coverage"] > 0.99
+    assert list((project / "data/01_raw/synthetic_pool").glob("*.raw.csv.gz"))
+    ref = pd.read_parquet(project / "data/04_feature/features_reference.parquet")
+    assert "ref_basis_bp" in ref and len(ref) == manifest["bars"]
+    # without a reference the reference set is refused before any node runs
+    r = kedro(project, "run", "--pipeline=data_engineering",
+              "--params=features.sets=[base,reference]")  # fmt: skip
+    assert (
+        r.returncode == 1
+        and "features.sets includes 'reference'" in r.stdout + r.stderr
+    )
+    assert "Running node" not in r.stdout + r.stderr

@@ -21,7 +21,7 @@ CASES = [
     ),
     (
         {"data": {"source": "csv"}},
-        ["data.source = 'csv'", "'binance_trades', 'ohlcv' or 'uniswap_v3'"],
+        ["data.source = 'csv'", "'ohlcv', 'uniswap_v3' or 'synthetic_pool'"],
     ),
     (
         {"data": {"on_gap": "ignore"}},

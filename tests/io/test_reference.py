@@ -180,6 +180,7 @@ def test_errors_are_one_clear_message(tmp_path):
         validate_parameters({"data": {}, "features": {"sets": ["base", "reference"]}})
 
 
+@pytest.mark.real_data
 @pytest.mark.skipif(not POOL_DAY.is_dir(), reason=f"real pool data {POOL_DAY} absent")
 def test_shared_pool_day_against_its_exchange_minutes(tmp_path):
     data = {"source": "uniswap_v3", "path": str(POOL_DAY),

@@ -30,6 +30,16 @@ FAST = "data.synthetic.days=2,features.zscore_window=60"
         ("data.path:/tmp/a:b", {"data": {"path": "/tmp/a:b"}}),
         ("x:a=b", {"x:a": "b"}),
         ("features.sets:[base]", {"features": {"sets": ["base"]}}),
+        # commas inside brackets belong to the value: lists and maps
+        (
+            "features.sets=[base,reference],mm.gamma:0.3",
+            {"features": {"sets": ["base", "reference"]}, "mm": {"gamma": 0.3}},
+        ),
+        (
+            "a.b:1,features.sets:[base, advanced],a.c=2",
+            {"a": {"b": 1, "c": 2}, "features": {"sets": ["base", "advanced"]}},
+        ),
+        ("x.m={k: [1,2], j: 3}", {"x": {"m": {"k": [1, 2], "j": 3}}}),
     ],
 )
 def test_split_params(value, expected):
@@ -48,6 +58,8 @@ def test_an_item_without_separator_is_refused():
     param = next(p for p in run.params if p.name == "params")
     with pytest.raises(click.UsageError, match="must contain a key and a value"):
         split_params(ctx, param, "gamma")
+    with pytest.raises(click.UsageError, match="must contain a key and a value"):
+        split_params(ctx, param, "a=1,=[1,2]")
 
 
 def test_run_keeps_every_kedro_option():

@@ -120,3 +120,62 @@ def test_fracdiff_d1_is_first_difference():
     np.testing.assert_allclose(fracdiff_weights(1.0, 4), [1, -1, 0, 0])
     x = np.arange(10.0) ** 2
     np.testing.assert_allclose(fracdiff_ffd(x, 1.0, 2)[1:], np.diff(x))
+
+
+def with_reference(b: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """Bars with an exchange reference that leads them, a gap in it, volumes."""
+    rng = np.random.default_rng(seed)
+    out = b.copy()
+    ref = b["close"].shift(-1).ffill() * np.exp(rng.normal(0, 2e-4, len(b)))
+    out["reference_price"] = ref.where(~np.isin(np.arange(len(b)), range(700, 720)))
+    vol = rng.uniform(0, 50, len(b))
+    out["reference_volume"] = np.where(out["reference_price"].notna(), vol, np.nan)
+    out["reference_buy_volume"] = out["reference_volume"] * rng.uniform(0, 1, len(b))
+    return out
+
+
+@pytest.mark.parametrize("t", [5, 710, 1500, 2870])
+def test_reference_features_are_causal(bars, t):
+    from ethpredict.features import reference_features
+
+    b = with_reference(bars)
+    rng = np.random.default_rng(t)
+    future = b.copy()
+    n = len(b) - t - 1
+    for col in ("open", "close", "reference_price", "reference_volume",
+                "reference_buy_volume"):  # fmt: skip
+        future.iloc[t + 1 :, future.columns.get_loc(col)] *= rng.uniform(0.9, 1.1, n)
+    a, c = reference_features(b, P), reference_features(future, P)
+    pd.testing.assert_frame_equal(a.iloc[: t + 1], c.iloc[: t + 1], check_exact=True)
+    assert not a.iloc[t + 1 :].equals(c.iloc[t + 1 :])
+
+
+def test_reference_feature_values(bars):
+    from ethpredict.errors import ParameterError
+    from ethpredict.features import reference_features
+
+    b = with_reference(bars)
+    f = reference_features(b, P)
+    assert set(f.columns) == {"ref_ret_1", "ref_ret_5", "ref_ret_15", "ref_ret_60",
+                              "ref_basis_bp", "ref_volume_z_20",
+                              "ref_taker_imbalance_20"}  # fmt: skip
+    logref = np.log(b["reference_price"])
+    pd.testing.assert_series_equal(f["ref_ret_5"], logref.diff(5), check_names=False)
+    basis = 1e4 * np.log(b["open"] / b["reference_price"])
+    np.testing.assert_allclose(f["ref_basis_bp"], basis, rtol=1e-8, atol=1e-9)
+    # a stale reference is missing, and so is every window over it
+    assert f["ref_ret_1"].iloc[700:721].isna().all()
+    assert f["ref_taker_imbalance_20"].iloc[700:739].isna().all()
+    assert f["ref_taker_imbalance_20"].iloc[760:].between(-1, 1).all()
+    # the exchange leads: its return now predicts the bars' next return
+    nxt = np.log(b["close"]).diff().shift(-1)
+    assert f["ref_ret_1"].corr(nxt) > 0.5
+    # no taker column: no imbalance; no volume: neither
+    g = reference_features(b.drop(columns="reference_buy_volume"), P)
+    assert "ref_volume_z_20" in g and "ref_taker_imbalance_20" not in g
+    h = reference_features(
+        b.drop(columns=["reference_buy_volume", "reference_volume"]), P
+    )
+    assert not any(c.startswith("ref_volume") for c in h)
+    with pytest.raises(ParameterError, match="data.reference.path"):
+        reference_features(bars, P)

@@ -21,7 +21,7 @@ CASES = [
     ),
     (
         {"data": {"source": "csv"}},
-        ["data.source = 'csv'", "'binance_trades', 'ohlcv' or 'uniswap_v3'"],
+        ["data.source = 'csv'", "'ohlcv', 'uniswap_v3' or 'synthetic_pool'"],
     ),
     (
         {"data": {"on_gap": "ignore"}},
@@ -61,7 +61,7 @@ CASES = [
     ),
     (
         {"features": {"sets": ["base", "fancy"]}},
-        ["features.sets.1 = 'fancy'", "'base' or 'advanced'"],
+        ["features.sets.1 = 'fancy'", "'base', 'advanced' or 'reference'"],
     ),
     (
         {"features": {"sets": []}},

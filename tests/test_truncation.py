@@ -135,6 +135,7 @@ COMPARED: dict[str, Rule] = {
     "pool_liquidity": by_index,
     "features_base": by_index,
     "features_advanced": by_index,
+    "features_reference": by_index,
     "model_input": by_index,
     "events": by_index,
     "labels": known_by("t1_idx"),

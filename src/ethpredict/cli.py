@@ -3,7 +3,8 @@
 * ``--params`` takes ``key=value`` and ``key:value`` items (Kedro 1.7 dropped
   the colon form). An item containing ``=`` splits on its first ``=``, any
   other on its first ``:``, so ``sweep.storage:postgresql://host/db`` keeps
-  its value intact.
+  its value intact. Commas inside brackets belong to the value, so a list
+  can be given: ``features.sets=[base,advanced,reference]``.
 * ``--pipeline NAME`` works as before without Kedro's deprecation warning.
 
 Errors the user can act on (:class:`~ethpredict.errors.ETHPredictError`)
@@ -20,6 +21,7 @@ from typing import Any
 import click
 from kedro.framework.cli.project import run as _kedro_run
 from kedro.framework.cli.utils import CONTEXT_SETTINGS, KedroCliError, _split_params
+from omegaconf import OmegaConf
 
 from ethpredict.errors import ETHPredictError
 
@@ -32,12 +34,34 @@ def normalise_param_item(item: str) -> str:
     return item
 
 
+def split_items(value: str) -> list[str]:
+    """Split ``--params`` at the commas outside brackets (``[..]``, ``{..}``)."""
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(value):
+        depth += (ch in "[{") - (ch in "]}")
+        if ch == "," and depth <= 0:
+            items.append(value[start:i])
+            start = i + 1
+    items.append(value[start:])
+    return [i.strip() for i in items if i.strip()]
+
+
 def split_params(ctx: click.Context, param: Any, value: Any) -> Any:
-    """``--params`` callback accepting both ``key=value`` and ``key:value``."""
+    """``--params`` callback accepting both ``key=value`` and ``key:value``
+    (and lists: commas inside brackets stay in the value)."""
     if isinstance(value, dict) or not value:
         return _split_params(ctx, param, value)
-    items = [normalise_param_item(i.strip()) for i in value.split(",") if i.strip()]
-    return _split_params(ctx, param, ",".join(items))
+    items = [normalise_param_item(i) for i in split_items(value)]
+    nested = [i for i in items if "," in i]
+    result = _split_params(ctx, param, ",".join(i for i in items if "," not in i))
+    for item in nested:  # Kedro's own parser would cut these at their commas
+        key, _, val = item.partition("=")
+        if not key.strip():
+            ctx.fail(f"Invalid format of `{param.name}` option: Item `{item}` "
+                     "must contain a key and a value separated by `=`.")  # fmt: skip
+        extra = OmegaConf.to_container(OmegaConf.from_dotlist([f"{key.strip()}={val}"]))
+        result = OmegaConf.to_container(OmegaConf.merge(result or {}, extra))
+    return result
 
 
 def _run(pipeline: str | None, pipelines: list[str], **kwargs: Any) -> Any:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core.features import fracdiff_ffd
+from ethpredict.errors import ParameterError
 from ethpredict.io.bars import epoch_ns, on_grid, unobserved
 from ethpredict.params import FeaturesParams
 
@@ -136,3 +137,44 @@ def advanced_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     f[f"ret_skew_{w}"] = r1.rolling(w, min_periods=w).skew()
     f[f"ret_kurt_{w}"] = r1.rolling(w, min_periods=w).kurt()
     return pd.DataFrame(f, index=idx).astype("float64")
+
+
+@_observed_only
+def _reference_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
+    idx, w = bars.index, p.micro_window
+    logref = np.log(bars["reference_price"])
+    f: dict[str, pd.Series] = {}
+    for k in p.return_horizons:
+        f[f"ref_ret_{k}"] = logref.diff(k)
+    f["ref_basis_bp"] = 1e4 * (np.log(bars["open"]) - logref)
+    if "reference_volume" in bars:
+        sv = bars["reference_volume"].rolling(w, min_periods=w).sum()
+        f[f"ref_volume_z_{w}"] = _zscore(np.log1p(sv), p.zscore_window)
+        if "reference_buy_volume" in bars:
+            sb = bars["reference_buy_volume"].rolling(w, min_periods=w).sum()
+            f[f"ref_taker_imbalance_{w}"] = (2 * sb - sv) / sv.where(sv > 0)
+    return pd.DataFrame(f, index=idx).astype("float64")
+
+
+def reference_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
+    """The exchange reference (``data.reference``) as features: its log
+    returns ``ref_ret_<h>`` over ``return_horizons`` (from ``reference_price``,
+    the last reference price known before each bar's open), the basis
+    ``ref_basis_bp`` = 10⁴·ln(bar open / reference price) (the pool's price
+    against the exchange's at the same instant; the exchange leads a pool),
+    and, when the reference has volume, ``ref_volume_z_<w>`` (z-score over
+    ``zscore_window`` of log1p of its volume over ``micro_window`` bars) and
+    ``ref_taker_imbalance_<w>`` ((2·taker buy − volume)/volume over the
+    window; when it has taker volume). NaN where the reference is (before its
+    first price, stale).
+
+    Raises:
+        ParameterError: the bars have no reference.
+    """
+    if "reference_price" not in bars:
+        raise ParameterError(
+            "features.sets includes 'reference' but the bars have no reference "
+            "price: set data.reference.path (an exchange's klines, OHLCV or trade "
+            "captures) or drop 'reference' from features.sets"
+        )
+    return _reference_features(bars, p)

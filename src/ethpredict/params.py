@@ -138,16 +138,66 @@ class UniswapParams(Strict):
     )
 
 
+class ReferenceParams(Strict):
+    """An exchange reference for the bars (``data.reference``): a second
+    market-data source joined causally to the bars' clock (docs/data.md)."""
+
+    path: str | None = Field(
+        None, description="file or folder of the reference; null: none"
+    )
+    source: Literal["auto", "binance_klines", "ohlcv", "binance_trades"] = Field(
+        "auto", description="auto: trade captures by name (.jsonl), else klines "
+        "when the CSV is in Binance's layout, else generic OHLCV",
+    )  # fmt: skip
+    ohlcv: OHLCVParams = OHLCVParams()
+    max_age_bars: int = Field(
+        5, ge=1, le=10_000,
+        description="candles: a reference price older than this many of the "
+        "reference's own bars at a bar's open is stale (NaN, counted, warned)",
+    )  # fmt: skip
+    max_age_s: float | None = Field(
+        None, gt=0, le=30 * 86_400,
+        description="the same limit in seconds; overrides max_age_bars; null: "
+        "max_age_bars for candles, 60 s for trade captures",
+    )  # fmt: skip
+
+
+class SyntheticPoolParams(Strict):
+    """The embedded pool (``data.source: synthetic_pool``): a Uniswap v3
+    USDC/WETH-like pool following the ``data.synthetic`` exchange path block
+    by block through arbitrageurs and noise traders."""
+
+    days: int = Field(14, ge=1, le=366, description="length in days")
+    block_time_s: int = Field(12, ge=1, le=60, description="seconds per block")
+    fee_bps: Literal[1, 5, 30, 100] = Field(5, description="fee tier in bp")
+    liquidity: float = Field(
+        1.2e19, gt=0, le=1e30,
+        description="the pool's constant active liquidity L (raw units, as a "
+        "Swap log reports it); ≈ 13 ETH per bp at 2,300 USDC",
+    )  # fmt: skip
+    noise_swaps_per_block: float = Field(
+        0.5, ge=0, le=50, description="Poisson mean of noise swaps per block"
+    )
+    noise_size_eth: float = Field(
+        2.0, gt=0, le=10_000, description="median noise swap size (ETH)"
+    )
+    noise_size_sigma: float = Field(
+        1.0, ge=0, le=5, description="log-normal dispersion of noise sizes"
+    )
+
+
 class DataParams(Strict):
     """Where market data comes from and how it is validated."""
 
     source: Literal[
-        "synthetic", "binance_klines", "binance_trades", "ohlcv", "uniswap_v3"
-    ] = "synthetic"
+        "synthetic", "binance_klines", "binance_trades", "ohlcv", "uniswap_v3",
+        "synthetic_pool",
+    ] = "synthetic"  # fmt: skip
     path: str | None = Field(
         None,
-        description="file, folder or .zip; for synthetic, the folder it is "
-        "written to (default data/01_raw/synthetic)",
+        description="file, folder or .zip; for synthetic and synthetic_pool, the "
+        "folder it is written to (default data/01_raw/synthetic, "
+        "data/01_raw/synthetic_pool)",
     )
     symbol: str = Field("ETHUSDT", pattern=r"^[A-Z0-9]{2,20}$")
     interval: Interval | None = Field(
@@ -178,12 +228,20 @@ class DataParams(Strict):
         None, description="funding-rate file or folder (market: perpetual)"
     )
     synthetic: SyntheticParams = SyntheticParams()
+    synthetic_pool: SyntheticPoolParams = SyntheticPoolParams()
     ohlcv: OHLCVParams = OHLCVParams()
     uniswap: UniswapParams = UniswapParams()
+    reference: ReferenceParams = ReferenceParams()
+
+    @property
+    def has_reference(self) -> bool:
+        """A reference is joined: ``reference.path`` set, or the embedded pool
+        (whose exchange path is its reference)."""
+        return self.reference.path is not None or self.source == "synthetic_pool"
 
     @model_validator(mode="after")
     def _path_needed(self) -> DataParams:
-        if self.source != "synthetic" and not self.path:
+        if self.source not in ("synthetic", "synthetic_pool") and not self.path:
             raise ValueError(
                 f"data.path is required when data.source is '{self.source}' "
                 "(a file, a folder of files or a .zip)"
@@ -193,7 +251,8 @@ class DataParams(Strict):
                 "data.funding_path is required when data.market is 'perpetual' "
                 "(a funding-rate file or folder)"
             )
-        if self.market == "perpetual" and self.source == "uniswap_v3":
+        if self.market == "perpetual" and self.source in ("uniswap_v3",
+                                                          "synthetic_pool"):  # fmt: skip
             raise ValueError("data.market 'perpetual' does not apply to a Uniswap pool")
         if self.start and self.end and self.end <= self.start:
             raise ValueError(
@@ -212,7 +271,10 @@ class DataParams(Strict):
 class FeaturesParams(Strict):
     """Strictly causal features; windows are in bars."""
 
-    sets: list[Literal["base", "advanced"]] = Field(["base", "advanced"], min_length=1)
+    sets: list[Literal["base", "advanced", "reference"]] = Field(
+        ["base", "advanced"], min_length=1,
+        description="reference: needs data.reference (or data.source synthetic_pool)",
+    )  # fmt: skip
     return_horizons: list[PosInt] = Field([1, 5, 15, 60], min_length=1)
     vol_window: int = Field(60, ge=2)
     zscore_window: int = Field(1440, ge=2)
@@ -357,6 +419,11 @@ class BacktestParams(Strict):
     requote_threshold: float = Field(50.0, ge=0, description="ticks")
     gas_units: float | None = Field(None, ge=0, description="per order action")
     gas_price_gwei: float | None = Field(None, ge=0)
+    gas_price_path: str | None = Field(
+        None,
+        description="gas price series (CSV/Parquet/Feather/JSON; per block or "
+        "per minute; ethpredict.io.gas); when set it replaces gas_price_gwei",
+    )
     maker_fee_bps: float | None = Field(
         None, ge=-10_000, le=100, description="negative: rebate (a pool's fee tier)"
     )
@@ -535,6 +602,18 @@ class Parameters(Strict):
     sweep: SweepParams = SweepParams()
 
     @model_validator(mode="after")
+    def _reference_features(self) -> Parameters:
+        # across namespaces: only when both were given (coerce checks one alone)
+        given = {"data", "features"} <= self.model_fields_set
+        if given and "reference" in self.features.sets and not self.data.has_reference:
+            raise ValueError(
+                "features.sets includes 'reference' but there is no reference: set "
+                "data.reference.path (an exchange's klines, OHLCV or trade captures) "
+                "or drop 'reference' from features.sets"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _sweep_space(self) -> Parameters:
         for key in self.sweep.space:
             if key.split(".")[0] in {"sweep", "download"}:
@@ -591,7 +670,9 @@ def format_validation_error(exc: ValidationError, root: type[BaseModel]) -> str:
             )
         elif err["type"] == "value_error":
             msg = err["msg"].removeprefix("Value error, ")
-            lines.append(msg if msg.startswith(key) else f"parameter {key}: {msg}")
+            lines.append(
+                msg if not loc or msg.startswith(key) else f"parameter {key}: {msg}"
+            )
         else:
             lines.append(
                 f"parameter {key} = {err['input']!r}: {err['msg'][0].lower()}"

@@ -176,6 +176,11 @@ def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
         )
     spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
     lp = {}
+    if name != "uniswap_v3" and getattr(bp, "gas_price_path", None):
+        raise ParameterError(
+            "parameter backtest.gas_price_path is a gas price series for the "
+            f"uniswap_v3 venue; on {name} set backtest.gas_price_gwei"
+        )
     if name == "uniswap_v3":
         if bp.gas_units is not None:
             raise ParameterError(

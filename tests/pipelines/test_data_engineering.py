@@ -8,14 +8,14 @@ import pytest
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
-from ethpredict.errors import DataValidationError
+from ethpredict.errors import DataValidationError, ParameterError
 from ethpredict.params import DataParams
 from ethpredict.pipelines.data_engineering import create_pipeline
 from tests.conftest import kline_rows, write_csv
 
 OUTPUTS = [
     "bars", "trades", "data_manifest", "pool_liquidity", "features_base",
-    "features_advanced",
+    "features_advanced", "features_reference",
 ]  # fmt: skip
 
 
@@ -219,3 +219,27 @@ def test_on_stale_drop_removes_them_and_features_match_flag(tmp_path):
     for name in ("features_base", "features_advanced"):
         assert drop[name].index.equals(bars.index)
         pd.testing.assert_frame_equal(drop[name], flag[name].loc[bars.index])
+
+
+def test_reference_feature_set_and_model_input(tmp_path):
+    from ethpredict.pipelines.modeling.nodes import assemble_model_input
+
+    write_csv(tmp_path / "bars" / "a.csv", kline_rows(200))
+    write_csv(tmp_path / "ref" / "r.csv", kline_rows(200, seed=5))
+    data = {"source": "binance_klines", "path": str(tmp_path / "bars"),
+            "reference": {"path": str(tmp_path / "ref")}}  # fmt: skip
+    features = {"zscore_window": 30, "micro_window": 10,
+                "sets": ["base", "advanced", "reference"]}  # fmt: skip
+    out = run(catalog(data, features))
+    ref = out["features_reference"]
+    assert {"ref_ret_1", "ref_basis_bp", "ref_volume_z_10"} <= set(ref.columns)
+    assert ref.index.equals(out["bars"].index) and ref.attrs["reference"] == "r.csv"
+    assert ref["ref_basis_bp"].iloc[2:].notna().all()
+    x = assemble_model_input(out["features_base"], out["features_advanced"], ref)
+    assert "ref_basis_bp" in x and "ret_1" in x
+    # without the set: no columns; without a reference: a clear error
+    assert run(catalog(data))["features_reference"].shape == (200, 0)
+    cat = catalog({"source": "binance_klines", "path": str(tmp_path / "bars")},
+                  features)  # fmt: skip
+    with pytest.raises(ParameterError, match="features.sets includes 'reference'"):
+        SequentialRunner().run(create_pipeline(), cat)

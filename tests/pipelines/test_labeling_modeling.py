@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
@@ -24,6 +25,7 @@ def test_labeling_then_modeling(small):
             "bars": MemoryDataset(bars),
             "features_base": MemoryDataset(small["features_base"]),
             "features_advanced": MemoryDataset(small["features_advanced"]),
+            "features_reference": MemoryDataset(pd.DataFrame(index=bars.index)),
             "params:labels": MemoryDataset(LP.model_dump()),
             "params:model": MemoryDataset(MP.model_dump()),
             **{name: Kept() for name in OUTPUTS},

@@ -29,7 +29,8 @@ from numba import njit
 #: too-tight ranges, which made fills look more adversely selected than real.
 N_SUB = 32
 #: Bumped whenever the model changes, so cached synthetic files are rewritten.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 2  # the klines; the pool: POOL_GENERATOR_VERSION
+POOL_GENERATOR_VERSION = 1
 MINUTES_PER_YEAR = 525_600.0
 GARCH_ALPHA = 0.04
 GARCH_BETA = 0.955
@@ -63,11 +64,17 @@ def simulate_market_nb(
     tail_df: float,
     volume_per_min: float,
     out: np.ndarray,
+    path_out: np.ndarray,
 ) -> None:
     """Fill ``out`` (n_bars × 8) with open, high, low, close, volume, trades,
     taker-buy volume and taker-buy share; prices in USDT, volume in ETH.
 
-    ``first_weekday`` is 0 for Monday. Deterministic for a given ``seed``.
+    ``path_out`` (n_bars × m, m ≥ 0) gets the price at the ends of m equal
+    parts of each minute (the last is the close), linearly interpolated
+    between the intra-bar path's points — the exchange path a pool follows
+    block by block; it draws no random numbers, so ``out`` is the same
+    whatever m. ``first_weekday`` is 0 for Monday. Deterministic for a given
+    ``seed``.
     """
     np.random.seed(seed)
     # normalise the seasonal profiles so that annual_vol is the realised one
@@ -82,6 +89,8 @@ def simulate_market_nb(
     z_prev = 0.0
     jump_p = jumps_per_day / 1440.0
     price = np.log(start_price)
+    m = path_out.shape[1]
+    pts = np.empty(N_SUB + 1)
     for t in range(n_bars):
         mod = (first_minute_of_day + t) % 1440
         dow = (first_weekday + (first_minute_of_day + t) // 1440) % 7
@@ -103,12 +112,18 @@ def simulate_market_nb(
         hi = o
         lo = o
         p = o
+        pts[0] = o
         for k in range(N_SUB):
             p += steps[k]
             if k == jump_at:
                 p += jump
             hi = max(hi, p)
             lo = min(lo, p)
+            pts[k + 1] = p
+        for jj in range(m):
+            x = (jj + 1) * N_SUB / m
+            q = min(int(np.floor(x)), N_SUB - 1)
+            path_out[t, jj] = np.exp(pts[q] + (x - q) * (pts[q + 1] - pts[q]))
         price = p
         r = p - o
         expected = sigma_1m * s_tod * s_dow
@@ -132,3 +147,107 @@ def simulate_market_nb(
         out[t, 5] = 1.0 + np.random.poisson(vol / MEAN_TRADE_SIZE)
         out[t, 6] = vol * share
         out[t, 7] = share
+
+
+#: Swap kinds in :func:`simulate_pool_nb`'s output
+SWAP_NOISE, SWAP_ARB = 0, 1
+LOG_TICK = np.log(1.0001)
+
+
+@njit(cache=True)
+def _swap_nb(sqrt_p, liquidity, fee, zero_for_one, target, exact_in):
+    """One swap inside constant liquidity ``L`` (Uniswap v3, token0 the
+    quote, prices in raw units, ``√P`` = √(token1 / token0)).
+
+    Either to a target price (``target`` > 0: the new ``√P``) or of an exact
+    input ``exact_in`` (raw units of the input token, fee included). Returns
+    the new ``√P``, amount0 and amount1 into the pool (negative: out); the
+    fee is taken on the input side (gross = net / (1 − fee)); inputs round
+    up, outputs down, as the pool does.
+    """
+    if zero_for_one:  # token0 in, √P falls: Δ(1/√P) = Δx / L
+        if target > 0:
+            new = target
+            net = liquidity * (1.0 / new - 1.0 / sqrt_p)
+            gross = net / (1.0 - fee)
+        else:
+            gross = exact_in
+            new = 1.0 / (1.0 / sqrt_p + gross * (1.0 - fee) / liquidity)
+        out = liquidity * (sqrt_p - new)
+        return new, np.ceil(gross), -np.floor(out)
+    if target > 0:  # token1 in, √P rises: Δ√P = Δy / L
+        new = target
+        net = liquidity * (new - sqrt_p)
+        gross = net / (1.0 - fee)
+    else:
+        gross = exact_in
+        new = sqrt_p + gross * (1.0 - fee) / liquidity
+    out = liquidity * (1.0 / sqrt_p - 1.0 / new)
+    return new, -np.floor(out), np.ceil(gross)
+
+
+@njit(cache=True)
+def simulate_pool_nb(
+    ref_price: np.ndarray,
+    seed: int,
+    fee: float,
+    liquidity: float,
+    price_scale: float,
+    noise_rate: float,
+    noise_median: float,
+    noise_sigma: float,
+    base_unit: float,
+    quote_unit: float,
+    out: np.ndarray,
+) -> int:
+    """A Uniswap v3 pool (token0 the quote token, token1 ETH; ETH price =
+    ``price_scale / P``, ``P = 1.0001^tick``) following ``ref_price`` (ETH in
+    the quote token at each block) block by block, inside one constant
+    active liquidity ``L``.
+
+    Each block: an arbitrageur trades if the pool's ETH price is outside
+    ``ref_price × (1 ± fee)`` and brings it to that band's edge; then
+    Poisson(``noise_rate``) noise traders each swap an exact input worth a
+    log-normal ETH size (median ``noise_median``, dispersion
+    ``noise_sigma``), buying or selling with equal odds. The pool starts at
+    the first reference price.
+
+    Writes one row per swap into ``out`` (≥ rows needed × 7): block, kind
+    (:data:`SWAP_NOISE` / :data:`SWAP_ARB`), amount0, amount1 (raw, into
+    the pool), √P after, tick after (``floor(log_1.0001 P)``), the pool's
+    ETH price before. Returns the number of swaps. Slow reference: the same
+    loop in plain Python (tests).
+    """
+    np.random.seed(seed)
+    n_out = 0
+    sqrt_p = np.sqrt(price_scale / ref_price[0])
+    for b in range(ref_price.shape[0]):
+        s = ref_price[b]
+        for leg in range(1 + np.random.poisson(noise_rate)):
+            price = price_scale / (sqrt_p * sqrt_p)
+            if leg == 0:  # the arbitrageur, first in the block
+                lo, hi = s * (1.0 - fee), s * (1.0 + fee)
+                if lo <= price <= hi:
+                    continue
+                edge = lo if price < lo else hi
+                res = _swap_nb(sqrt_p, liquidity, fee, price < lo,
+                               np.sqrt(price_scale / edge), 0.0)  # fmt: skip
+                kind = SWAP_ARB
+            else:
+                size = noise_median * np.exp(noise_sigma * np.random.standard_normal())
+                buy = np.random.random() < 0.5  # buys ETH: pays token0
+                amount = size * price * quote_unit if buy else size * base_unit
+                res = _swap_nb(sqrt_p, liquidity, fee, buy, 0.0, amount)
+                kind = SWAP_NOISE
+            if n_out >= out.shape[0]:
+                return -1
+            out[n_out, 0] = b
+            out[n_out, 1] = kind
+            out[n_out, 2] = res[1]
+            out[n_out, 3] = res[2]
+            out[n_out, 4] = res[0]
+            out[n_out, 5] = np.floor(2.0 * np.log(res[0]) / LOG_TICK)
+            out[n_out, 6] = price
+            sqrt_p = res[0]
+            n_out += 1
+    return n_out

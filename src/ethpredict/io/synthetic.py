@@ -34,19 +34,29 @@ NOTICE = (
 
 def synthetic_klines(p: SyntheticParams) -> pd.DataFrame:
     """Generate ``p.days`` of 1-minute klines in the 12-column Binance layout."""
-    n = p.days * 1440
+    return simulate_exchange(p, p.days)[0]
+
+
+def simulate_exchange(
+    p: SyntheticParams, days: int, per_minute: int = 0
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``days`` of 1-minute klines (as :func:`synthetic_klines`) and the
+    exchange price at the ends of ``per_minute`` equal parts of every minute
+    (flat, in time order; the last of each minute is its unrounded close)."""
+    n = days * 1440
     start = pd.Timestamp(p.start, tz="UTC")
     out = np.empty((n, 8))
+    path = np.empty((n, per_minute))
     simulate_market_nb(
         n, 0, start.weekday(), p.seed, p.start_price, p.annual_vol,
-        p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min, out,
+        p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min, out, path,
     )  # fmt: skip
     open_ms = start.value // 1_000_000 + np.arange(n, dtype=np.int64) * 60_000
     ohlc = np.round(out[:, :4], 2)  # 0.01 USDT tick; rounding keeps OHLC order
     volume = np.round(out[:, 4], 4)
     taker = np.minimum(np.round(out[:, 6], 4), volume)
     typical = ohlc.mean(axis=1)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "open_time": open_ms,
             "open": ohlc[:, 0],
@@ -62,6 +72,14 @@ def synthetic_klines(p: SyntheticParams) -> pd.DataFrame:
             "ignore": np.zeros(n, dtype=np.int64),
         }
     )
+    return frame, path.ravel()
+
+
+def write_klines(frame: pd.DataFrame, csv: Path) -> None:
+    """A header-less Binance kline CSV, written atomically."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_path(csv) as tmp:
+        pacsv.write_csv(table, tmp, pacsv.WriteOptions(include_header=False))
 
 
 def ensure_synthetic_klines(data: DataParams) -> Path:
@@ -90,9 +108,7 @@ def ensure_synthetic_klines(data: DataParams) -> Path:
         data.symbol,
         csv,
     )
-    table = pa.Table.from_pandas(synthetic_klines(p), preserve_index=False)
-    with atomic_path(csv) as tmp:
-        pacsv.write_csv(table, tmp, pacsv.WriteOptions(include_header=False))
+    write_klines(synthetic_klines(p), csv)
     with atomic_path(sidecar) as tmp:
         tmp.write_text(json.dumps(meta, indent=2))
     return csv

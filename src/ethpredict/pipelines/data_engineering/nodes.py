@@ -9,6 +9,7 @@ import pandas as pd
 
 from ethpredict import features
 from ethpredict.errors import DataValidationError
+from ethpredict.io import synthetic_pool
 from ethpredict.io.bars import (
     NS_PER_S,
     Assembled,
@@ -21,9 +22,16 @@ from ethpredict.io.bars import (
 )
 from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade_stream
 from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
+from ethpredict.io.reference import join_reference, read_reference
 from ethpredict.io.synthetic import NOTICE, ensure_synthetic_klines
-from ethpredict.io.uniswap import read_pool
-from ethpredict.params import INTERVALS_S, DataParams, FeaturesParams, coerce
+from ethpredict.io.uniswap import PoolData, read_pool
+from ethpredict.params import (
+    INTERVALS_S,
+    DataParams,
+    FeaturesParams,
+    ReferenceParams,
+    coerce,
+)
 
 log = logging.getLogger(__name__)
 TRADE_TABLE = {
@@ -31,6 +39,7 @@ TRADE_TABLE = {
     "recv_time_ns": "int64",
 }  # fmt: skip
 MAX_GAPS_LISTED = 100
+POOLS = ("uniswap_v3", "synthetic_pool")
 
 
 def _window(sources: list[SourceFrame], start_ns, end_ns) -> list[SourceFrame]:
@@ -91,14 +100,15 @@ def ingest_market_data(
     venue = {"venue": p.market}
     extra: dict = {}
     expected = p.interval if p.source in ("binance_klines", "ohlcv") else None
+    reference = p.reference
     if p.source == "synthetic":
         sources = read_kline_files(ensure_synthetic_klines(p))
     elif p.source == "binance_klines":
         sources = read_kline_files(p.path)
     elif p.source == "ohlcv":
         sources = read_ohlcv_files(p.path, p.ohlcv)
-    elif p.source == "uniswap_v3":
-        pool = read_pool(p.path, p.uniswap, p.interval, start_ns, end_ns)
+    elif p.source in POOLS:
+        pool, reference = _pool(p, start_ns, end_ns)
         sources = pool.bars
         if len(pool.swaps):
             trades = pool.swaps.set_index("time").drop(columns=["file", "line"])
@@ -129,10 +139,10 @@ def ingest_market_data(
     sources = _window(sources, start_ns, end_ns)
     a = assemble_bars(
         sources, on_gap=p.on_gap, expected_interval=expected,
-        stale_min_bars=None if p.source == "uniswap_v3" else p.stale_min_bars,
+        stale_min_bars=None if p.source in POOLS else p.stale_min_bars,
         on_stale=p.on_stale,
     )  # fmt: skip
-    synthetic = p.source == "synthetic"
+    synthetic = p.source in ("synthetic", "synthetic_pool")
     bars = a.bars
     if len(trades) and p.source == "binance_trades":
         trades = trades.loc[in_window(epoch_ns(trades.index), start_ns, end_ns)]
@@ -147,19 +157,27 @@ def ingest_market_data(
                 f"no funding settlement in data.funding_path '{p.funding_path}' falls "
                 f"inside the bars ({bars.index[0]} to {bars.index[-1]})"
             )
+    ref_attrs: dict = {}
+    if p.has_reference:
+        bars, extra["reference"] = _with_reference(bars, reference)
+        ref_attrs = {"reference": extra["reference"]["name"],
+                     "reference_source": extra["reference"]["source"]}  # fmt: skip
     attrs = {
         "source": p.source,
         "synthetic": synthetic,
         "symbol": p.symbol,
         "interval": interval_name(a.interval_s),
         **venue,
+        **ref_attrs,
     }
     bars.attrs.update(attrs)
     trades.attrs.update(attrs)
     liquidity.attrs.update(attrs)
     manifest = {
         **attrs,
-        "notice": NOTICE if synthetic else "",
+        "notice": {"synthetic": NOTICE, "synthetic_pool": synthetic_pool.NOTICE}.get(
+            p.source, ""
+        ),
         "interval_s": a.interval_s,
         "start": str(bars.index[0]),
         "end": str(bars.index[-1]),
@@ -183,6 +201,56 @@ def ingest_market_data(
     )  # fmt: skip
     _warn_unobserved(a, p)
     return bars, trades, manifest, liquidity
+
+
+def _pool(p: DataParams, start_ns, end_ns) -> tuple[PoolData, ReferenceParams]:
+    """A pool's files (``uniswap_v3``), or the embedded pool written for these
+    settings (``synthetic_pool``, whose reference is its exchange unless
+    ``data.reference.path`` names another)."""
+    path, up, reference = p.path, p.uniswap, p.reference
+    if p.source == "synthetic_pool":
+        made = synthetic_pool.ensure_synthetic_pool(p)
+        path, up = made.pool, synthetic_pool.pool_params(p)
+        if reference.path is None:
+            reference = ReferenceParams(
+                path=str(made.reference), source="binance_klines"
+            )
+    return read_pool(path, up, p.interval, start_ns, end_ns), reference
+
+
+def _with_reference(
+    bars: pd.DataFrame, rp: ReferenceParams
+) -> tuple[pd.DataFrame, dict]:
+    """``bars`` with the reference joined causally (:mod:`ethpredict.io.
+    reference`): ``reference_price``, and ``reference_volume`` /
+    ``reference_buy_volume`` when the reference has them; the manifest entry.
+    One warning line when bars have a stale reference."""
+    ref = read_reference(rp)
+    j = join_reference(ref, epoch_ns(bars.index), ref.max_age_ns(rp))
+    bars = bars.assign(reference_price=j.price)
+    if np.isfinite(ref.volume).all():
+        bars["reference_volume"] = j.volume
+    if np.isfinite(ref.buy_volume).all():
+        bars["reference_buy_volume"] = j.buy_volume
+    m = j.manifest
+    log.info(
+        "Reference %s (%s): prices known %s to %s; %.1f %% of bars have one "
+        "(%d before the first, %d stale)",
+        m["name"], m["source"], m["first_known"], m["last_known"],
+        100 * m["coverage"], m["before_first"], m["stale_bars"],
+    )  # fmt: skip
+    if m["stale_bars"]:
+        log.warning(
+            "%d bar(s) have no current reference price (data.reference %s: no "
+            "observation for more than %g s) in %d run(s); their reference_price is "
+            "NaN (raise data.reference.max_age_bars or max_age_s to accept older "
+            "prices): %s",
+            m["stale_bars"], m["name"], m["max_age_s"], len(m["stale_ranges"]),
+            describe_ranges(m["stale_ranges"]),
+        )  # fmt: skip
+    m["stale_runs"] = len(m["stale_ranges"])
+    m["stale_ranges"] = m["stale_ranges"][:MAX_GAPS_LISTED]
+    return bars, m
 
 
 def _warn_unobserved(a: Assembled, p: DataParams) -> None:
@@ -210,7 +278,8 @@ def _feature_set(
     name: str, bars: pd.DataFrame, params: FeaturesParams | dict
 ) -> pd.DataFrame:
     p = coerce(FeaturesParams, params, "features")
-    build = {"base": features.base_features, "advanced": features.advanced_features}
+    build = {"base": features.base_features, "advanced": features.advanced_features,
+             "reference": features.reference_features}  # fmt: skip
     out = build[name](bars, p) if name in p.sets else pd.DataFrame(index=bars.index)
     out.attrs.update(bars.attrs)
     return out
@@ -224,3 +293,10 @@ def build_base_features(bars: pd.DataFrame, params: FeaturesParams) -> pd.DataFr
 def build_advanced_features(bars: pd.DataFrame, params: FeaturesParams) -> pd.DataFrame:
     """Advanced feature set (no columns when not in ``features.sets``)."""
     return _feature_set("advanced", bars, params)
+
+
+def build_reference_features(
+    bars: pd.DataFrame, params: FeaturesParams
+) -> pd.DataFrame:
+    """Exchange-reference feature set (no columns when not in ``features.sets``)."""
+    return _feature_set("reference", bars, params)

@@ -2,7 +2,12 @@
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import build_advanced_features, build_base_features, ingest_market_data
+from .nodes import (
+    build_advanced_features,
+    build_base_features,
+    build_reference_features,
+    ingest_market_data,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -25,6 +30,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["bars", "params:features"],
                 outputs="features_advanced",
                 name="build_advanced_features",
+            ),
+            node(
+                build_reference_features,
+                inputs=["bars", "params:features"],
+                outputs="features_reference",
+                name="build_reference_features",
             ),
         ]
     )

@@ -19,10 +19,15 @@ log = logging.getLogger(__name__)
 
 
 def assemble_model_input(
-    features_base: pd.DataFrame, features_advanced: pd.DataFrame
+    features_base: pd.DataFrame,
+    features_advanced: pd.DataFrame,
+    features_reference: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """One feature matrix, one row per bar (columns of both sets)."""
-    x = pd.concat([features_base, features_advanced], axis=1)
+    """One feature matrix, one row per bar (columns of every set)."""
+    sets = [features_base, features_advanced]
+    if features_reference is not None:
+        sets.append(features_reference)
+    x = pd.concat(sets, axis=1)
     x.attrs.update(features_base.attrs)
     return x
 

@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             node(
                 assemble_model_input,
-                ["features_base", "features_advanced"],
+                ["features_base", "features_advanced", "features_reference"],
                 "model_input",
                 name="assemble_model_input",
             ),

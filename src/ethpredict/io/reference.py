@@ -1,0 +1,235 @@
+"""An exchange reference for the bars (``data.reference``).
+
+A second market-data source — Binance klines, generic OHLCV candles or Binance
+trade captures, read with the same readers as ``data.source`` — joined
+causally to the bars' clock: each bar gets the last reference price *known
+strictly before its open time*. A candle's close is known at its close time
+(open + its interval), a trade at its time. Gap-filled and halted candles
+(``is_filled``, ``is_stale`` after assembly) are no observations.
+
+Staleness: when the last observation is older than ``max_age`` at a bar's
+open (``data.reference.max_age_bars`` of the reference's own bars, or
+``data.reference.max_age_s``; trade captures 60 s), the bar's reference is
+NaN and counted, never passed off as a current exchange price.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ethpredict.errors import DataValidationError
+from ethpredict.io.bars import (
+    NS_PER_S,
+    assemble_bars,
+    epoch_ns,
+    interval_name,
+    time_ranges,
+)
+from ethpredict.io.binance import (
+    KLINE_SUFFIXES,
+    TRADE_SUFFIXES,
+    list_files,
+    read_kline_files,
+    read_trade_stream,
+)
+from ethpredict.io.ohlcv import OHLCV_SUFFIXES, read_ohlcv_files
+from ethpredict.params import ReferenceParams
+
+#: trade captures: a reference older than this is stale unless
+#: ``data.reference.max_age_s`` says otherwise
+TRADES_MAX_AGE_S = 60.0
+
+
+@dataclass
+class Reference:
+    """A reference series, one row per observation, in the order known.
+
+    Attributes:
+        label: The file (or ``<n> files in <folder>``) it was read from.
+        source: ``binance_klines`` | ``ohlcv`` | ``binance_trades``.
+        known_ns: When each price became known, int64 ns since the epoch.
+        price: The price known then (a candle's close, a trade's price).
+        volume: Base volume of each observation (NaN: the source has none).
+        buy_volume: Taker-buy part of it (NaN: not in the source).
+        interval_s: A candle's length (``None`` for trades).
+        files: Every file read.
+    """
+
+    label: str
+    source: str
+    known_ns: np.ndarray
+    price: np.ndarray
+    volume: np.ndarray
+    buy_volume: np.ndarray
+    interval_s: int | None
+    files: list[str]
+
+    def max_age_ns(self, p: ReferenceParams) -> int:
+        if p.max_age_s is not None:
+            return int(p.max_age_s * NS_PER_S)
+        if self.interval_s is None:
+            return int(TRADES_MAX_AGE_S * NS_PER_S)
+        return int(p.max_age_bars * self.interval_s * NS_PER_S)
+
+
+def _looks_like_klines(path: Path) -> bool:
+    """A CSV in Binance's kline layout: a header-less row of numbers, or a
+    header naming ``open_time`` (what the kline reader takes)."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+            first = next((ln for ln in fh if ln.strip()), "")
+    except (OSError, EOFError):
+        return False
+    cells = [c.strip().strip('"').lower() for c in first.split(",")]
+    try:
+        float(cells[0])
+        return len(cells) >= 6
+    except ValueError:
+        return cells[0] in ("open_time", "open time")
+
+
+def detect_source(path: str | Path) -> str:
+    """The reader for ``data.reference.source: auto``, from the (first) file:
+    ``.jsonl``/``.jsonl.gz`` trade captures; CSVs in the kline layout;
+    everything else generic OHLCV."""
+    files = list_files(path, (*TRADE_SUFFIXES, *KLINE_SUFFIXES, *OHLCV_SUFFIXES),
+                       "reference")  # fmt: skip
+    name = files[0].name.lower()
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        return "binance_trades"
+    if name.endswith(".json.gz"):  # a trade capture or freqtrade candles
+        with gzip.open(files[0], "rt", encoding="utf-8", errors="replace") as fh:
+            head = fh.read(1).strip()
+        return "ohlcv" if head == "[" else "binance_trades"
+    if name.endswith(".zip") or (
+        name.endswith((".csv", ".csv.gz")) and _looks_like_klines(files[0])
+    ):
+        return "binance_klines"
+    return "ohlcv"
+
+
+def _label(files: list[str]) -> str:
+    if len(files) == 1:
+        return Path(files[0].split(":")[0]).name
+    return f"{len(files)} files in {Path(files[0]).parent}"
+
+
+def read_reference(p: ReferenceParams) -> Reference:
+    """Read ``data.reference.path`` with the reader its source names.
+
+    Raises:
+        DataValidationError: the path is missing, or a file is malformed (the
+            message names the file, line and column, prefixed
+            ``data.reference``).
+    """
+    if p.path is None:
+        raise ValueError("read_reference needs data.reference.path")
+    if not Path(p.path).exists():
+        raise DataValidationError(f"data.reference.path '{p.path}' does not exist")
+    try:
+        source = detect_source(p.path) if p.source == "auto" else p.source
+        if source == "binance_trades":
+            t = read_trade_stream(p.path)
+            files = sorted(t["file"].unique().tolist())
+            qty = t["qty"].to_numpy(np.float64)
+            return Reference(
+                _label(files), source, epoch_ns(t["time"]).copy(),
+                t["price"].to_numpy(np.float64), qty,
+                np.where(t["side"].to_numpy() > 0, qty, 0.0), None, files,
+            )  # fmt: skip
+        sources = (
+            read_kline_files(p.path)
+            if source == "binance_klines"
+            else read_ohlcv_files(p.path, p.ohlcv)
+        )
+        a = assemble_bars(sources, on_gap="flag", stale_min_bars=3, on_stale="flag")
+    except DataValidationError as exc:
+        raise DataValidationError(f"data.reference: {exc}") from None
+    b = a.bars
+    seen = ~(b["is_filled"].to_numpy() | b["is_stale"].to_numpy())
+    files = [f["file"] for f in a.files]
+    step = a.interval_s * NS_PER_S
+    buy = b["taker_buy_volume"].to_numpy(np.float64)[seen]
+    return Reference(
+        _label(files), source, epoch_ns(b.index)[seen] + step,
+        b["close"].to_numpy(np.float64)[seen], b["volume"].to_numpy(np.float64)[seen],
+        buy if np.isfinite(buy).all() else np.full(buy.size, np.nan),
+        a.interval_s, files,
+    )  # fmt: skip
+
+
+def _ts(ns: int) -> str:
+    return pd.Timestamp(int(ns), tz="UTC").isoformat()
+
+
+@dataclass
+class Joined:
+    """The reference on the bars' clock, and what the join found."""
+
+    price: np.ndarray
+    volume: np.ndarray
+    buy_volume: np.ndarray
+    manifest: dict
+    stale: np.ndarray
+
+
+def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joined:
+    """For each bar open ``bar_ns[i]`` the last reference price known strictly
+    before it, NaN before the first and where it is older than
+    ``max_age_ns``; the reference volume (and taker-buy volume) that became
+    known since the previous bar's open (the first bar: one bar back),
+    NaN where the price is.
+
+    Slow reference: for each bar, scan the observations (tests).
+
+    Raises:
+        DataValidationError: no bar gets a reference price (the spans do not
+            overlap).
+    """
+    n = bar_ns.size
+    known = ref.known_ns
+    j = np.searchsorted(known, bar_ns, side="left") - 1
+    has = j >= 0
+    jj = np.clip(j, 0, None)
+    age = bar_ns - known[jj]
+    fresh = has & (age <= max_age_ns)
+    if not fresh.any():
+        raise DataValidationError(
+            f"data.reference '{ref.label}' does not overlap the bars: its prices "
+            f"are known from {_ts(known[0])} to {_ts(known[-1])}, the bars open from "
+            f"{_ts(bar_ns[0])} to {_ts(bar_ns[-1])} (a bar takes the last price "
+            f"known before its open, at most {max_age_ns / NS_PER_S:g} s old)",
+            file=ref.files[0],
+        )
+    price = np.where(fresh, ref.price[jj], np.nan)
+    prev = np.r_[bar_ns[0] - (bar_ns[1] - bar_ns[0] if n > 1 else 0), bar_ns[:-1]]
+    lo = np.searchsorted(known, prev, side="left")
+    hi = j + 1
+    out = []
+    for v in (ref.volume, ref.buy_volume):
+        cum = np.r_[0.0, np.cumsum(np.nan_to_num(v))]
+        flow = cum[hi] - cum[lo]
+        out.append(np.where(fresh & np.isfinite(v).all(), flow, np.nan))
+    stale = has & ~fresh
+    manifest = {
+        "name": ref.label,
+        "source": ref.source,
+        "interval": None if ref.interval_s is None else interval_name(ref.interval_s),
+        "files": ref.files,
+        "first_known": _ts(known[0]),
+        "last_known": _ts(known[-1]),
+        "observations": int(known.size),
+        "max_age_s": max_age_ns / NS_PER_S,
+        "coverage": float(fresh.mean()),
+        "bars_without_reference": int(n - fresh.sum()),
+        "before_first": int((~has).sum()),
+        "stale_bars": int(stale.sum()),
+        "stale_ranges": time_ranges(bar_ns, stale),
+    }
+    return Joined(price, out[0], out[1], manifest, stale)

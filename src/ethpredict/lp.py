@@ -367,6 +367,20 @@ def lp_baselines(
     venue = venue_of(bars, bp)
     valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(valid)) if valid.any() else 0
+    key = ("lp_baselines", i0, mp.order_size, bp.baseline_capital_usd,
+           bp.baseline_range_pct, venue.maker_fee_bps, venue.gas_mint, venue.gas_burn,
+           venue.gas_collect, venue.gas_price_gwei, venue.gas_price_path)  # fmt: skip
+    objs = tuple(x for x in (bars, trades, liquidity) if x is not None)
+    sig = (signature(bars["close"].to_numpy(np.float64)),)
+    # the same in every trial of a sweep that varies the book's quoting only
+    values = memo(objs, key, lambda: [_baselines(bars, trades, liquidity, i0, mp, bp,
+                                                 venue)], sig)[0]  # fmt: skip
+    names = ["full range", f"static ±{bp.baseline_range_pct:g} %", "hold 50/50"]
+    return pd.DataFrame(values, index=names, columns=list(BASELINE_COLUMNS))
+
+
+def _baselines(bars, trades, liquidity, i0, mp, bp, venue) -> np.ndarray:
+    """:func:`lp_baselines`' rows as an array (``BASELINE_COLUMNS``)."""
     path = swap_path(bars, trades, liquidity)
     mark, _ = mark_prices(bars)
     c0, step, spacing = pool_grid(bars)
@@ -410,4 +424,4 @@ def lp_baselines(
         "final_value": float(hold_eth * mark[-1] + half), "lower": np.nan,
         "upper": np.nan,
     }  # fmt: skip
-    return pd.DataFrame.from_dict(rows, orient="index")[list(BASELINE_COLUMNS)]
+    return np.array([[row[c] for c in BASELINE_COLUMNS] for row in rows.values()])

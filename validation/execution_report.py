@@ -1,8 +1,9 @@
 """The execution of one finished run, from its outputs under ``data/``.
 
 Prints the resolved venue and its costs, the physical invariants of the fills
-(:func:`ethpredict.testing.invariants.check_execution`: all zero for a run a
-market could have given), how the orders ended, how the fills happened, the
+(:func:`ethpredict.testing.invariants.check_execution`, on a pool
+:func:`~ethpredict.testing.invariants.check_pool_execution`: all zero for a
+run a market could have given), how the orders ended, how the fills happened, the
 PnL decomposition and the fill-rule sensitivity rows::
 
     python validation/execution_report.py --project DIR
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core import types as T
-from ethpredict.testing.invariants import check_execution
+from ethpredict.testing.invariants import check_execution, check_pool_execution
 
 PNL = ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas", "funding")
 
@@ -48,8 +49,12 @@ def execution_summary(
     (shares of all orders), fills by kind, rejections, PnL parts, risk stop."""
     venue, m = run["venue"], run["metrics"]
     fills, orders = run["fills"], run["orders"]
-    bad = check_execution(
-        run["bars"], fills, orders, run["book"], max_participation, max_position
+    bad = (
+        check_pool_execution(run["bars"], fills, orders, run["book"])
+        if venue["name"] == "uniswap_v3"  # range orders: the pool's invariants
+        else check_execution(
+            run["bars"], fills, orders, run["book"], max_participation, max_position
+        )
     )
     reason = orders["end_reason"].astype(str)
     kinds = fills["kind"].astype(str)
@@ -71,6 +76,7 @@ def execution_summary(
         "taker_fills": int(fills["taker"].sum()),
         "rejected": int((reason == "rejected").sum()),
         **{k: m[k] for k in PNL},
+        **({f"lp_{k}": v for k, v in m["lp"].items()} if "lp" in m else {}),
         "stopped_at": m["stopped_at"],
     }  # fmt: skip
 

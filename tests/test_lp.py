@@ -258,3 +258,29 @@ def test_the_risk_stop_burns_and_sells_through_the_pool():
     assert (orders.loc[orders["type"] == "range", "end_reason"] != "open").all()
     parts = lp_decomposition(book)
     assert abs(parts["residual"]) < 1e-6
+
+
+def test_gas_is_priced_per_block_from_a_series(day, tmp_path):
+    """backtest.gas_price_path: each LP action pays the gas price of the block
+    it lands in (base fee + tip, per minute here), not a constant."""
+    bars, trades, _, liq = day
+    minutes = pd.date_range(bars.index[0].floor("min"), bars.index[-1], freq="1min")
+    base = 10.0 + 20.0 * (np.arange(len(minutes)) % 60 < 30)  # 10 or 30 gwei
+    pd.DataFrame({"time": minutes.strftime("%Y-%m-%dT%H:%M:%SZ"), "base_fee_gwei": base,
+                  "priority_fee_gwei": 1.0}).to_csv(tmp_path / "gas.csv", index=False)  # fmt: skip
+    q = quotes_for(bars)
+    book, _, orders = run(
+        bars, trades, liq, q, bt={"gas_price_path": str(tmp_path / "gas.csv")}
+    )
+    per_bar = 1.0 + base[np.searchsorted(minutes, bars.index, side="right") - 1]
+    mark, _ = mark_prices(bars)
+    g = LP_GAS["position_manager"]
+    r = orders[orders["type"] == "range"]
+    landed_at = np.where(r["live_bar"] >= 0, r["live_bar"], r["end_bar"])
+    mint_n = np.bincount(landed_at[landed_at >= 0], minlength=len(bars))
+    burned = r[r["end_reason"].isin(["replaced", "cancelled"]) & (r["live_bar"] >= 0)]
+    burn_n = np.bincount(burned["end_bar"], minlength=len(bars))
+    units = mint_n * g["gas_mint"] + burn_n * (g["gas_burn"] + g["gas_collect"])
+    assert book["gas"].iat[-1] == pytest.approx(np.sum(units * per_bar * 1e-9 * mark))
+    flat = run(bars, trades, liq, q, bt={"gas_price_gwei": 21.0})[0]["gas"].iat[-1]
+    assert book["gas"].iat[-1] != pytest.approx(flat)

@@ -270,7 +270,12 @@ def test_gas_is_priced_per_block_from_a_series(day, tmp_path):
                   "priority_fee_gwei": 1.0}).to_csv(tmp_path / "gas.csv", index=False)  # fmt: skip
     q = quotes_for(bars)
     book, _, orders = run(
-        bars, trades, liq, q, bt={"gas_price_path": str(tmp_path / "gas.csv")}
+        bars,
+        trades,
+        liq,
+        q,
+        bt={"gas_price_path": str(tmp_path / "gas.csv")},
+        risk={"max_drawdown": None},
     )
     per_bar = 1.0 + base[np.searchsorted(minutes, bars.index, side="right") - 1]
     mark, _ = mark_prices(bars)

@@ -289,3 +289,20 @@ def test_gas_is_priced_per_block_from_a_series(day, tmp_path):
     assert book["gas"].iat[-1] == pytest.approx(np.sum(units * per_bar * 1e-9 * mark))
     flat = run(bars, trades, liq, q, bt={"gas_price_gwei": 21.0})[0]["gas"].iat[-1]
     assert book["gas"].iat[-1] != pytest.approx(flat)
+
+
+def test_the_book_up_to_a_cut_does_not_see_after_it(day):
+    """Cut the blocks (and swaps) at t: the book, the fills and the orders'
+    decisions up to t are unchanged — nothing looks ahead."""
+    bars, trades, _, liq = day
+    q = quotes_for(bars)
+    full = run(bars, trades, liq, q)
+    t = 4000
+    cut = run(bars.iloc[:t], trades.loc[trades.index < bars.index[t]], liq, q.iloc[:t])
+    pd.testing.assert_frame_equal(cut[0], full[0].iloc[:t])
+    f_full = full[1][full[1]["bar"] < t]
+    known = [c for c in f_full if not c.startswith("markout_")]  # markouts look ahead
+    pd.testing.assert_frame_equal(cut[1][known], f_full[known])
+    o_cut, o_full = cut[2], full[2].iloc[: len(cut[2])]
+    for col in ("side", "level", "submit_bar", "price", "price_upper", "size"):
+        np.testing.assert_array_equal(o_cut[col], o_full[col])

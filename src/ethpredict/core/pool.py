@@ -150,6 +150,17 @@ def _fill(fills, i, bar, side, price, size, level, order, kind):
     fills[i, F_KIND] = kind
 
 
+@njit(cache=True, inline="always")
+def _has_live(live, first, stop):
+    """Whether a side in ``[first, stop)`` has a live range (no temporary
+    array per block)."""
+    for s in range(first, stop):
+        for lv in range(live.shape[1]):
+            if live[s, lv] >= 0:
+                return True
+    return False
+
+
 @njit(cache=True)
 def _converted(orders, i, s, side):
     """ETH a range converted at ``√p = s``: bought (a bid) or sold (an ask)."""
@@ -353,10 +364,7 @@ def pool_book_nb(
         # ---- the block's swaps
         k0, k1 = sw_start[j], sw_start[j + 1]
         if k1 > k0:
-            any_live = False
-            for s in range(2):
-                for lv in range(levels):
-                    any_live = any_live or live[s, lv] >= 0
+            any_live = _has_live(live, 0, 2)
             fee_eth = 0.0
             fee_q = 0.0
             for k in range(k0, k1):
@@ -462,9 +470,7 @@ def pool_book_nb(
                         band_hi[s] = math.exp(c0 + (g + r_steps - 1 + 1e-9) * step)
                 key[s] = g
                 reverted[s] = False
-                has_live = False
-                for lv in range(levels):
-                    has_live = has_live or live[s, lv] >= 0
+                has_live = _has_live(live, s, s + 1)
                 # the ladder's size: what the inventory bound leaves after
                 # what the other side's live ranges can still convert back
                 room = bound - (pos if s == BID else -pos)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.reporting import decimate, flat_metrics
+from ethpredict.reporting import decimate, flat_metrics, reference_line
 
 
 def test_short_series_are_kept_whole():
@@ -52,3 +52,21 @@ def test_flat_metric_keys():
     assert m["backtest.total_pnl"] == 1.0 and m["baseline.total_pnl"] == 0.5
     assert m["signal_added.total_pnl"] == 0.5
     assert "backtest.inventory_hist" not in m  # lists are not scalar metrics
+
+
+def test_the_reference_line_says_how_stale_the_reference_is():
+    ref = {"name": "r.csv.gz", "source": "binance_klines", "interval": "1m",
+           "coverage": 0.9871, "stale_bars": 1234, "age_s": {"median": 24.0,
+           "p95": 48.0, "max": 59.0},
+           "stale_ranges": [["2024-01-01T00:46:00+00:00",
+                             "2024-01-01T00:51:00+00:00"]]}  # fmt: skip
+    line = reference_line(ref)
+    assert line.startswith("r.csv.gz (binance_klines, 1m candles): 98.7 % of bars")
+    assert "age at the bars median 24 s, 95 % 48 s" in line
+    assert "1,234 stale bars" in line and "2024-01-01T00:46:00+00:00 →" in line
+    # a trade capture: no interval; a fresh reference: nothing stale listed
+    trades = {**ref, "source": "binance_trades", "interval": None, "stale_bars": 0,
+              "stale_ranges": [], "age_s": {"median": 0.4, "p95": 2.5, "max": 9}}  # fmt: skip
+    line = reference_line(trades)
+    assert line.startswith("r.csv.gz (binance_trades): ") and "→" not in line
+    assert "median 0.4 s, 95 % 2.5 s; 0 stale bars" in line

@@ -152,11 +152,11 @@ COMPARED: dict[str, Rule] = {
     "orders": orders_known,
     "orders_baseline": orders_known,
 }
-#: see the module docstring; ``folds`` has its own test
+#: see the module docstring; ``folds`` has its own test; whole-period
+#: summaries (lp_baselines: empty off a pool)
 NOT_COMPARED = {"data_manifest", "model_metrics", "backtest_metrics",
                 "primary_model", "meta_model", "folds", "venue",
-                "fill_rule_sensitivity",
-                "lp_baselines"}  # whole-period summaries (lp_baselines: empty off a pool)  # fmt: skip
+                "fill_rule_sensitivity", "lp_baselines"}  # fmt: skip
 
 
 def run_chain(params: dict) -> dict:

@@ -251,6 +251,8 @@ def build_report(
             f"tick spacing {manifest['tick_spacing']}); {manifest.get('swaps', 0):,} swaps "
             f"of {manifest.get('pool_events', 0):,} events from {manifest.get('pool_form')}"
         )  # fmt: skip
+    if manifest.get("reference"):
+        data_rows["reference"] = reference_line(manifest["reference"])
     kv = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>"
                  for k, v in data_rows.items())  # fmt: skip
     overall = {m: model_metrics["models"][m]["overall"] for m in MODEL_ORDER
@@ -311,6 +313,19 @@ USD unless stated; VaR and CVaR are daily losses.</p>
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>ETHPredict report</title><style>{CSS}</style></head><body>{body}</body></html>"
+    )
+
+
+def reference_line(ref: dict) -> str:
+    """The report's one line about the exchange reference (the manifest's
+    ``reference`` entry): name, coverage, its age at the bars (bar open −
+    when the price used became known), stale bars."""
+    every = f", {ref['interval']} candles" if ref.get("interval") else ""
+    age = ref["age_s"]
+    return (
+        f"{ref['name']} ({ref['source']}{every}): {100 * ref['coverage']:.1f} % of "
+        f"bars; age at the bars median {age['median']:g} s, 95 % {age['p95']:g} s; "
+        f"{ref['stale_bars']:,} stale bars" + _ranges(ref.get("stale_ranges"))
     )
 
 

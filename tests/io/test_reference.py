@@ -25,28 +25,40 @@ CEX_DAY = REAL / "cex-reference" / "ETHUSDT-PERP_1m_2024-01-05.csv.gz"
 S = 1_000_000_000
 
 
-def slow_join(known, price, bars, max_age):
+def slow_join(known, price, bars, max_age, candles):
+    """A candle (known at its end) counts at a bar opening at its end; a
+    trade at a bar's open does not."""
     out = np.full(bars.size, np.nan)
     for i, t in enumerate(bars):
-        before = [k for k in range(known.size) if known[k] < t]
+        before = [
+            k for k in range(known.size) if known[k] < t or (candles and known[k] == t)
+        ]
         if before and t - known[before[-1]] <= max_age:
             out[i] = price[before[-1]]
     return out
 
 
+@pytest.mark.parametrize("candles", [True, False])
 @pytest.mark.parametrize("seed", range(6))
-def test_join_equals_the_slow_loop(seed):
+def test_join_equals_the_slow_loop(seed, candles):
     rng = np.random.default_rng(seed)
     known = np.cumsum(rng.integers(1, 90, 80)) * S
     price = rng.uniform(1, 2, 80)
     vol = rng.uniform(0, 3, 80)
     bars = np.sort(rng.choice(np.arange(-50, known[-1] // S + 400), 120, False)) * S
-    ref = Reference("r", "binance_klines", known, price, vol, vol / 2, 60, ["r"])
+    bars[::7] = known[: bars[::7].size] + S * (seed % 2)  # bars on observation times
+    bars = np.unique(bars)
+    ref = Reference("r", "binance_klines" if candles else "binance_trades", known,
+                    price, vol, vol / 2, 60 if candles else None, ["r"])  # fmt: skip
     j = join_reference(ref, bars, 120 * S)
-    np.testing.assert_array_equal(j.price, slow_join(known, price, bars, 120 * S))
-    # volume learned in [previous bar open, this bar open)
+    want_price = slow_join(known, price, bars, 120 * S, candles)
+    np.testing.assert_array_equal(j.price, want_price)
+    # volume learned in [previous bar open, this bar open) — for candles
+    # (previous bar open, this bar open]
     for i in range(1, bars.size):
-        want = vol[(known >= bars[i - 1]) & (known < bars[i])].sum()
+        lo, hi = bars[i - 1], bars[i]
+        seen = (known > lo) & (known <= hi) if candles else (known >= lo) & (known < hi)
+        want = vol[seen].sum()
         if np.isfinite(j.price[i]):
             assert j.volume[i] == pytest.approx(want, abs=1e-9)
             assert j.buy_volume[i] == pytest.approx(want / 2, abs=1e-9)
@@ -55,13 +67,29 @@ def test_join_equals_the_slow_loop(seed):
     m = j.manifest
     assert m["bars_without_reference"] == int(np.isnan(j.price).sum())
     assert m["before_first"] + m["stale_bars"] == m["bars_without_reference"]
+    # the age: bar open − when the price it got became known
+    used = np.isfinite(want_price)
+    age = np.array([t - known[known <= t if candles else known < t][-1]
+                    for t in bars[used]]) / S  # fmt: skip
+    assert m["age_s"] == {"median": pytest.approx(np.median(age), abs=1e-3),
+                          "p95": pytest.approx(np.quantile(age, 0.95), abs=1e-3),
+                          "max": pytest.approx(age.max(), abs=1e-3)}  # fmt: skip
+    assert 0 <= m["age_s"]["median"] <= m["age_s"]["p95"] <= m["age_s"]["max"] <= 120
 
 
-def test_a_price_known_at_a_bar_open_is_not_used_by_it():
-    ref = Reference("r", "binance_klines", np.array([60, 120]) * S,
-                    np.array([1.0, 2.0]), np.ones(2), np.ones(2), 60, ["r"])  # fmt: skip
-    j = join_reference(ref, np.array([60, 61, 120, 121]) * S, 300 * S)
+def test_a_trade_at_a_bar_open_is_not_used_by_it_a_candle_ending_there_is():
+    known = np.array([60, 120]) * S
+    bars = np.array([60, 61, 120, 121]) * S
+    trades = Reference("r", "binance_trades", known, np.array([1.0, 2.0]),
+                       np.ones(2), np.ones(2), None, ["r"])  # fmt: skip
+    j = join_reference(trades, bars, 300 * S)
     np.testing.assert_array_equal(j.price, [np.nan, 1.0, 1.0, 2.0])
+    # candles ending at 60 s and 120 s: their closes are trades before then
+    candles = Reference("r", "binance_klines", known, np.array([1.0, 2.0]),
+                        np.ones(2), np.ones(2), 60, ["r"])  # fmt: skip
+    j = join_reference(candles, bars, 300 * S)
+    np.testing.assert_array_equal(j.price, [1.0, 1.0, 2.0, 2.0])
+    assert j.manifest["age_s"] == {"median": 0.5, "p95": 1.0, "max": 1.0}
 
 
 def bars_and_reference(tmp_path, n=120, ref_rows=None, **ref):
@@ -76,17 +104,18 @@ def bars_and_reference(tmp_path, n=120, ref_rows=None, **ref):
 def test_klines_reference_on_kline_bars(tmp_path):
     bars, _, manifest, _ = bars_and_reference(tmp_path)
     ref_close = np.array([float(r[4]) for r in kline_rows(130, seed=3)])
-    # kline i−1 closes at bar i's open (known then, not before): bar i has
-    # the close of kline i−2
-    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[2:],
-                                  ref_close[:118])  # fmt: skip
-    assert bars["reference_price"].iloc[:2].isna().all()
+    # kline i−1 ends at bar i's open, its close a trade before then: bar i
+    # has the close of kline i−1, 0 s old at the bar's open
+    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[1:],
+                                  ref_close[:119])  # fmt: skip
+    assert np.isnan(bars["reference_price"].iat[0])
     assert "reference_buy_volume" in bars and "reference_volume" in bars
     assert bars.attrs["reference"] == "r.csv"
     assert bars.attrs["reference_source"] == "binance_klines"
     m = manifest["reference"]
-    assert m["before_first"] == m["bars_without_reference"] == 2 and not m["stale_bars"]
-    assert m["coverage"] == pytest.approx(118 / 120) and m["interval"] == "1m"
+    assert m["before_first"] == m["bars_without_reference"] == 1 and not m["stale_bars"]
+    assert m["coverage"] == pytest.approx(119 / 120) and m["interval"] == "1m"
+    assert m["age_s"] == {"median": 0.0, "p95": 0.0, "max": 0.0}
     assert m["files"][0].endswith("r.csv") and m["max_age_s"] == 300.0
 
 
@@ -96,16 +125,16 @@ def test_gap_in_the_reference_is_stale_and_warned(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         bars, _, manifest, _ = bars_and_reference(tmp_path, ref_rows=rows)
     ref = bars["reference_price"]
-    # kline 39 is known at minute 40, older than 5 minutes from bar 46 on;
-    # kline 50 is known at minute 51 and used from bar 52
+    # kline 39 ends at minute 40, older than 5 minutes from bar 46 on;
+    # kline 50 ends at minute 51 and is used from bar 51
     stale = ref.isna().to_numpy()
-    assert stale[46:52].all() and not stale[41:46].any() and not stale[52:].any()
+    assert stale[46:51].all() and not stale[41:46].any() and not stale[51:].any()
     m = manifest["reference"]
-    assert m["stale_bars"] == 6 and m["stale_runs"] == 1
-    first, last = bars.index[46].isoformat(), bars.index[51].isoformat()
+    assert m["stale_bars"] == 5 and m["stale_runs"] == 1
+    first, last = bars.index[46].isoformat(), bars.index[50].isoformat()
     assert m["stale_ranges"] == [[first, last]]
     warned = [r.getMessage() for r in caplog.records if "reference" in r.getMessage()]
-    assert len(warned) == 1 and "6 bar(s)" in warned[0] and "300 s" in warned[0]
+    assert len(warned) == 1 and "5 bar(s)" in warned[0] and "300 s" in warned[0]
     assert bars.index[46].isoformat() in warned[0]
     # a longer limit accepts them
     again = bars_and_reference(tmp_path, ref_rows=rows, max_age_bars=20)[0]
@@ -134,8 +163,8 @@ def test_ohlcv_and_trade_references_and_auto_detection(tmp_path):
                                         "path": str(tmp_path / "bars"),
                                         "reference": {"path": pq}})  # fmt: skip
     assert m["reference"]["source"] == "ohlcv" and "reference_buy_volume" not in bars
-    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[2:],
-                                  c["close"].to_numpy()[:118])  # fmt: skip
+    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[1:],
+                                  c["close"].to_numpy()[:119])  # fmt: skip
     # a trade capture: each trade is known at its time
     lines = []
     for i in range(300):

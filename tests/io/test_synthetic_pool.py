@@ -125,6 +125,27 @@ def test_files_read_back_through_the_uniswap_reader(tmp_path, pool):
     stamp = files.pool.stat().st_mtime_ns
     assert sp.ensure_synthetic_pool(data).pool.stat().st_mtime_ns == stamp
     assert "SYNTHETIC" in files.sidecar.read_text()
+    # the reference: gzip-compressed generic OHLCV, one candle per block
+    assert files.reference.name.endswith(".reference-12s.csv.gz")
+    written = pd.read_csv(files.reference)
+    pd.testing.assert_frame_equal(written, pool.candles, check_dtype=False)
+
+
+def test_reference_candles_close_at_the_price_each_blocks_arbitrage_saw(pool):
+    c = pool.candles
+    # candle j ends at block j's timestamp and closes at the exchange price
+    # that block's arbitrageur traded against (to the cent)
+    np.testing.assert_array_equal(c["time"] + 12_000, pool.block_time * 1000)
+    np.testing.assert_allclose(c["close"], pool.block_ref, atol=0.005 + 1e-9)
+    np.testing.assert_array_equal(c["open"].iloc[1:], c["close"].iloc[:-1])
+    assert (c["high"] >= c[["open", "close"]].max(axis=1)).all()
+    assert (c["low"] <= c[["open", "close"]].min(axis=1)).all()
+    assert (c["high"] > c[["open", "close"]].max(axis=1)).mean() > 0.3  # intra-block
+    # each minute's volume, spread over its five candles
+    k = simulate_exchange(SyntheticParams(), 3)[0]
+    per_minute = c["volume"].to_numpy().reshape(-1, 5).sum(axis=1)
+    np.testing.assert_allclose(per_minute, k["volume"], atol=5e-4)
+    assert (c["taker_buy_volume"] <= c["volume"]).all() and (c["volume"] > 0).all()
 
 
 def test_block_time_must_divide_a_minute():
@@ -140,22 +161,27 @@ def test_sliced_data_engineering_run_on_the_synthetic_pool(tmp_path):
     bars, m = out["bars"], out["data_manifest"]
     assert len(bars) > 14_000 and bars.attrs["venue"] == "uniswap_v3"
     assert bars.attrs["source"] == "synthetic_pool" and bars.attrs["synthetic"] is True
-    assert bars.attrs["reference"].endswith(".reference-1m.csv")
+    assert bars.attrs["reference"].endswith(".reference-12s.csv.gz")
+    assert m["reference"]["source"] == "ohlcv" and m["reference"]["interval"] == "12s"
+    assert m["reference"]["age_s"] == {"median": 0.0, "p95": 0.0, "max": 0.0}
     assert (
         m["synthetic"]
         and "SYNTHETIC" in m["notice"]
         and m["reference"]["stale_bars"] == 0
     )
-    assert bars["reference_price"].iloc[5:].notna().all()
-    basis = 1e4 * np.log(bars["open"] / bars["reference_price"])
-    assert abs(basis.mean()) < 1.0 and basis.abs().mean() < 8.0
+    assert bars["reference_price"].notna().all()
+    # after each block the pool is back within the fee band of the price
+    # its arbitrageurs saw, but for the noise traders
+    basis = 1e4 * np.log(bars["close"] / bars["reference_price"])
+    assert abs(basis.mean()) < 0.5 and (basis.abs() <= 5.0).mean() > 0.75
     assert out["pool_liquidity"]["liquidity"].iloc[1:].eq(int(L)).all()
     ref = out["features_reference"]
     assert ref["ref_basis_bp"].iloc[5:].notna().all() and "ref_volume_z_60" in ref
-    # the pool follows its exchange: their 15-bar returns move together (the
-    # 1-minute klines lag the block-by-block arbitrage, so they lead nothing)
+    # the pool follows its exchange: their 15-bar returns move together, and
+    # the exchange leads: the basis at a block's open is what its swaps close
     pool_ret = np.log(bars["close"]).diff(15)
     assert ref["ref_ret_15"].corr(pool_ret) > 0.7
+    assert (-ref["ref_basis_bp"]).corr(np.log(bars["close"] / bars["open"])) > 0.7
     # perpetual markets do not apply to a pool
     with pytest.raises(ParameterError, match="does not apply to a Uniswap pool"):
         validate_parameters(

@@ -30,7 +30,7 @@ from numba import njit
 N_SUB = 32
 #: Bumped whenever the model changes, so cached synthetic files are rewritten.
 GENERATOR_VERSION = 2  # the klines; the pool: POOL_GENERATOR_VERSION
-POOL_GENERATOR_VERSION = 1
+POOL_GENERATOR_VERSION = 2  # 2: the reference in candles of one block
 MINUTES_PER_YEAR = 525_600.0
 GARCH_ALPHA = 0.04
 GARCH_BETA = 0.955

@@ -3,9 +3,16 @@
 A second market-data source — Binance klines, generic OHLCV candles or Binance
 trade captures, read with the same readers as ``data.source`` — joined
 causally to the bars' clock: each bar gets the last reference price *known
-strictly before its open time*. A candle's close is known at its close time
-(open + its interval), a trade at its time. Gap-filled and halted candles
+strictly before its open time*. A trade is known at its time. A candle's close
+is the price of its last trade, which happened *before* the candle's end
+(open + its interval; Binance's ``close_time`` is that end − 1 ms): so a bar
+opening at or after a candle's end may use it — clocks that line up (12-s
+candles on 12-s blocks, minutes on minutes) would otherwise read one whole
+candle stale. Gap-filled and halted candles
 (``is_filled``, ``is_stale`` after assembly) are no observations.
+
+Age: how old the price a bar gets is at the bar's open (open − known time);
+the manifest records its median, 95th percentile and maximum.
 
 Staleness: when the last observation is older than ``max_age`` at a bar's
 open (``data.reference.max_age_bars`` of the reference's own bars, or
@@ -52,7 +59,9 @@ class Reference:
     Attributes:
         label: The file (or ``<n> files in <folder>``) it was read from.
         source: ``binance_klines`` | ``ohlcv`` | ``binance_trades``.
-        known_ns: When each price became known, int64 ns since the epoch.
+        known_ns: When each price became known, int64 ns since the epoch: a
+            trade's time; a candle's end (its close, the last trade, is known
+            strictly before that, so a bar opening at the end may use it).
         price: The price known then (a candle's close, a trade's price).
         volume: Base volume of each observation (NaN: the source has none).
         buy_volume: Taker-buy part of it (NaN: not in the source).
@@ -68,6 +77,12 @@ class Reference:
     buy_volume: np.ndarray
     interval_s: int | None
     files: list[str]
+
+    @property
+    def side(self) -> str:
+        """``searchsorted`` side of "known before a bar's open": a candle
+        ending at the open counts, a trade at the open does not."""
+        return "left" if self.interval_s is None else "right"
 
     def max_age_ns(self, p: ReferenceParams) -> int:
         if p.max_age_s is not None:
@@ -181,10 +196,13 @@ class Joined:
 
 def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joined:
     """For each bar open ``bar_ns[i]`` the last reference price known strictly
-    before it, NaN before the first and where it is older than
+    before it (a candle ending at it counts: see the module), NaN before the
+    first and where it is older than
     ``max_age_ns``; the reference volume (and taker-buy volume) that became
     known since the previous bar's open (the first bar: one bar back),
-    NaN where the price is.
+    NaN where the price is. The manifest's ``age_s``: median, 95th
+    percentile and maximum seconds from a bar's open back to when the price
+    it got became known (bars with a price).
 
     Slow reference: for each bar, scan the observations (tests).
 
@@ -194,7 +212,7 @@ def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joine
     """
     n = bar_ns.size
     known = ref.known_ns
-    j = np.searchsorted(known, bar_ns, side="left") - 1
+    j = np.searchsorted(known, bar_ns, side=ref.side) - 1
     has = j >= 0
     jj = np.clip(j, 0, None)
     age = bar_ns - known[jj]
@@ -209,7 +227,7 @@ def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joine
         )
     price = np.where(fresh, ref.price[jj], np.nan)
     prev = np.r_[bar_ns[0] - (bar_ns[1] - bar_ns[0] if n > 1 else 0), bar_ns[:-1]]
-    lo = np.searchsorted(known, prev, side="left")
+    lo = np.searchsorted(known, prev, side=ref.side)
     hi = j + 1
     out = []
     for v in (ref.volume, ref.buy_volume):
@@ -217,6 +235,7 @@ def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joine
         flow = cum[hi] - cum[lo]
         out.append(np.where(fresh & np.isfinite(v).all(), flow, np.nan))
     stale = has & ~fresh
+    age = age[fresh] / NS_PER_S
     manifest = {
         "name": ref.label,
         "source": ref.source,
@@ -231,5 +250,10 @@ def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joine
         "before_first": int((~has).sum()),
         "stale_bars": int(stale.sum()),
         "stale_ranges": time_ranges(bar_ns, stale),
+        "age_s": {
+            "median": round(float(np.median(age)), 3),
+            "p95": round(float(np.quantile(age, 0.95)), 3),
+            "max": round(float(age.max()), 3),
+        },
     }
     return Joined(price, out[0], out[1], manifest, stale)

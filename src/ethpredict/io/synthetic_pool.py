@@ -16,7 +16,15 @@ per setting, in layouts the readers already accept:
 * ``<name>.raw.csv.gz`` — the pool's logs as ``eth_getLogs`` returns them
   (demeter-fetch's raw CSV layout, encoded with
   :func:`ethpredict.io.uniswap.encode_log`): the Mint, then every Swap;
-* ``<name>.reference-1m.csv`` — the exchange's 1-minute Binance klines;
+* ``<name>.reference-<block>s.csv.gz`` — the exchange as generic OHLCV
+  candles, one per block interval (``time`` = open, epoch ms): candle ``j``
+  ends at block ``j``'s timestamp and closes at the exchange price the
+  arbitrageurs of block ``j`` trade against, so the causal join gives each
+  block exactly that price (0 s old at the block: the exchange leads the
+  pool, as on the chain). High and low come from the path sampled every
+  second, volumes are the minute's spread evenly over its candles. A 1-minute
+  reference would be 0–48 s stale at 12-s blocks (median 24 s) and trail the
+  pool — the LP's LVR against it came out negative (docs/data.md);
 * ``<name>.json`` — the settings, the notice that this is synthetic, and
   what the generation measured.
 """
@@ -41,7 +49,7 @@ from ethpredict.core.synthetic import (
 )
 from ethpredict.errors import ParameterError
 from ethpredict.io.atomic import atomic_path
-from ethpredict.io.synthetic import simulate_exchange, write_klines
+from ethpredict.io.synthetic import simulate_exchange
 from ethpredict.io.uniswap import FEE_TICK_SPACING, encode_log
 from ethpredict.params import DataParams, UniswapParams
 
@@ -57,7 +65,7 @@ Q96 = 2**96
 NOTICE = (
     "SYNTHETIC DATA: a simulated Uniswap v3 USDC/WETH-like pool following "
     "ethpredict's seeded exchange simulator through arbitrageurs and noise "
-    "traders, and that exchange's klines as its reference. Not a record of any "
+    "traders, and that exchange's price per block as its reference. Not a record of any "
     "real market or pool."
 )
 
@@ -75,12 +83,12 @@ def pool_params(data: DataParams) -> UniswapParams:
 
 @dataclass
 class SyntheticPool:
-    """A generated pool: its logs (raw CSV layout), the exchange klines, the
-    reference price at each block, each swap's kind and the pool's price
-    before it, and what was measured."""
+    """A generated pool: its logs (raw CSV layout), the exchange's candles of
+    one block interval (generic OHLCV), the reference price at each block,
+    each swap's kind and the pool's price before it, and what was measured."""
 
     logs: pd.DataFrame
-    klines: pd.DataFrame
+    candles: pd.DataFrame
     block_time: np.ndarray  # epoch s of every block
     block_ref: np.ndarray  # the exchange's ETH price at every block
     swaps: np.ndarray  # simulate_pool_nb's rows
@@ -102,7 +110,8 @@ def generate_pool(data: DataParams) -> SyntheticPool:
             "minute (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60 s)"
         )
     t0 = time.perf_counter()
-    klines, ref = simulate_exchange(ex, sp.days, 60 // bt)
+    klines, per_s = simulate_exchange(ex, sp.days, 60)
+    ref = per_s[bt - 1 :: bt]  # the price at the end of every block interval
     start = int(pd.Timestamp(ex.start, tz="UTC").value // 1_000_000_000)
     n = ref.size
     block_time = start + bt * (np.arange(n, dtype=np.int64) + 1)
@@ -130,7 +139,31 @@ def generate_pool(data: DataParams) -> SyntheticPool:
         "mean_abs_basis_bp": float(1e4 * np.abs(basis).mean()),
         "generation_s": round(time.perf_counter() - t0, 2),
     }
-    return SyntheticPool(logs, klines, block_time, ref, swaps, stats)
+    candles = _candles(klines, per_s.reshape(n, bt), block_time - bt)
+    return SyntheticPool(logs, candles, block_time, ref, swaps, stats)
+
+
+def _candles(
+    klines: pd.DataFrame, path: np.ndarray, open_s: np.ndarray
+) -> pd.DataFrame:
+    """Generic OHLCV candles of the exchange, one per block interval: ``path``
+    its price at the end of each second of every interval (rows), the open
+    the previous close; each minute's volumes spread evenly over its
+    candles. Prices to the cent, as the klines."""
+    close = path[:, -1]
+    open_ = np.r_[klines["open"].iat[0], close[:-1]]
+    per = path.shape[0] // len(klines)
+    vol = np.repeat(klines["volume"].to_numpy() / per, per)
+    buy = np.repeat(klines["taker_buy_volume"].to_numpy() / per, per)
+    return pd.DataFrame({
+        "time": open_s * 1000,
+        "open": np.round(open_, 2),
+        "high": np.round(np.maximum(open_, path.max(axis=1)), 2),
+        "low": np.round(np.minimum(open_, path.min(axis=1)), 2),
+        "close": np.round(close, 2),
+        "volume": np.round(vol, 4),
+        "taker_buy_volume": np.minimum(np.round(buy, 4), np.round(vol, 4)),
+    })  # fmt: skip
 
 
 def _logs(swaps, block_time, liquidity, first_price, spacing) -> pd.DataFrame:
@@ -174,14 +207,15 @@ class PoolFiles:
 
 
 def ensure_synthetic_pool(data: DataParams) -> PoolFiles:
-    """Write the pool's logs and the exchange's klines for these settings
+    """Write the pool's logs and the exchange's candles for these settings
     unless they exist (the sidecar's settings match)."""
     sp, ex = data.synthetic_pool, data.synthetic
     folder = Path(data.path or DEFAULT_DIR)
     name = (f"synthetic-{POOL_ADDRESS}-seed{ex.seed}-{ex.start}-{sp.days}d-"
             f"{sp.block_time_s}s")  # fmt: skip
     files = PoolFiles(folder / f"{name}.raw.csv.gz",
-                      folder / f"{name}.reference-1m.csv", folder / f"{name}.json")  # fmt: skip
+                      folder / f"{name}.reference-{sp.block_time_s}s.csv.gz",
+                      folder / f"{name}.json")  # fmt: skip
     settings = {"version": [GENERATOR_VERSION, POOL_GENERATOR_VERSION],
                 "symbol": data.symbol, "exchange": ex.model_dump(mode="json"),
                 "pool": sp.model_dump(mode="json")}  # fmt: skip
@@ -200,10 +234,13 @@ def ensure_synthetic_pool(data: DataParams) -> PoolFiles:
     with atomic_path(files.pool) as tmp:
         g.logs.to_csv(tmp, index=False,
                       compression={"method": "gzip", "compresslevel": 1})  # fmt: skip
-    write_klines(g.klines, files.reference)
+    with atomic_path(files.reference) as tmp:
+        g.candles.to_csv(tmp, index=False,
+                         compression={"method": "gzip", "compresslevel": 6})  # fmt: skip
     meta = {"synthetic": True, "notice": NOTICE, "settings": settings,
             "layout": {"pool": "demeter-fetch raw eth_getLogs CSV",
-                       "reference": "binance-kline-csv, 1m"},
+                       "reference": f"generic OHLCV CSV, {sp.block_time_s}s candles "
+                                    "ending at the blocks"},
             "pool_address": POOL_ADDRESS, "stats": g.stats}  # fmt: skip
     with atomic_path(files.sidecar) as tmp:
         tmp.write_text(json.dumps(meta, indent=2))

@@ -159,7 +159,7 @@ def ingest_market_data(
             )
     ref_attrs: dict = {}
     if p.has_reference:
-        bars, extra["reference"] = _with_reference(bars, reference)
+        bars, extra["reference"] = _with_reference(bars, reference, a.interval_s)
         ref_attrs = {"reference": extra["reference"]["name"],
                      "reference_source": extra["reference"]["source"]}  # fmt: skip
     attrs = {
@@ -212,19 +212,23 @@ def _pool(p: DataParams, start_ns, end_ns) -> tuple[PoolData, ReferenceParams]:
         made = synthetic_pool.ensure_synthetic_pool(p)
         path, up = made.pool, synthetic_pool.pool_params(p)
         if reference.path is None:
-            reference = ReferenceParams(
-                path=str(made.reference), source="binance_klines"
-            )
+            reference = ReferenceParams(path=str(made.reference), source="ohlcv")
     return read_pool(path, up, p.interval, start_ns, end_ns), reference
 
 
+#: a reference whose median age exceeds this many bars is warned about
+AGE_WARN_BARS = 1
+
+
 def _with_reference(
-    bars: pd.DataFrame, rp: ReferenceParams
+    bars: pd.DataFrame, rp: ReferenceParams, bar_s: int
 ) -> tuple[pd.DataFrame, dict]:
     """``bars`` with the reference joined causally (:mod:`ethpredict.io.
     reference`): ``reference_price``, and ``reference_volume`` /
     ``reference_buy_volume`` when the reference has them; the manifest entry.
-    One warning line when bars have a stale reference."""
+    One warning line when bars have a stale reference, one when its median
+    age at the bars exceeds :data:`AGE_WARN_BARS` bars of ``bar_s`` seconds
+    (a 1-minute reference for 12-s blocks)."""
     ref = read_reference(rp)
     j = join_reference(ref, epoch_ns(bars.index), ref.max_age_ns(rp))
     bars = bars.assign(reference_price=j.price)
@@ -233,12 +237,23 @@ def _with_reference(
     if np.isfinite(ref.buy_volume).all():
         bars["reference_buy_volume"] = j.buy_volume
     m = j.manifest
+    age = m["age_s"]
     log.info(
         "Reference %s (%s): prices known %s to %s; %.1f %% of bars have one "
-        "(%d before the first, %d stale)",
+        "(%d before the first, %d stale); its age at the bars: median %g s, "
+        "95 %% %g s",
         m["name"], m["source"], m["first_known"], m["last_known"],
-        100 * m["coverage"], m["before_first"], m["stale_bars"],
+        100 * m["coverage"], m["before_first"], m["stale_bars"], age["median"],
+        age["p95"],
     )  # fmt: skip
+    if age["median"] > AGE_WARN_BARS * bar_s:
+        log.warning(
+            "The reference %s is stale for %d s bars (median age %g s, 95 %% %g s): "
+            "LVR and markouts against it are measured against a price up to %g s "
+            "old, which the pool may already lead — give data.reference a finer "
+            "series (1-s klines, trades) for a pool",
+            m["name"], bar_s, age["median"], age["p95"], age["max"],
+        )  # fmt: skip
     if m["stale_bars"]:
         log.warning(
             "%d bar(s) have no current reference price (data.reference %s: no "

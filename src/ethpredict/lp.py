@@ -159,14 +159,18 @@ def _swap_arrays(bars, trades, liquidity):
             d < 0, eth_in[:, None] * down_w / down_sum[:, None],
             quote_in[:, None] * up_w / up_sum[:, None],
         )  # fmt: skip
-    # an input no leg moved its way (a monotone minute, one swap) is not
-    # dropped: it rides a tiny leg out of the close and back (in the range
-    # iff the close is)
-    lone_eth = (eth_in > 0) & (down_sum == 0)
-    lone_quote = (quote_in > 0) & (up_sum == 0)
+    # an input no leg moved its way (a monotone minute) is not dropped: it
+    # rides a tiny leg out of the close and back (in the range iff the close
+    # is), kept inside the minute's price range — a minute whose price never
+    # left its tick has no room, and its inputs earn nothing here
     cs = pts[:, -1]
+    before = np.r_[o[0], c[:-1]]
+    down_to = np.maximum(cs * (1 - WIGGLE), np.sqrt(np.minimum(lo, before)))
+    up_to = np.minimum(cs * (1 + WIGGLE), np.sqrt(np.maximum(h, before)))
+    lone_eth = (eth_in > 0) & (down_sum == 0) & (down_to < cs)
+    lone_quote = (quote_in > 0) & (up_sum == 0) & (up_to > cs)
     zero = np.zeros_like(cs)
-    extra = np.column_stack([cs * (1 - WIGGLE), cs, cs * (1 + WIGGLE), cs])
+    extra = np.column_stack([down_to, cs, up_to, cs])
     extra_amt = np.column_stack([eth_in, zero, quote_in, zero])
     extra_on = np.column_stack([lone_eth, lone_eth, lone_quote, lone_quote])
     sqrt_all = np.column_stack([pts[:, 1:], extra])

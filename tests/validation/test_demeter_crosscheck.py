@@ -70,10 +70,12 @@ def test_wide_ranges_fees_within_2pct_and_the_gap_is_the_dilution(res):
         step = {s["step"]: s for s in c["ladder"]}["+ swaps' own liquidity"]
         assert _rel(step["fees0"], raw["fees0"]) < 1e-9
         assert _rel(step["fees1"], raw["fees1"]) < 1e-6
-        # our minute rule (lp.swap_path) on demeter's inputs is demeter's
-        # rule when the range holds every minute's path
+        # our minute rule (lp.swap_path) on demeter's inputs is demeter's rule
+        # when the range holds every minute's path, but for the minutes whose
+        # price never left its tick: demeter books their inputs, our minute
+        # form cannot place them and books none (measured −1.1 % / −1.6 %)
         for k in ("fees0", "fees1"):
-            assert _rel(c["minute"][k], d[k]) < 1e-9
+            assert -0.02 < (c["minute"][k] - d[k]) / d[k] < 0
         # net value at demeter's price and minute: within 1 bp
         assert _rel(raw["net_value"], d["net_value"]) < 1e-4
 

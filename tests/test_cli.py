@@ -134,8 +134,8 @@ def test_backtest_before_any_run_names_the_command(fresh):
     text = r.stderr + r.stdout
     assert r.returncode == 1
     assert (
-        "Error: missing upstream output(s) bars, data_manifest, model_metrics, pool_liquidity, predictions"
-        in text
+        "Error: missing upstream output(s) bars, data_manifest, model_metrics, "
+        "pool_liquidity, predictions" in text
     )
     assert "`kedro run`" in text and "Traceback" not in text
 

@@ -65,6 +65,7 @@ def test_a_trial_reruns_only_what_the_swept_keys_reach():
         "run_baseline_backtest",
         "evaluate_backtest",
         "collect_metrics",
+        "run_lp_baselines",  # (remembered: the same in every trial of a sweep)
     }
     fixed, trial = split_pipeline(backtest, ["mm.gamma"])
     assert _names(trial) == quotes | books  # not calibration, not the HTML report

@@ -76,8 +76,7 @@ def run_book(
     )
     skew = quotes["skew"].to_numpy(np.float64)
     bid_depth, ask_depth = (
-        np.column_stack([quotes[col].to_numpy(np.float64), skew])
-        for col in ("bid_depth", "ask_depth")
+        quotes[c].to_numpy(np.float64) for c in ("bid_depth", "ask_depth")
     )
     intensity = bp.fill_model == "intensity"
     L = mp.levels
@@ -97,7 +96,7 @@ def run_book(
     fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
     orders = np.empty((len(T.ORDER_COLUMNS), n * 2 * L + 1)).T  # column-major
     nf, no = backtest_nb(
-        *arr, volume, ~unobserved(bars), bid_depth, ask_depth,
+        *arr, volume, ~unobserved(bars), bid_depth, skew, ask_depth, skew,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
         A, k, uniforms, funding, L, mp.level_spacing, mp.level_size_mult, mp.tick,
         venue.log_tick, mp.order_size, mp.max_inventory, bp.requote_threshold,

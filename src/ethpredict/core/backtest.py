@@ -207,7 +207,9 @@ def backtest_nb(
     volume: np.ndarray,
     tradable: np.ndarray,
     bid_depth: np.ndarray,
+    bid_skew: np.ndarray,
     ask_depth: np.ndarray,
+    ask_skew: np.ndarray,
     bid_size: np.ndarray,
     ask_size: np.ndarray,
     A: np.ndarray,
@@ -238,8 +240,8 @@ def backtest_nb(
 ) -> tuple[int, int]:
     """Run the book over ``n`` bars; returns ``(fills written, orders written)``.
 
-    ``bid_depth[t] = (d0, s)`` gives the level-0 bid ``close − d0 − s·q`` and
-    ``ask_depth[t] = (d0, s)`` the ask ``close + d0 − s·q`` for inventory ``q``
+    ``bid_depth[t]`` = d0 and ``bid_skew[t]`` = s give the level-0 bid ``close −
+    d0 − s·q``, ``ask_depth``/``ask_skew`` the ask ``close + d0 − s·q`` for inventory ``q``
     (in order sizes), rounded to the tick away from the close and kept
     strictly off the close; NaN ``d0``: no decision at that bar. Level ``l``
     sits ``l·level_spacing`` further out with ``level_size_mult^l`` times the
@@ -460,10 +462,10 @@ def backtest_nb(
                 cash -= actions * gas_usd
                 equity -= actions * gas_usd
         # ---- decision at the close, per side
-        if not halted and tradable[j] and not np.isnan(bid_depth[j, 0]):
+        if not halted and tradable[j] and not np.isnan(bid_depth[j]):
             q = pos / base_size
-            bid = cj - bid_depth[j, 0] - bid_depth[j, 1] * q
-            ask = cj + ask_depth[j, 0] - ask_depth[j, 1] * q
+            bid = cj - bid_depth[j] - bid_skew[j] * q
+            ask = cj + ask_depth[j] - ask_skew[j] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
                 tk = cj * grow
                 b0 = min(

@@ -316,8 +316,12 @@ def run_kernel(args, p, out=None):
             np.zeros((n * 2 * L + 1, len(T.ORDER_COLUMNS))),
         )
     book, fills, orders = out
+    # the depths and skews as the wrapper passes them: contiguous columns
+    bd0, bsk, ad0, ask = (
+        np.ascontiguousarray(x[:, i]) for x in (bd, ad) for i in (0, 1)
+    )
     nf, no = backtest_nb(
-        o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, L, p["spacing"],
+        o, h, lo, c, vol, ok, bd0, bsk, ad0, ask, bsz, asz, A, k, u, fund, L, p["spacing"],
         p["mult"], p["tick"], p["log_tick"], p["base_size"], p["max_inventory"],
         p["requote"], p["delay"], p["gas"], p["fee"], p["taker"], p["post_only"],
         p["part"], p["fill_model"], p["through"], 60.0, p["max_dd"], book, fills, orders,

@@ -283,6 +283,8 @@ def backtest_nb(
     cum_fund = 0.0
     n_upd = 0
     n_rej = 0
+    q = 0.0  # the inventory in order sizes, divided out only when it moves
+    q_of = np.nan  # the position ``q`` was computed from (none yet)
     geo = log_tick > 0.0
     grow = np.exp(log_tick) - 1.0
     cap = max_inventory * base_size
@@ -463,7 +465,9 @@ def backtest_nb(
                 equity -= actions * gas_usd
         # ---- decision at the close, per side
         if not halted and tradable[j] and not np.isnan(bid_depth[j]):
-            q = pos / base_size
+            if pos != q_of:  # a division on every bar's critical path otherwise
+                q = pos / base_size
+                q_of = pos
             bid = cj - bid_depth[j] - bid_skew[j] * q
             ask = cj + ask_depth[j] - ask_skew[j] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN

@@ -42,19 +42,21 @@ def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
     trial). ``orders`` is column-major, so columns are taken without copies
     where their dtype allows."""
     c = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
-    out = pd.DataFrame({"side": c["side"].astype(np.int8),
-                        "level": c["level"].astype(np.int16),
-                        "type": pd.Categorical.from_codes(c["type"].astype(np.int8),
-                                                          T.ORDER_TYPES)},
-                       index=pd.RangeIndex(len(orders), name="order"))  # fmt: skip
-    for name in ("submit_bar", "live_bar", "end_bar"):
-        out[name] = c[name].astype(np.int64)
-    for name in ("price", "size", "filled"):
-        out[name] = c[name]
-    out["end_reason"] = pd.Categorical.from_codes(
-        c["end_reason"].astype(np.int8), T.END_REASONS
+    cols = {
+        "side": c["side"].astype(np.int8),
+        "level": c["level"].astype(np.int16),
+        "type": pd.Categorical.from_codes(c["type"].astype(np.int8), T.ORDER_TYPES),
+        **{k: c[k].astype(np.int64) for k in ("submit_bar", "live_bar", "end_bar")},
+        **{k: c[k] for k in ("price", "size", "filled")},
+        "end_reason": pd.Categorical.from_codes(
+            c["end_reason"].astype(np.int8), T.END_REASONS
+        ),
+    }
+    # one constructor call (inserting column by column costs a copy of the
+    # block manager each time); the float columns stay views of ``orders``
+    return pd.DataFrame(
+        cols, index=pd.RangeIndex(len(orders), name="order"), copy=False
     )
-    return out
 
 
 def run_book(
@@ -76,8 +78,7 @@ def run_book(
     )
     skew = quotes["skew"].to_numpy(np.float64)
     bid_depth, ask_depth = (
-        np.column_stack([quotes[col].to_numpy(np.float64), skew])
-        for col in ("bid_depth", "ask_depth")
+        quotes[c].to_numpy(np.float64) for c in ("bid_depth", "ask_depth")
     )
     intensity = bp.fill_model == "intensity"
     L = mp.levels
@@ -97,7 +98,7 @@ def run_book(
     fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
     orders = np.empty((len(T.ORDER_COLUMNS), n * 2 * L + 1)).T  # column-major
     nf, no = backtest_nb(
-        *arr, volume, ~unobserved(bars), bid_depth, ask_depth,
+        *arr, volume, ~unobserved(bars), bid_depth, skew, ask_depth, skew,
         quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
         A, k, uniforms, funding, L, mp.level_spacing, mp.level_size_mult, mp.tick,
         venue.log_tick, mp.order_size, mp.max_inventory, bp.requote_threshold,

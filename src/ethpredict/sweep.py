@@ -412,11 +412,10 @@ def _work(
             if time.monotonic() > stale_check:  # trials of killed workers fail
                 _fail_stale(study, storage)
                 stale_check = time.monotonic() + HEARTBEAT_S
-            trials = study.get_trials(deepcopy=False, states=live)
-            complete = sum(t.state == TrialState.COMPLETE for t in trials)
+            complete, n_live = _live_counts(storage, study._study_id)
             if complete >= limit:
                 break
-            if len(trials) >= limit:  # the rest are running elsewhere
+            if n_live >= limit:  # the rest are running elsewhere
                 time.sleep(0.1)
                 stale_check = 0.0
                 continue
@@ -439,7 +438,7 @@ def _work(
             # near the end, other workers may have asked at the same moment:
             # keep this trial only if fewer than n_trials are ahead of it
             if (
-                len(trials) >= limit - RESERVE_MARGIN
+                n_live >= limit - RESERVE_MARGIN
                 and sum(
                     t.number < trial.number
                     for t in study.get_trials(deepcopy=False, states=live)
@@ -461,6 +460,23 @@ def _work(
     finally:
         beat.stop()
     return {"complete": done, "failed": failed}
+
+
+def _live_counts(storage, study_id: int) -> tuple[int, int]:
+    """``(complete, complete + running)`` trials of the study, by one COUNT
+    query: fetching the trials themselves (``study.get_trials``) costs about
+    10 ms per trial at 1000 trials and grows with the study."""
+    import sqlalchemy
+
+    with storage.engine.connect() as conn:
+        rows = conn.execute(
+            sqlalchemy.text("SELECT state, COUNT(*) FROM trials WHERE study_id = :s "
+                            "AND state IN ('COMPLETE', 'RUNNING') GROUP BY state"),
+            {"s": int(study_id)},
+        ).all()  # fmt: skip
+    counts = {str(getattr(state, "name", state)): int(n) for state, n in rows}
+    complete = counts.get("COMPLETE", 0)
+    return complete, complete + counts.get("RUNNING", 0)
 
 
 def _fail_stale(study, storage) -> None:

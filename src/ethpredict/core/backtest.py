@@ -207,7 +207,9 @@ def backtest_nb(
     volume: np.ndarray,
     tradable: np.ndarray,
     bid_depth: np.ndarray,
+    bid_skew: np.ndarray,
     ask_depth: np.ndarray,
+    ask_skew: np.ndarray,
     bid_size: np.ndarray,
     ask_size: np.ndarray,
     A: np.ndarray,
@@ -238,8 +240,8 @@ def backtest_nb(
 ) -> tuple[int, int]:
     """Run the book over ``n`` bars; returns ``(fills written, orders written)``.
 
-    ``bid_depth[t] = (d0, s)`` gives the level-0 bid ``close − d0 − s·q`` and
-    ``ask_depth[t] = (d0, s)`` the ask ``close + d0 − s·q`` for inventory ``q``
+    ``bid_depth[t]`` = d0 and ``bid_skew[t]`` = s give the level-0 bid ``close −
+    d0 − s·q``, ``ask_depth``/``ask_skew`` the ask ``close + d0 − s·q`` for inventory ``q``
     (in order sizes), rounded to the tick away from the close and kept
     strictly off the close; NaN ``d0``: no decision at that bar. Level ``l``
     sits ``l·level_spacing`` further out with ``level_size_mult^l`` times the
@@ -281,12 +283,17 @@ def backtest_nb(
     cum_fund = 0.0
     n_upd = 0
     n_rej = 0
+    q = 0.0  # the inventory in order sizes, divided out only when it moves
+    q_of = np.nan  # the position ``q`` was computed from (none yet)
     geo = log_tick > 0.0
     grow = np.exp(log_tick) - 1.0
     cap = max_inventory * base_size
     slot = ring - 1
+    prev_close = o[0] if n > 0 else 0.0
     for j in range(n):
-        prev_close = c[j - 1] if j > 0 else o[j]
+        # the bar's prices as locals: the stores into the output blocks below
+        # (float64 like them) would otherwise force a reload after each one
+        oj, hj, lj, cj = o[j], h[j], lo[j], c[j]
         slot = slot + 1 if slot + 1 < ring else 0  # j % ring without a division
         # ---- submissions that go live at the start of bar j
         for s in range(2):
@@ -332,7 +339,7 @@ def backtest_nb(
                     if oid < 0 or not arriving[s, lv]:
                         continue
                     px = live_px[s, lv]
-                    if not (px >= o[j] if s == BID else px <= o[j]):
+                    if not (px >= oj if s == BID else px <= oj):
                         arriving[s, lv] = False
                     elif post_only:
                         _use_up(
@@ -345,7 +352,7 @@ def backtest_nb(
             if flat_id >= 0 and budget > EPS:  # 1. the stop's market order
                 sign = orders[flat_id, O_SIDE]
                 x = min(orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED], budget)
-                px = o[j]
+                px = oj
                 _write_fill(fills, n_f, j, sign, px, x, -1, flat_id, KIND_STOP)
                 n_f += 1
                 fee = taker_fee * px * x
@@ -358,7 +365,6 @@ def backtest_nb(
                 if orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED] <= EPS:
                     _end_order(orders, flat_id, j, END_FILLED)
                     flat_id = -1
-            oj = o[j]
             # 2. orders the open is through: rejected, a taker, or a resting
             # order the market is already through (its limit capped to the bar)
             for s in range(2):
@@ -373,7 +379,7 @@ def backtest_nb(
                         kind = KIND_THROUGH
                         # the least favourable price the bar traded that does
                         # not beat the limit (its low/high, or the limit)
-                        fpx = min(px, h[j]) if s == BID else max(px, lo[j])
+                        fpx = min(px, hj) if s == BID else max(px, lj)
                     elif post_only:
                         _use_up(
                             orders, live_id, latest, used, alive, s, lv, j, END_REJECTED
@@ -396,9 +402,9 @@ def backtest_nb(
                             _use_up(orders, live_id, latest, used, alive, s, lv, j,
                                     END_FILLED)  # fmt: skip
             # 3. the path: the side whose extreme comes first fills first
-            first = ASK if (h[j] - oj) < (oj - lo[j]) else BID
+            first = ASK if (hj - oj) < (oj - lj) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
-            edge_bid, edge_ask = lo[j] + thr, h[j] - thr  # touch: traded through
+            edge_bid, edge_ask = lj + thr, hj - thr  # touch: traded through
             for t in range(2):
                 s = first if t == 0 else 1 - first
                 sg = 1.0 - 2.0 * s  # +1 bid, −1 ask: no branch on the side
@@ -432,14 +438,16 @@ def backtest_nb(
                         if done:
                             _use_up(orders, live_id, latest, used, alive, s, lv, j,
                                     END_FILLED)  # fmt: skip
-            arriving[:] = False
-        cum_inv += pos * (c[j] - prev_close)
+            for s in range(2):
+                for lv in range(levels):
+                    arriving[s, lv] = False
+        cum_inv += pos * (cj - prev_close)
         if funding[j] != 0.0:
-            fund = -pos * c[j] * funding[j]
+            fund = -pos * cj * funding[j]
             cum_fund += fund
             cash += fund
-        equity = cash + pos * c[j]
-        gas_usd = gas_eth * c[j]
+        equity = cash + pos * cj
+        gas_usd = gas_eth * cj
         # ---- risk limit: stop deciding, cancel and flatten like any order
         if not halted and max_drawdown > 0.0:
             peak = max(peak, equity)
@@ -456,20 +464,22 @@ def backtest_nb(
                 cash -= actions * gas_usd
                 equity -= actions * gas_usd
         # ---- decision at the close, per side
-        if not halted and tradable[j] and not np.isnan(bid_depth[j, 0]):
-            q = pos / base_size
-            bid = c[j] - bid_depth[j, 0] - bid_depth[j, 1] * q
-            ask = c[j] + ask_depth[j, 0] - ask_depth[j, 1] * q
+        if not halted and tradable[j] and not np.isnan(bid_depth[j]):
+            if pos != q_of:  # a division on every bar's critical path otherwise
+                q = pos / base_size
+                q_of = pos
+            bid = cj - bid_depth[j] - bid_skew[j] * q
+            ask = cj + ask_depth[j] - ask_skew[j] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
-                tk = c[j] * grow
+                tk = cj * grow
                 b0 = min(
-                    _grid_down(bid, log_tick, 0.0), _grid_down(c[j], log_tick, -1e-9)
+                    _grid_down(bid, log_tick, 0.0), _grid_down(cj, log_tick, -1e-9)
                 )
-                a0 = max(_grid_up(ask, log_tick, 0.0), _grid_up(c[j], log_tick, -1e-9))
+                a0 = max(_grid_up(ask, log_tick, 0.0), _grid_up(cj, log_tick, -1e-9))
             else:
                 tk = tick
-                b0 = min(np.floor(bid / tick) * tick, c[j] - tick)  # off the close
-                a0 = max(np.ceil(ask / tick) * tick, c[j] + tick)
+                b0 = min(np.floor(bid / tick) * tick, cj - tick)  # off the close
+                a0 = max(np.ceil(ask / tick) * tick, cj + tick)
             if q >= max_inventory - EPS:
                 b0 = np.nan
             if q <= -max_inventory + EPS:
@@ -480,7 +490,7 @@ def backtest_nb(
                 if np.isnan(new0):
                     if np.isnan(old0):
                         continue
-                    if not alive[s].any():  # nothing left to cancel
+                    if not _any(alive, s, levels):  # nothing left to cancel
                         last_px[s] = np.nan
                         continue
                 elif not (
@@ -529,28 +539,38 @@ def backtest_nb(
                 cum_gas += actions * gas_usd
                 cash -= actions * gas_usd
                 equity -= actions * gas_usd
-        row = book[j]
-        row[B_POS] = pos
-        row[B_CASH] = cash
-        row[B_EQUITY] = equity
-        row[B_BID] = live_px[BID, 0] if live_id[BID, 0] >= 0 else np.nan
-        row[B_ASK] = live_px[ASK, 0] if live_id[ASK, 0] >= 0 else np.nan
-        row[B_SPREAD] = cum_spread
-        row[B_INV] = cum_inv
-        row[B_FEES] = cum_fees
-        row[B_GAS] = cum_gas
-        row[B_UPDATES] = n_upd
-        row[B_FILLS] = n_f
-        row[B_HALTED] = 1.0 if halted else 0.0
-        row[B_FUNDING] = cum_fund
-        row[B_REJECTED] = n_rej
+        book[j, B_POS] = pos
+        book[j, B_CASH] = cash
+        book[j, B_EQUITY] = equity
+        book[j, B_BID] = live_px[BID, 0] if live_id[BID, 0] >= 0 else np.nan
+        book[j, B_ASK] = live_px[ASK, 0] if live_id[ASK, 0] >= 0 else np.nan
+        book[j, B_SPREAD] = cum_spread
+        book[j, B_INV] = cum_inv
+        book[j, B_FEES] = cum_fees
+        book[j, B_GAS] = cum_gas
+        book[j, B_UPDATES] = n_upd
+        book[j, B_FILLS] = n_f
+        book[j, B_HALTED] = 1.0 if halted else 0.0
+        book[j, B_FUNDING] = cum_fund
+        book[j, B_REJECTED] = n_rej
+        prev_close = cj
         if halted and flat_id < 0 and pos == 0.0 and _idle(pend, stop_pend, live_id):
             # stopped, flat, nothing live or in flight: every later bar is this
             # one (a sweep's stopped trials skip the rest of the loop)
             for jj in range(j + 1, n):
-                book[jj, :] = row
+                book[jj, :] = book[j, :]
             break
     return n_f, n_o
+
+
+@njit(cache=True, inline="always")
+def _any(flags, s, levels) -> bool:
+    """Whether any level of side ``s`` is set (no view of the row; a loop, not
+    a generator, which Numba would build as an object)."""
+    for lv in range(levels):  # noqa: SIM110
+        if flags[s, lv]:
+            return True
+    return False
 
 
 @njit(cache=True)

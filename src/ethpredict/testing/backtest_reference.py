@@ -304,11 +304,27 @@ def case(seed):
     return (o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund), p
 
 
-def run_kernel(args, p, out=None):
-    """The kernel on :func:`case`'s arguments: ``(book, fills, orders)``;
-    ``out`` = preallocated ``(book, fills, orders)`` blocks to reuse."""
+def kernel_args(args, p) -> tuple:
+    """:func:`backtest_nb`'s arguments before its three output blocks, from
+    :func:`case`'s arguments (the depths and skews split into contiguous
+    columns, as the wrapper passes them)."""
     o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund = args
-    n, L = len(c), p["levels"]
+    bd0, bsk, ad0, ask = (
+        np.ascontiguousarray(x[:, i]) for x in (bd, ad) for i in (0, 1)
+    )
+    return (
+        o, h, lo, c, vol, ok, bd0, bsk, ad0, ask, bsz, asz, A, k, u, fund, p["levels"],
+        p["spacing"], p["mult"], p["tick"], p["log_tick"], p["base_size"],
+        p["max_inventory"], p["requote"], p["delay"], p["gas"], p["fee"], p["taker"],
+        p["post_only"], p["part"], p["fill_model"], p["through"], 60.0, p["max_dd"],
+    )  # fmt: skip
+
+
+def run_kernel(args, p, out=None, prepared=None):
+    """The kernel on :func:`case`'s arguments: ``(book, fills, orders)``;
+    ``out`` = preallocated ``(book, fills, orders)`` blocks to reuse;
+    ``prepared`` = ``kernel_args(args, p)`` made once (a benchmark's loop)."""
+    n, L = len(args[3]), p["levels"]
     if out is None:
         out = (
             np.zeros((n, len(T.BOOK_COLUMNS))),
@@ -316,10 +332,5 @@ def run_kernel(args, p, out=None):
             np.zeros((n * 2 * L + 1, len(T.ORDER_COLUMNS))),
         )
     book, fills, orders = out
-    nf, no = backtest_nb(
-        o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, L, p["spacing"],
-        p["mult"], p["tick"], p["log_tick"], p["base_size"], p["max_inventory"],
-        p["requote"], p["delay"], p["gas"], p["fee"], p["taker"], p["post_only"],
-        p["part"], p["fill_model"], p["through"], 60.0, p["max_dd"], book, fills, orders,
-    )  # fmt: skip
+    nf, no = backtest_nb(*(prepared or kernel_args(args, p)), book, fills, orders)
     return book, fills[:nf], orders[:no]

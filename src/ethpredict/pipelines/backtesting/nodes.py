@@ -138,10 +138,12 @@ def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
     halted = book["halted"].to_numpy()
     if not halted.any():
         return None
-    stop = orders.loc[orders["type"] == "market"]
-    if not len(stop):
+    # by the categorical's codes: no string comparison over a year of orders
+    market = orders["type"].cat.categories.get_loc("market")
+    stop = np.flatnonzero(np.asarray(orders["type"].cat.codes) == market)
+    if not stop.size:
         return len(book) - 1
-    end = int(stop["end_bar"].iat[0])
+    end = int(orders["end_bar"].iat[int(stop[0])])
     return len(book) - 1 if end < 0 else end
 
 

@@ -35,13 +35,16 @@ def _frame(block: np.ndarray, columns, index) -> pd.DataFrame:
     return pd.DataFrame(block, columns=list(columns), index=index, copy=False)
 
 
-def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
+def orders_frame(
+    orders: np.ndarray, columns: tuple[str, ...] = T.ORDER_COLUMNS
+) -> pd.DataFrame:
     """The orders table: one row per order (its id). Bars are positions in
     ``bars`` (their times: ``bars.index[bar]``; −1: never); no time columns,
     which would cost more than the kernel in a sweep (it builds this twice per
-    trial). ``orders`` is column-major, so columns are taken without copies
-    where their dtype allows."""
-    c = {name: orders[:, i] for i, name in enumerate(T.ORDER_COLUMNS)}
+    trial). Column-major ``orders`` gives its columns without copies where
+    their dtype allows. ``columns``: ``ORDER_COLUMNS`` and any float columns
+    after them (a pool's ``POOL_ORDER_COLUMNS``)."""
+    c = {name: orders[:, i] for i, name in enumerate(columns)}
     cols = {
         "side": c["side"].astype(np.int8),
         "level": c["level"].astype(np.int16),
@@ -51,6 +54,7 @@ def _orders_frame(orders: np.ndarray, index: pd.DatetimeIndex) -> pd.DataFrame:
         "end_reason": pd.Categorical.from_codes(
             c["end_reason"].astype(np.int8), T.END_REASONS
         ),
+        **{k: c[k] for k in columns[len(T.ORDER_COLUMNS) :]},
     }
     # one constructor call (inserting column by column costs a copy of the
     # block manager each time); the float columns stay views of ``orders``
@@ -133,7 +137,7 @@ def run_book(
         m[ok] = side[ok] * (close[later[ok]] - price[ok])
         cols[f"markout_{hz}"] = m
     f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
-    return out, f, _orders_frame(orders[:no], bars.index)
+    return out, f, orders_frame(orders[:no])
 
 
 def _counts(column: pd.Series, names: tuple[str, ...]) -> np.ndarray:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ethpredict.backtesting import orders_frame
 from ethpredict.core import types as T
 from ethpredict.core.liquidity import (
     amounts_array,
@@ -210,25 +211,6 @@ def landing_delay(bars: pd.DataFrame, venue: Venue, bar_s: float) -> int:
     return activation_delay(bars, block, venue.latency_s, bar_s)
 
 
-def _orders_frame(orders: np.ndarray) -> pd.DataFrame:
-    c = {name: orders[:, i] for i, name in enumerate(T.POOL_ORDER_COLUMNS)}
-    out = pd.DataFrame({"side": c["side"].astype(np.int8),
-                        "level": c["level"].astype(np.int16),
-                        "type": pd.Categorical.from_codes(c["type"].astype(np.int8),
-                                                          T.ORDER_TYPES)},
-                       index=pd.RangeIndex(len(orders), name="order"))  # fmt: skip
-    for name in ("submit_bar", "live_bar", "end_bar"):
-        out[name] = c[name].astype(np.int64)
-    for name in ("price", "size", "filled"):
-        out[name] = c[name]
-    out["end_reason"] = pd.Categorical.from_codes(
-        c["end_reason"].astype(np.int8), T.END_REASONS
-    )
-    for name in T.POOL_ORDER_COLUMNS[len(T.ORDER_COLUMNS) :]:
-        out[name] = c[name]
-    return out
-
-
 def run_pool_book(
     bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None,
     quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams, rp: RiskParams,
@@ -301,7 +283,7 @@ def run_pool_book(
         m[ok] = side[ok] * (mark[later[ok]] - price[ok])
         cols[f"markout_{hz}"] = m
     f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
-    return out, f, _orders_frame(orders[:no])
+    return out, f, orders_frame(orders[:no], T.POOL_ORDER_COLUMNS)
 
 
 def lp_decomposition(book: pd.DataFrame) -> dict:

@@ -63,6 +63,32 @@ def orders_frame(
     )
 
 
+def fills_frame(
+    fb: np.ndarray, index: pd.DatetimeIndex, mark: np.ndarray, markouts: list[int]
+) -> pd.DataFrame:
+    """The fills table from the kernel's ``fills`` rows: one row per fill at
+    its bar's time, with ``taker`` and, per horizon ``h`` of ``markouts``,
+    ``markout_h`` = side × (``mark`` h bars later − price) (NaN past the end)."""
+    n = len(mark)
+    bar = fb[:, T.F_BAR].astype(np.int64)
+    side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
+    kind = fb[:, T.F_KIND].astype(np.int8)
+    cols: dict[str, object] = {
+        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
+        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
+        "order": fb[:, T.F_ORDER].astype(np.int64),
+        "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
+        "taker": np.isin(kind, T.TAKER_KINDS),
+    }  # fmt: skip
+    for hz in markouts:
+        later = bar + hz
+        m = np.full(len(bar), np.nan)
+        ok = later < n
+        m[ok] = side[ok] * (mark[later[ok]] - price[ok])
+        cols[f"markout_{hz}"] = m
+    return pd.DataFrame(cols, index=pd.DatetimeIndex(index[bar], name="time"))
+
+
 def run_book(
     bars: pd.DataFrame, quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
     rp: RiskParams,
@@ -119,24 +145,7 @@ def run_book(
     )  # fmt: skip
     out = _frame(block.T, names, bars.index)
     out.attrs["venue_settings"] = venue.as_dict()
-    bar = fb[:, T.F_BAR].astype(np.int64)
-    side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
-    kind = fb[:, T.F_KIND].astype(np.int8)
-    cols: dict[str, object] = {
-        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
-        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
-        "order": fb[:, T.F_ORDER].astype(np.int64),
-        "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
-        "taker": np.isin(kind, T.TAKER_KINDS),
-    }  # fmt: skip
-    close = arr[3]
-    for hz in bp.markouts:
-        later = bar + hz
-        m = np.full(nf, np.nan)
-        ok = later < n
-        m[ok] = side[ok] * (close[later[ok]] - price[ok])
-        cols[f"markout_{hz}"] = m
-    f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
+    f = fills_frame(fb, bars.index, arr[3], bp.markouts)
     return out, f, orders_frame(orders[:no])
 
 

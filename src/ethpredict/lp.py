@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ethpredict.backtesting import orders_frame
+from ethpredict.backtesting import fills_frame, orders_frame
 from ethpredict.core import types as T
 from ethpredict.core.liquidity import (
     amounts_array,
@@ -261,28 +261,12 @@ def run_pool_book(
             break
         cap_f, cap_o = 4 * cap_f, 4 * cap_o
     fb = fills[:nf]
-    bar = fb[:, T.F_BAR].astype(np.int64)
     out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
     out["mark"] = mark
     out["lvr"] = -out["spread_pnl"].to_numpy()
     out.attrs["venue_settings"] = {**venue.as_dict(), "marked_at": marked_at,
                                    "swap_path": path.form}  # fmt: skip
-    side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
-    kind = fb[:, T.F_KIND].astype(np.int8)
-    cols: dict[str, object] = {
-        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
-        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
-        "order": fb[:, T.F_ORDER].astype(np.int64),
-        "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
-        "taker": np.isin(kind, T.TAKER_KINDS),
-    }  # fmt: skip
-    for hz in bp.markouts:
-        later = bar + hz
-        m = np.full(nf, np.nan)
-        ok = later < n
-        m[ok] = side[ok] * (mark[later[ok]] - price[ok])
-        cols[f"markout_{hz}"] = m
-    f = pd.DataFrame(cols, index=pd.DatetimeIndex(bars.index[bar], name="time"))
+    f = fills_frame(fb, bars.index, mark, bp.markouts)
     return out, f, orders_frame(orders[:no], T.POOL_ORDER_COLUMNS)
 
 

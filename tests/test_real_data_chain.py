@@ -24,6 +24,7 @@ from tests.conftest import REAL, kedro, scratch_project
 
 UNI = "uniswap-v3"
 PERP = "perp-1m/ETHUSDT-PERP"
+REF_DAY = "cex-reference/ETHUSDT-PERP_1m_2024-01-05.csv.gz"  # the pool day's exchange
 #: name → (data parameters, bars expected)
 DATASETS = {
     "spot-1m": ({"source": "ohlcv", "path": "ohlcv-1m/ETHUSDT_1m_2024-07-26_2024-08-25.csv.gz",
@@ -39,7 +40,9 @@ DATASETS = {
     "trades-usdm-1s": ({"source": "binance_trades", "interval": "1s",
                         "path": "binance_stream_usdm_ethusdt_*.jsonl.gz"}, None),
     "uniswap-raw-blocks": ({"source": "uniswap_v3",
-                            "path": f"{UNI}/ethereum-usdc-weth-005-2024-01-05"}, 7199),
+                            "path": f"{UNI}/ethereum-usdc-weth-005-2024-01-05",
+                            "reference": {"path": REF_DAY}},
+                           7199),
     "uniswap-030-1m": ({"source": "uniswap_v3", "interval": "1m",
                         "path": f"{UNI}/ethereum-usdc-weth-030-2024-01-05"}, None),
     "uniswap-polygon-minutes": ({"source": "uniswap_v3",
@@ -86,6 +89,8 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     for key in ("path", "funding_path"):
         if key in data:
             data[key] = str(real / data[key])
+    if "reference" in data:  # an exchange reference for the pool
+        data["reference"] = {"path": str(real / data["reference"]["path"])}
     if "*" in data["path"]:  # the captures of one venue, side by side
         folder = tmp_path / "captures"
         folder.mkdir()
@@ -161,6 +166,8 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
         lp = json.loads((out / "08_reporting" / "backtest_metrics.json").read_text())
         parts = lp["with_signal"]["lp"]
         assert abs(parts["residual"]) < 1e-6, parts
+        marked = "reference" if "reference" in data else "pool"
+        assert lp["venue"]["marked_at"] == marked
         assert set(lp["lp_baselines"]) >= {"full range", "hold 50/50"}
     else:
         bad = check_execution(bars, fills, orders, book, cap, max_position=5.0)

@@ -149,6 +149,16 @@ def test_a_perpetual_without_rates_says_so(caplog):
         v = venue_of(bars_of(venue="perpetual"), BacktestParams())
     assert v.name == "cex_perp" and not v.funding
     assert "without funding rates" in caplog.text
+    # the backtest node resolves the venue once per book: one warning, not one
+    # per question it asks about the venue
+    from ethpredict.pipelines.backtesting.nodes import run_backtest
+
+    caplog.clear()
+    bars = bars_of(venue="perpetual")
+    with caplog.at_level(logging.WARNING):
+        run_backtest(bars, None, None, quotes_for(bars), MMParams(), BacktestParams(),
+                     NO_STOP)  # fmt: skip
+    assert caplog.text.count("without funding rates") == 1
 
 
 def test_a_pool_venue_on_exchange_data_is_refused():

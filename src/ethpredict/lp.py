@@ -30,6 +30,7 @@ from ethpredict.core.liquidity import (
 from ethpredict.core.pool import pool_book_nb, static_position_nb
 from ethpredict.errors import ParameterError
 from ethpredict.io.bars import epoch_ns, unobserved
+from ethpredict.io.gas import gas_price_per_bar
 from ethpredict.memo import memo, signature
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.venues import Venue, activation_delay, venue_of
@@ -190,8 +191,6 @@ def _swap_arrays(bars, trades, liquidity):
 def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:
     """The gas price (gwei) per block: the series when given, else constant."""
     if venue.gas_price_path:
-        from ethpredict.io.gas import gas_price_per_bar
-
         return np.asarray(
             gas_price_per_bar(venue.gas_price_path, bars.index), dtype=np.float64
         )

@@ -148,11 +148,17 @@ class Venue:
         return "; ".join(parts)
 
 
+def preset_name(bars: pd.DataFrame, bp: BacktestParams) -> str:
+    """The preset ``backtest.venue`` names for these bars (``auto``: theirs)."""
+    if bp.venue != "auto":
+        return bp.venue
+    return AUTO.get(bars.attrs.get("venue", "spot"), "cex_spot")
+
+
 def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
     """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
-    data_market = bars.attrs.get("venue", "spot")
-    name = AUTO.get(data_market, "cex_spot") if bp.venue == "auto" else bp.venue
-    pool = data_market == "uniswap_v3"
+    name = preset_name(bars, bp)
+    pool = bars.attrs.get("venue", "spot") == "uniswap_v3"
     if name == "uniswap_v3" and not pool:
         raise ParameterError(
             "parameter backtest.venue = 'uniswap_v3' needs bars from a Uniswap v3 "
@@ -176,7 +182,7 @@ def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
         )
     spacing = float(bars.attrs.get("tick_spacing", 0)) if pool else 0.0
     lp = {}
-    if name != "uniswap_v3" and getattr(bp, "gas_price_path", None):
+    if name != "uniswap_v3" and bp.gas_price_path:
         raise ParameterError(
             "parameter backtest.gas_price_path is a gas price series for the "
             f"uniswap_v3 venue; on {name} set backtest.gas_price_gwei"
@@ -193,7 +199,7 @@ def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
             if getattr(bp, key) is not None:
                 lp[key] = float(getattr(bp, key))
                 overridden += (key,)
-        lp["gas_price_path"] = getattr(bp, "gas_price_path", None)
+        lp["gas_price_path"] = bp.gas_price_path
     return Venue(
         name=name,
         log_tick=spacing * math.log(1.0001),

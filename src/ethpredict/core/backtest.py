@@ -167,7 +167,7 @@ def _use_up(orders, live_id, latest, used, alive, s, lv, j, reason):
 
 
 @njit(cache=True, inline="always")
-def _write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
+def write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
     fills[n_f, F_BAR] = bar
     fills[n_f, F_SIDE] = sign
     fills[n_f, F_PRICE] = price
@@ -189,7 +189,7 @@ def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
     passed in, on every fill."""
     oid = live_id[s, lv]
     sign = 1.0 if s == BID else -1.0
-    _write_fill(fills, n_f, j, sign, px, x, lv, oid, kind)
+    write_fill(fills, n_f, j, sign, px, x, lv, oid, kind)
     fee = rate * px * x
     live_rem[s, lv] -= x
     orders[oid, O_FILLED] += x
@@ -353,7 +353,7 @@ def backtest_nb(
                 sign = orders[flat_id, O_SIDE]
                 x = min(orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED], budget)
                 px = oj
-                _write_fill(fills, n_f, j, sign, px, x, -1, flat_id, KIND_STOP)
+                write_fill(fills, n_f, j, sign, px, x, -1, flat_id, KIND_STOP)
                 n_f += 1
                 fee = taker_fee * px * x
                 pos += sign * x

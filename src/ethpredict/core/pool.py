@@ -66,6 +66,7 @@ import math
 import numpy as np
 from numba import njit
 
+from ethpredict.core.backtest import write_fill
 from ethpredict.core.liquidity import (
     amounts,
     liquidity_for_eth,
@@ -93,13 +94,6 @@ from ethpredict.core.types import (
     END_FILLED,
     END_REJECTED,
     END_REPLACED,
-    F_BAR,
-    F_KIND,
-    F_LEVEL,
-    F_ORDER,
-    F_PRICE,
-    F_SIDE,
-    F_SIZE,
     KIND_RANGE,
     KIND_STOP,
     O_END,
@@ -137,17 +131,6 @@ def _order(orders, i, side, level, kind, bar, lower, upper, size, L):
     orders[i, O_UPPER] = upper
     orders[i, O_LIQUIDITY] = L
     orders[i, O_FEES] = 0.0
-
-
-@njit(cache=True)
-def _fill(fills, i, bar, side, price, size, level, order, kind):
-    fills[i, F_BAR] = bar
-    fills[i, F_SIDE] = side
-    fills[i, F_PRICE] = price
-    fills[i, F_SIZE] = size
-    fills[i, F_LEVEL] = level
-    fills[i, F_ORDER] = order
-    fills[i, F_KIND] = kind
 
 
 @njit(cache=True, inline="always")
@@ -301,7 +284,9 @@ def pool_book_nb(
                 orders[n_o, O_REASON] = END_FILLED
                 if n_f >= cap:
                     return -1, -1
-                _fill(fills, n_f, j, -np.sign(pos), px, abs(pos), -1, n_o, KIND_STOP)
+                write_fill(
+                    fills, n_f, j, -np.sign(pos), px, abs(pos), -1, n_o, KIND_STOP
+                )
                 n_f += 1
                 n_o += 1
                 cum_spread += -pos * m + gross
@@ -408,7 +393,7 @@ def pool_book_nb(
                                 continue
                             if n_f >= cap:
                                 return -1, -1
-                            _fill(fills, n_f, j, 1.0 if dx > 0 else -1.0, -dy / dx,
+                            write_fill(fills, n_f, j, 1.0 if dx > 0 else -1.0, -dy / dx,
                                   abs(dx), lv, i, KIND_RANGE)  # fmt: skip
                             n_f += 1
                             pos += dx

@@ -23,13 +23,15 @@ from ethpredict.lp import (
     run_pool_book,
 )
 from ethpredict.params import BacktestParams, MMParams, RiskParams, coerce
-from ethpredict.venues import venue_of
+from ethpredict.venues import preset_name, venue_of
 
 log = logging.getLogger(__name__)
 
 
 def _is_pool(bars: pd.DataFrame, bp: BacktestParams) -> bool:
-    return venue_of(bars, bp).name == "uniswap_v3"
+    # the preset's name only: resolving the venue (and its warnings) is the
+    # book's job, once
+    return preset_name(bars, bp) == "uniswap_v3"
 
 
 def _book(bars, trades, pool_liquidity, quotes, mp, bp, rp):

@@ -228,10 +228,9 @@ def run_pool_book(
         np.column_stack([quotes[col].to_numpy(np.float64), skew])
         for col in ("bid_depth", "ask_depth")
     )
+    # one uniform per block and side, only when transactions can miss
     miss = (
-        np.random.default_rng(bp.seed).random(2 * n)
-        if bp.p_miss > 0
-        else np.ones(2 * n)
+        np.random.default_rng(bp.seed).random(2 * n) if bp.p_miss > 0 else np.empty(0)
     )
     o = bars["open"].to_numpy(np.float64)
     c = bars["close"].to_numpy(np.float64)
@@ -284,8 +283,6 @@ def lp_decomposition(book: pd.DataFrame) -> dict:
     return {**parts, "total_pnl": total, "residual": total - gap}
 
 
-#: ``total_pnl`` = fees_earned − lvr − gas + inventory_pnl + entry_basis (the
-#: position bought at the pool price, valued at the mark)
 def static_position(
     bars: pd.DataFrame, path: SwapPath, mark: np.ndarray, start: int, lower: float,
     upper: float, L: float, fee: float,
@@ -320,6 +317,8 @@ def _held(bars, path, mark, start, lower, upper, L, fee) -> tuple[np.ndarray, fl
     return out, float(x0[0] * mark[start] + y0[0])
 
 
+#: ``total_pnl`` = fees_earned − lvr − gas + inventory_pnl + entry_basis (the
+#: position bought at the pool price, valued at the mark)
 BASELINE_COLUMNS = ("capital", "total_pnl", "fees_earned", "lvr", "gas",
                     "inventory_pnl", "entry_basis", "final_value", "lower", "upper")  # fmt: skip
 

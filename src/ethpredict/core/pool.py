@@ -202,7 +202,7 @@ def pool_book_nb(
     reports (``sw_liq``, whole-token units); ``center`` the price quotes are
     made around, ``bid_depth[j] = (d0, s)`` as in the order-book kernel (NaN
     ``d0``: no decision). ``c0``/``step``: the grid (grid price ``g`` =
-    ``exp(c0 + g·step)``). ``miss``: ``2n`` uniforms. ``book`` (n ×
+    ``exp(c0 + g·step)``). ``miss``: ``2n`` uniforms (read only when ``p_miss`` > 0). ``book`` (n ×
     ``BOOK_COLUMNS``), ``fills`` and ``orders`` (``POOL_ORDER_COLUMNS``) are
     written in place.
     """
@@ -248,7 +248,7 @@ def pool_book_nb(
         cum_inv += pos * (m - m_prev)
         gas_usd = gas_gwei[j] * 1e-9 * m
         # ---- the risk stop's transaction
-        if stop_pend and j >= stop_land and miss[2 * j] >= p_miss:
+        if stop_pend and j >= stop_land and not (p_miss > 0.0 and miss[2 * j] < p_miss):
             stop_pend = False
             units = 0.0
             for s in range(2):
@@ -299,7 +299,11 @@ def pool_book_nb(
             cash -= units * gas_usd
         # ---- the sides' transactions that land at the start of block j
         for s in range(2):
-            if not pend[s] or j < pend_land[s] or miss[2 * j + s] < p_miss:
+            if (
+                not pend[s]
+                or j < pend_land[s]
+                or (p_miss > 0.0 and miss[2 * j + s] < p_miss)
+            ):
                 continue
             pend[s] = False
             units = 0.0

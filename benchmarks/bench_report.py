@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from ethpredict.backtesting import order_summary, risk_metrics, run_book  # noqa: E402
 from ethpredict.io.synthetic import synthetic_klines  # noqa: E402
-from ethpredict.market_making import quote_policy  # noqa: E402
+from ethpredict.market_making import aligned_signal, quote_policy  # noqa: E402
 from ethpredict.params import Parameters, SyntheticParams  # noqa: E402
 from ethpredict.pipelines.backtesting.nodes import fill_rule_sensitivity  # noqa: E402
 from ethpredict.pipelines.reporting.nodes import build_run_report  # noqa: E402
@@ -48,9 +48,10 @@ def main() -> None:
     pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
                          "bet_size": rng.uniform(-1, 1, n)}, index=bars.index)  # fmt: skip
     cal = pd.DataFrame({"sigma": 0.45, "A": 0.025, "k": 0.6}, index=bars.index)
-    quotes = quote_policy(bars, pred, cal, p.mm, p.labels, p.risk, 60.0)
+    sig = aligned_signal(bars, pred, p.labels.vol_span)
+    quotes = quote_policy(bars, sig, cal, p.mm, p.labels, p.risk, 60.0)
     book, fills, orders = run_book(bars, quotes, p.mm, p.backtest, p.risk)
-    base_q = quote_policy(bars, pred, cal, p.mm.model_copy(update={"alpha_weight": 0.0}),
+    base_q = quote_policy(bars, sig, cal, p.mm.model_copy(update={"alpha_weight": 0.0}),
                           p.labels, p.risk, 60.0)  # fmt: skip
     base, base_f, base_o = run_book(bars, base_q, p.mm, p.backtest, p.risk)
     bt = {

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from ethpredict.core.glft import glft_depths
-from ethpredict.market_making import calibrate, quote_policy
+from ethpredict.market_making import aligned_signal, calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams
 from tests.sim_market import SIGMA, A, K, simulate
 
@@ -70,9 +70,10 @@ def policy_inputs(n=300, seed=0):
 def test_plain_glft_when_alpha_weight_is_zero():
     bars, pred, cal = policy_inputs()
     lp, rp = LabelsParams(vol_span=20), RiskParams()
-    q0 = quote_policy(bars, pred, cal, MMParams(alpha_weight=0.0), lp, rp, 60.0)
+    sig = aligned_signal(bars, pred, lp.vol_span)
+    q0 = quote_policy(bars, sig, cal, MMParams(alpha_weight=0.0), lp, rp, 60.0)
     assert (q0["mu"] == 0).all() and (q0["drift_shift"] == 0).all()
-    q1 = quote_policy(bars, pred, cal, MMParams(alpha_weight=1.0), lp, rp, 60.0)
+    q1 = quote_policy(bars, sig, cal, MMParams(alpha_weight=1.0), lp, rp, 60.0)
     assert (q1["mu"] != 0).sum() > 100
     valid = q1[q1["valid"]]
     assert len(valid) == 200 and not q1["valid"].iloc[:100].any()
@@ -87,17 +88,18 @@ def test_plain_glft_when_alpha_weight_is_zero():
 def test_sizing_rules_and_var_cap():
     bars, pred, cal = policy_inputs()
     lp = LabelsParams(vol_span=20)
+    sig = aligned_signal(bars, pred, lp.vol_span)
     bet = quote_policy(
-        bars, pred, cal, MMParams(sizing="bet_size"), lp, RiskParams(), 60.0
+        bars, sig, cal, MMParams(sizing="bet_size"), lp, RiskParams(), 60.0
     )
     b = pred["bet_size"].iloc[150]
     assert bet["bid_size"].iloc[150] == pytest.approx(1 + b)
     assert bet["ask_size"].iloc[150] == pytest.approx(1 - b)
-    vt = quote_policy(bars, pred, cal, MMParams(sizing="vol_target", vol_target_usd=500),
+    vt = quote_policy(bars, sig, cal, MMParams(sizing="vol_target", vol_target_usd=500),
                       lp, RiskParams(), 60.0)  # fmt: skip
     assert vt["bid_size"].iloc[150] == pytest.approx(500 / (0.3 * np.sqrt(86400)))
     capped = quote_policy(
-        bars, pred, cal, MMParams(), lp, RiskParams(max_var=100.0), 60.0
+        bars, sig, cal, MMParams(), lp, RiskParams(max_var=100.0), 60.0
     )
     cap = 100.0 / (2.3263478740408408 * 0.3 * np.sqrt(86400) * 5)
     assert capped["bid_size"].max() == pytest.approx(cap)
@@ -175,7 +177,9 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     )  # fmt: skip
     lp = LabelsParams(vol_span=int(rng.integers(5, 200)))
     rp = RiskParams(max_var=None if seed % 2 else float(rng.uniform(100, 10_000)))
-    fast = quote_policy(bars, pred, cal, p, lp, rp, 60.0)
+    fast = quote_policy(
+        bars, aligned_signal(bars, pred, lp.vol_span), cal, p, lp, rp, 60.0
+    )
     slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-12)
 

@@ -23,6 +23,7 @@ from ethpredict.errors import ParameterError
 from ethpredict.params import MMParams, validate_parameters
 from ethpredict.pipeline_registry import register_pipelines
 from ethpredict.sweep import (
+    BASELINE_OUTPUTS,
     SweepError,
     best_config,
     param_entries,
@@ -69,7 +70,14 @@ def test_a_trial_reruns_only_what_the_swept_keys_reach():
     }
     fixed, trial = split_pipeline(backtest, ["mm.gamma"])
     assert _names(trial) == quotes | books  # not calibration, not the HTML report
-    assert _names(fixed) == {"calibrate_market"}
+    assert _names(fixed) == {"calibrate_market", "align_signal"}
+    # without the baseline (sweep.trial_baseline) its two nodes run nowhere
+    fixed, trial = split_pipeline(backtest, ["mm.gamma"], BASELINE_OUTPUTS)
+    assert _names(trial) == (quotes | books) - {
+        "make_baseline_quotes", "run_baseline_backtest"}  # fmt: skip
+    assert _names(fixed) == {"calibrate_market", "align_signal"}
+    _, trial = split_pipeline(backtest, ["labels.vol_span"])
+    assert "align_signal" in _names(trial)
     _, trial = split_pipeline(backtest, ["backtest.requote_threshold"])
     assert _names(trial) == books
     _, trial = split_pipeline(backtest, ["mm.calib_window"])
@@ -189,9 +197,15 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
     failed = [t for t in study.trials if t.state == TrialState.FAIL]
     assert failed and all("mm.gamma" in t.user_attrs["error"] for t in failed)
     assert all(t.params["mm.gamma"] < 0 for t in failed)
+    # no objective needs the book without the signal: trials do not book it,
+    # the ordinary run that ends the sweep does
+    done = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert all("baseline.total_pnl" not in t.user_attrs["result"]["metrics"]
+               for t in done)  # fmt: skip
     # several objectives: the best is the Pareto trial best on the first
     best = max(study.best_trials, key=lambda t: t.values[0])
     final = _metrics(project)  # the ordinary run that ends the sweep
+    assert final["signal_added.total_pnl"] is not None
     assert final["backtest.total_pnl"] == best.values[0]
     assert final["backtest.max_drawdown"] == best.values[1]
     page = (project / "data" / "08_reporting" / "sweep_report.html").read_text()
@@ -259,7 +273,8 @@ def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
     space = {"mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.5},
              "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]}}  # fmt: skip
     project = _copy(chain, tmp_path / "p", {"sampler": "grid", "study_name": "grid",
-                                            "space": space, "n_jobs": 2})  # fmt: skip
+                                            "space": space, "n_jobs": 2,
+                                            "trial_baseline": True})  # fmt: skip
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:20")
     assert r.returncode == 0, r.stderr[-3000:]
     url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
@@ -269,6 +284,12 @@ def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
     }
     assert len(_complete("grid", url)) == 6  # the grid, not n_trials
     assert points == {(a, b) for a in (0.5, 1.0, 1.5) for b in ("fixed", "bet_size")}
+    # sweep.trial_baseline: every trial also booked the quotes without the signal
+    for t in _complete("grid", url):
+        m = t.user_attrs["result"]["metrics"]
+        assert m["signal_added.total_pnl"] == pytest.approx(
+            m["backtest.total_pnl"] - m["baseline.total_pnl"]
+        )
 
 
 def _popen(project: Path, *args: str) -> subprocess.Popen:

@@ -143,6 +143,7 @@ COMPARED: dict[str, Rule] = {
     "predictions": by_index,
     "meta_events": known_by("t1_idx"),
     "calibration": by_index,
+    "signal": by_index,
     "quotes": by_index,
     "quotes_baseline": by_index,
     "book": by_index,
@@ -238,7 +239,7 @@ def test_every_output_is_covered(runs):
 #: the cut fold are identical, and everything else is compared bit for bit
 #: (the backtest rounds quotes to the tick, so last-bit noise does not reach
 #: the book on this data).
-TO_THE_LAST_BIT = {"model_predictions", "predictions", "quotes"}
+TO_THE_LAST_BIT = {"model_predictions", "predictions", "signal", "quotes"}
 
 
 @pytest.mark.parametrize("name", list(COMPARED))

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core.glft import (
+    QUOTE_COLUMNS,
     QUOTE_ROWS,
     SIZING_BET_SIZE,
     SIZING_FIXED,
@@ -36,7 +37,6 @@ from ethpredict.core.glft import (
 )
 from ethpredict.io.bars import epoch_ns, unobserved, unobserved_change
 from ethpredict.labeling import causal_volatility
-from ethpredict.memo import memo, signature
 from ethpredict.params import LabelsParams, MMParams, RiskParams
 
 SIZING = {
@@ -167,28 +167,27 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
     return out
 
 
-def _volatility(bars: pd.DataFrame, span: int) -> np.ndarray:
-    """``causal_volatility`` of the bars' closes (remembered: ``ethpredict.memo``)."""
-    close = bars["close"].to_numpy(np.float64)
-    return memo(
-        (bars,), ("vol", span),
-        lambda: causal_volatility(bars["close"], span, bars).to_numpy(np.float64),
-        signature(close) + signature(unobserved(bars).astype(np.float64)),
-    )  # fmt: skip
+SIGNAL_COLUMNS = ("p_up", "p_down", "bet_size", "vol")
 
 
-def _predictions(predictions: pd.DataFrame, idx: pd.DatetimeIndex) -> list[np.ndarray]:
-    """``p_up``, ``p_down``, ``bet_size`` on the bars (remembered)."""
-    cols = ("p_up", "p_down", "bet_size")
-    sig = tuple(signature(predictions[c].to_numpy(np.float64)) for c in cols)
-    return memo(
-        (predictions, idx), ("pred",), lambda: _aligned(predictions, idx, cols), sig
+def aligned_signal(
+    bars: pd.DataFrame, predictions: pd.DataFrame, vol_span: int
+) -> pd.DataFrame:
+    """What the quotes read of the model, on the bars' index: ``p_up``,
+    ``p_down``, ``bet_size`` (NaN where no out-of-sample prediction exists)
+    and ``vol``, the causal volatility of the closes that scales the barriers
+    (``labels.vol_span``). A node of its own: a sweep over ``mm`` keys
+    computes it once."""
+    cols = _aligned(predictions, bars.index, SIGNAL_COLUMNS[:3])
+    vol = causal_volatility(bars["close"], vol_span, bars).to_numpy(np.float64)
+    return pd.DataFrame(
+        dict(zip(SIGNAL_COLUMNS, [*cols, vol], strict=True)), index=bars.index
     )
 
 
 def quote_policy(
     bars: pd.DataFrame,
-    predictions: pd.DataFrame,
+    signal: pd.DataFrame,
     calibration: pd.DataFrame,
     p: MMParams,
     lp: LabelsParams,
@@ -203,19 +202,27 @@ def quote_policy(
     ``(p_up·pt − p_down·sl) × volatility × close``, spread over the label
     horizon, times ``mm.alpha_weight`` and the meta bet size ``|bet_size|``.
     Quotes exist only where an out-of-sample prediction and a calibration do.
+    ``signal`` is :func:`aligned_signal`'s frame.
     """
     idx = bars.index
-    p_up, p_down, bet = _predictions(predictions, idx)
-    vol = _volatility(bars, lp.vol_span)
+    p_up, p_down, bet, vol = (signal[c].to_numpy(np.float64) for c in SIGNAL_COLUMNS)
     out = np.empty((len(QUOTE_ROWS), len(bars)))  # one block: contiguous columns
     valid = np.empty(len(bars), np.bool_)
+    mid = bars["close"].to_numpy(np.float64)
+    sigma, A, k = (calibration[c].to_numpy(np.float64) for c in ("sigma", "A", "k"))
     quote_block_nb(
-        bars["close"].to_numpy(np.float64), vol, p_up, p_down, bet,
-        *(calibration[c].to_numpy(np.float64) for c in ("sigma", "A", "k")),
+        mid, vol, p_up, p_down, bet, sigma, A, k,
         p.gamma, p.spread_scale, p.skew_scale, p.alpha_weight, lp.pt, lp.sl,
         lp.horizon * bar_s, p.tick, p.order_size, SIZING[p.sizing], p.vol_target_usd,
         np.nan if rp.max_var is None else rp.max_var, p.max_inventory, out, valid,
     )  # fmt: skip
-    frame = pd.DataFrame(out.T, index=idx, columns=list(QUOTE_ROWS), copy=False)
-    frame["valid"] = valid
-    return frame
+    # the inputs are the same arrays, not copies (pandas copies on write)
+    cols = {
+        "mid": mid,
+        "sigma": sigma,
+        "A": A,
+        "k": k,
+        **dict(zip(QUOTE_ROWS, out, strict=True)),
+    }
+    cols = {name: cols[name] for name in QUOTE_COLUMNS}
+    return pd.DataFrame({**cols, "valid": valid}, index=idx, copy=False)

@@ -585,6 +585,20 @@ class SweepParams(Strict):
     max_failures: int | None = Field(None, ge=1, description="null: n_trials")
     mlflow_trials: int = Field(20, ge=0, description="best trials as nested runs")
     report_rows: int = Field(100, ge=1, le=100_000)
+    trial_baseline: bool | None = Field(
+        None,
+        description="the no-signal book in each trial; null: when an objective needs it",
+    )
+
+    def baseline_in_trials(self) -> bool:
+        """Whether each trial also books the same quotes without the signal:
+        as set, or (null) when an objective is a ``baseline.*`` or
+        ``signal_added.*`` key."""
+        if self.trial_baseline is not None:
+            return self.trial_baseline
+        return any(
+            k.startswith(("baseline.", "signal_added.")) for k in self.objectives
+        )
 
 
 class Parameters(Strict):

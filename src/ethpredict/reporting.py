@@ -71,10 +71,11 @@ def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) ->
         out[f"signal.meta.{k}"] = v
     for prefix, part in (("backtest", "with_signal"), ("baseline", "without_signal"),
                          ("signal_added", "signal_added")):  # fmt: skip
-        for k, v in backtest_metrics.get(part, {}).items():
+        section = backtest_metrics.get(part) or {}  # None: a trial without baseline
+        for k, v in section.items():
             if _scalar(v) or v is None:
                 out[f"{prefix}.{k}"] = v
-        for k, v in backtest_metrics.get(part, {}).get("lp", {}).items():
+        for k, v in section.get("lp", {}).items():
             out[f"{prefix}.lp.{k}"] = v  # an LP book: fees − LVR − gas ± inventory
     for name, row in backtest_metrics.get("lp_baselines", {}).items():
         key = "".join(c if c.isalnum() else "_" for c in name).strip("_")

@@ -53,6 +53,11 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 
 METRICS = "metrics"  # the output that holds the objectives (metrics.json)
+# the ablation's book (the same quotes without the signal): in a trial only
+# when ``sweep.trial_baseline`` asks for it (SweepParams.baseline_in_trials)
+BASELINE_OUTPUTS = frozenset(
+    {"quotes_baseline", "book_baseline", "fills_baseline", "orders_baseline"}
+)
 HEARTBEAT_S = 5  # a trial without a heartbeat for 4x this is failed
 #: workers may ask at once: the last this-many trials check who is ahead
 RESERVE_MARGIN = 64
@@ -117,9 +122,13 @@ def reached_entries(keys) -> set[str]:
     return out
 
 
-def split_pipeline(pipeline: Pipeline, keys) -> tuple[Pipeline, Pipeline]:
+def split_pipeline(
+    pipeline: Pipeline, keys, absent: frozenset[str] = frozenset()
+) -> tuple[Pipeline, Pipeline]:
     """``(fixed, trial)``: the nodes a trial re-runs are those downstream of a
-    swept key that ``metrics`` needs; ``fixed`` makes the rest of their inputs."""
+    swept key that ``metrics`` needs; ``fixed`` makes the rest of their inputs.
+    Nodes that make only ``absent`` outputs run in neither: a trial gets None
+    for those (``BASELINE_OUTPUTS`` without ``sweep.trial_baseline``)."""
     if METRICS not in pipeline.all_outputs():
         raise SweepError(
             "a sweep needs a pipeline that writes metrics (its objectives are "
@@ -135,12 +144,13 @@ def split_pipeline(pipeline: Pipeline, keys) -> tuple[Pipeline, Pipeline]:
     entries = (reached_entries(keys) - {"parameters"}) & inputs
     to_metrics = pipeline.to_outputs(METRICS)
     downstream = pipeline.from_inputs(*entries)
-    trial = Pipeline([n for n in to_metrics.nodes if n in set(downstream.nodes)])
+    trial = Pipeline([n for n in to_metrics.nodes if n in set(downstream.nodes)
+                      and not set(n.outputs) <= absent])  # fmt: skip
     if not trial.nodes:
         raise SweepError(
             f"sweep.space: {', '.join(keys)} do not change metrics in this pipeline"
         )
-    needed = trial.inputs() & pipeline.all_outputs()
+    needed = (trial.inputs() & pipeline.all_outputs()) - absent
     fixed = (
         Pipeline(
             [n for n in pipeline.to_outputs(*needed).nodes if n not in set(trial.nodes)]
@@ -706,13 +716,17 @@ def _write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _fixed_data(fixed: Pipeline, trial: Pipeline, catalog, params: Parameters) -> dict:
+def _fixed_data(
+    fixed: Pipeline, trial: Pipeline, catalog, params: Parameters,
+    absent: frozenset[str] = frozenset(),
+) -> dict:  # fmt: skip
     """Every non-parameter input of the trial part: loaded from the catalog,
-    or made once by the fixed part."""
+    or made once by the fixed part; None for the ``absent`` ones."""
     entries = param_entries(params)
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict.fromkeys(absent & trial.inputs())
     produced = fixed.all_outputs()
-    wanted = {n for n in (fixed.inputs() | trial.inputs()) if n not in entries}
+    wanted = {n for n in (fixed.inputs() | trial.inputs())
+              if n not in entries and n not in absent}  # fmt: skip
     for name in sorted(wanted - produced):
         data[name] = catalog.load(name)
     data.update(entries)
@@ -737,14 +751,17 @@ def run_sweep(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sp = params.sweep
     keys = list(sp.space)
-    fixed, trial = split_pipeline(pipeline, keys)
+    absent = frozenset() if sp.baseline_in_trials() else BASELINE_OUTPUTS
+    fixed, trial = split_pipeline(pipeline, keys, absent)
     name_ = pipeline_name or "__default__"
     print_ = fingerprint(params, name_, trial)
     url = sp.storage or default_storage(project_path)
     study_name = sp.study_name or f"{name_}-{print_[:10]}"
     echo(f"Sweep: {len(keys)} parameters, each trial runs {len(trial.nodes)} node(s): "
-         f"{', '.join(n.name for n in trial.nodes)}")  # fmt: skip
-    fixed_data = _fixed_data(fixed, trial, catalog, params)
+         f"{', '.join(n.name for n in trial.nodes)}"
+         + (" (not the book without the signal: sweep.trial_baseline)"
+            if absent & trial.inputs() else ""))  # fmt: skip
+    fixed_data = _fixed_data(fixed, trial, catalog, params, absent)
     runner = TrialRunner(params, trial, fixed_data, dict(sp.objectives))
     attrs = {
         "objectives": dict(sp.objectives), "pipeline": name_, "sampler": sp.sampler,

@@ -63,6 +63,24 @@ def _logit_figure(stats: dict) -> go.Figure:
     return fig
 
 
+def plotting_view(study: optuna.Study) -> optuna.Study:
+    """The study's trials in memory without their user attributes (which
+    hold each trial's daily PnL): Optuna's plots copy every trial, several
+    times per plot (4 s for 1000 trials with the attributes, 0.3 s without)."""
+    done = optuna.trial.TrialState.COMPLETE
+    view = optuna.create_study(directions=study.directions)
+    view.add_trials(  # every trial, so that the numbers stay the study's
+        optuna.trial.create_trial(
+            state=done if t.state == done else optuna.trial.TrialState.FAIL,
+            params=t.params, distributions=t.distributions,
+            values=t.values if t.state == done else None,
+        )
+        for t in study.get_trials(deepcopy=False)
+    )  # fmt: skip
+    view.set_user_attr("objectives", study.user_attrs.get("objectives", {}))
+    return view
+
+
 def build_sweep_report(
     study: optuna.Study,
     best: optuna.trial.FrozenTrial,
@@ -81,18 +99,20 @@ def build_sweep_report(
     def target(t):
         return t.values[0]
 
+    plots = plotting_view(study)
+
     figs: list[tuple[str, go.Figure | None]] = [
-        ("Optimisation history", _safe(optuna.visualization.plot_optimization_history, study,
+        ("Optimisation history", _safe(optuna.visualization.plot_optimization_history, plots,
                                        target=target, target_name=first)),
         ("Parameter importances (PED-ANOVA)", _safe(
-            optuna.visualization.plot_param_importances, study, target=target,
+            optuna.visualization.plot_param_importances, plots, target=target,
             target_name=first, evaluator=PedAnovaImportanceEvaluator())
          if len(complete) >= 2 else None),
-        ("Parallel coordinates", _safe(optuna.visualization.plot_parallel_coordinate, study,
+        ("Parallel coordinates", _safe(optuna.visualization.plot_parallel_coordinate, plots,
                                        target=target, target_name=first)),
     ]  # fmt: skip
     if len(study.directions) > 1:
-        figs.append(("Pareto front", _safe(optuna.visualization.plot_pareto_front, study,
+        figs.append(("Pareto front", _safe(optuna.visualization.plot_pareto_front, plots,
                                            target_names=names)))  # fmt: skip
     if stats.get("available"):
         figs.append(("Probability of backtest overfitting", _logit_figure(stats)))

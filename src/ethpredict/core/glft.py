@@ -42,9 +42,14 @@ def glft_depths(q, gamma, k, A, sigma, mu=0.0):
     return half + skew * q - shift, half - skew * q + shift
 
 
-# rows of the block ``quote_block_nb`` fills (the columns of the quotes table)
-QUOTE_ROWS = ("mid", "reservation", "bid", "ask", "sigma", "A", "k", "mu", "half_spread",
-              "skew", "drift_shift", "bid_depth", "ask_depth", "bid_size", "ask_size")  # fmt: skip
+# the columns of the quotes table: the inputs it repeats (the bar's close as
+# ``mid``, the calibration) and the rows of the block ``quote_block_nb`` fills
+QUOTE_INPUTS = ("mid", "sigma", "A", "k")
+QUOTE_ROWS = ("reservation", "bid", "ask", "mu", "half_spread", "skew", "drift_shift",
+              "bid_depth", "ask_depth", "bid_size", "ask_size")  # fmt: skip
+QUOTE_COLUMNS = ("mid", "reservation", "bid", "ask", "sigma", "A", "k", "mu",
+                 "half_spread", "skew", "drift_shift", "bid_depth", "ask_depth",
+                 "bid_size", "ask_size")  # fmt: skip
 SIZING_FIXED, SIZING_VOL_TARGET, SIZING_BET_SIZE = 0, 1, 2
 Z99 = 2.3263478740408408  # standard normal 99 % quantile
 
@@ -55,8 +60,9 @@ def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale
                    vol_target_usd, max_var, max_inventory, out, valid):  # fmt: skip
     """One pass of the quoting policy per bar (the arithmetic of
     ``glft_terms`` plus drift, sizing and tick rounding). ``out`` has one row
-    per name in ``QUOTE_ROWS``; ``max_var`` NaN = no cap. The NumPy version
-    in ``tests/test_market_making.py`` is the reference."""
+    per name in ``QUOTE_ROWS`` (the inputs are not copied into it);
+    ``max_var`` NaN = no cap. The NumPy version in
+    ``tests/test_market_making.py`` is the reference."""
     day = np.sqrt(86400.0)
     last_s = last_a = last_k = np.nan
     omega = c1 = np.nan
@@ -91,18 +97,14 @@ def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale
             lean = 0.0 if np.isnan(b) else min(max(b, -1.0), 1.0)
         ok = not np.isnan(p_up[t]) and np.isfinite(half) and np.isfinite(skew)
         valid[t] = ok
-        out[0, t] = m
-        out[1, t] = m + shift
-        out[2, t] = np.floor((m - half + shift) / tick) * tick if ok else np.nan
-        out[3, t] = np.ceil((m + half + shift) / tick) * tick if ok else np.nan
-        out[4, t] = s
-        out[5, t] = a
-        out[6, t] = kk
-        out[7, t] = mu
-        out[8, t] = half
-        out[9, t] = skew
-        out[10, t] = shift
-        out[11, t] = half - shift if ok else np.nan
-        out[12, t] = half + shift if ok else np.nan
-        out[13, t] = size * (1.0 + lean)
-        out[14, t] = size * (1.0 - lean)
+        out[0, t] = m + shift
+        out[1, t] = np.floor((m - half + shift) / tick) * tick if ok else np.nan
+        out[2, t] = np.ceil((m + half + shift) / tick) * tick if ok else np.nan
+        out[3, t] = mu
+        out[4, t] = half
+        out[5, t] = skew
+        out[6, t] = shift
+        out[7, t] = half - shift if ok else np.nan
+        out[8, t] = half + shift if ok else np.nan
+        out[9, t] = size * (1.0 + lean)
+        out[10, t] = size * (1.0 - lean)

@@ -149,6 +149,10 @@ def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
     return len(book) - 1 if end < 0 else end
 
 
+#: the PnL parts whose difference is what the signal added
+SIGNAL_ADDED = ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas", "funding")
+
+
 def evaluate_backtest(
     book: pd.DataFrame, fills: pd.DataFrame, orders: pd.DataFrame,
     book_baseline: pd.DataFrame, fills_baseline: pd.DataFrame,
@@ -157,7 +161,10 @@ def evaluate_backtest(
 ) -> dict:  # fmt: skip
     """Risk metrics of the book and of the same book without the signal,
     over the period in which quoting was possible (up to the risk stop, if
-    one fired: later days are not trading days), and what the signal added."""
+    one fired: later days are not trading days), and what the signal added.
+    A sweep's trial without the baseline (``sweep.trial_baseline``) passes
+    None for its three tables: ``without_signal`` and ``signal_added`` are
+    then None."""
     p, rp = coerce(MMParams, mm, "mm"), coerce(RiskParams, risk, "risk")
     is_valid = quotes["valid"].to_numpy()
     if not is_valid.any():
@@ -168,11 +175,13 @@ def evaluate_backtest(
     i0 = int(np.argmax(is_valid))
     start = quotes.index[i0]
     days, pnl = daily_pnl(book, i0)
-    _, pnl_baseline = daily_pnl(book_baseline, i0)
+    runs = [(book, fills, orders, pnl)]
+    if book_baseline is not None:
+        pnl_baseline = daily_pnl(book_baseline, i0)[1]
+        runs.append((book_baseline, fills_baseline, orders_baseline, pnl_baseline))
     results = []
     t0 = epoch_ns(book.index)[i0]
-    runs = ((book, fills, orders), (book_baseline, fills_baseline, orders_baseline))
-    for (b, all_fills, o), whole in zip(runs, (pnl, pnl_baseline), strict=True):
+    for b, all_fills, o, whole in runs:
         end = trading_end(b, o)
         traded = b if end is None else b.iloc[: max(end, i0) + 1]
         f = all_fills.iloc[int(np.searchsorted(epoch_ns(all_fills.index), t0)) :]
@@ -184,7 +193,7 @@ def evaluate_backtest(
         if "lvr" in b:  # an LP book: fees − LVR − gas ± inventory
             m["lp"] = lp_decomposition(b)
         results.append(m)
-    with_signal, baseline = results
+    with_signal, baseline = results if len(results) == 2 else (results[0], None)
     out = {
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),
@@ -192,17 +201,9 @@ def evaluate_backtest(
         "venue": book.attrs.get("venue_settings", {}),
         "with_signal": with_signal,
         "without_signal": baseline,
-        "signal_added": {
-            k: with_signal[k] - baseline[k]
-            for k in (
-                "total_pnl",
-                "spread_pnl",
-                "inventory_pnl",
-                "fees",
-                "gas",
-                "funding",
-            )
-        },
+        "signal_added": None
+        if baseline is None
+        else {k: with_signal[k] - baseline[k] for k in SIGNAL_ADDED},
         # daily PnL (UTC days) over the whole period (0 after a risk stop), for
         # the sweep's overfitting statistics
         "daily": {
@@ -210,7 +211,7 @@ def evaluate_backtest(
                 days.astype("datetime64[ns]"), unit="D"
             ).tolist(),
             "with_signal": pnl.tolist(),
-            "without_signal": pnl_baseline.tolist(),
+            "without_signal": None if baseline is None else pnl_baseline.tolist(),
         },
     }
     if lp_baselines is not None and len(lp_baselines):
@@ -219,8 +220,10 @@ def evaluate_backtest(
             for k, row in lp_baselines.iterrows()
         }
     stop = with_signal["stopped_at"]
-    log.info("Backtest PnL %.2f USD (without signal %.2f), Sharpe %s, max drawdown %.2f%s",
-             with_signal["total_pnl"], baseline["total_pnl"], with_signal["sharpe"],
+    log.info("Backtest PnL %.2f USD (without signal %s), Sharpe %s, max drawdown %.2f%s",
+             with_signal["total_pnl"],
+             "not booked" if baseline is None else f"{baseline['total_pnl']:.2f}",
+             with_signal["sharpe"],
              with_signal["max_drawdown"],
              f"; risk stop at {stop}: metrics count days up to it" if stop else "")  # fmt: skip
     return out

@@ -7,7 +7,7 @@ import logging
 import pandas as pd
 
 from ethpredict.backtesting import bar_seconds
-from ethpredict.market_making import calibrate, quote_policy
+from ethpredict.market_making import aligned_signal, calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams, coerce
 
 log = logging.getLogger(__name__)
@@ -33,12 +33,20 @@ def calibrate_market(
     return out
 
 
-def _quotes(bars, predictions, calibration, mm, labels, risk, alpha_weight=None):
+def align_signal(
+    bars: pd.DataFrame, predictions: pd.DataFrame, vol_span: int
+) -> pd.DataFrame:
+    """The model's probabilities and bet sizes and the barriers' volatility on
+    the bars' index (what the quotes read)."""
+    return aligned_signal(bars, predictions, vol_span)
+
+
+def _quotes(bars, signal, calibration, mm, labels, risk, alpha_weight=None):
     p = coerce(MMParams, mm, "mm")
     if alpha_weight is not None:
         p = p.model_copy(update={"alpha_weight": alpha_weight})
     q = quote_policy(
-        bars, predictions, calibration, p, coerce(LabelsParams, labels, "labels"),
+        bars, signal, calibration, p, coerce(LabelsParams, labels, "labels"),
         coerce(RiskParams, risk, "risk"), bar_seconds(bars),
     )  # fmt: skip
     q.attrs.update({**bars.attrs, "alpha_weight": p.alpha_weight})
@@ -46,16 +54,16 @@ def _quotes(bars, predictions, calibration, mm, labels, risk, alpha_weight=None)
 
 
 def make_quotes(
-    bars: pd.DataFrame, predictions: pd.DataFrame, calibration: pd.DataFrame,
+    bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
     mm: MMParams, labels: LabelsParams, risk: RiskParams,
 ) -> pd.DataFrame:  # fmt: skip
     """GLFT quoting policy per bar with the learned drift (``mm.alpha_weight``)."""
-    return _quotes(bars, predictions, calibration, mm, labels, risk)
+    return _quotes(bars, signal, calibration, mm, labels, risk)
 
 
 def make_baseline_quotes(
-    bars: pd.DataFrame, predictions: pd.DataFrame, calibration: pd.DataFrame,
+    bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
     mm: MMParams, labels: LabelsParams, risk: RiskParams,
 ) -> pd.DataFrame:  # fmt: skip
     """The same policy without the signal (``alpha_weight = 0``): the ablation."""
-    return _quotes(bars, predictions, calibration, mm, labels, risk, alpha_weight=0.0)
+    return _quotes(bars, signal, calibration, mm, labels, risk, alpha_weight=0.0)

@@ -1,13 +1,13 @@
-"""market_making: bars + predictions → calibration → GLFT quotes (and the
-same quotes without the signal, for the ablation)."""
+"""market_making: bars + predictions → the aligned signal and the calibration →
+GLFT quotes (and the same quotes without the signal, for the ablation)."""
 
 from kedro.pipeline import Pipeline, node, pipeline
 
-from .nodes import calibrate_market, make_baseline_quotes, make_quotes
+from .nodes import align_signal, calibrate_market, make_baseline_quotes, make_quotes
 
 CALIBRATION_PARAMS = [f"params:mm.{k}" for k in ("calib_window", "calib_every", "sigma",
                                                  "A", "k")]  # fmt: skip
-QUOTE_INPUTS = ["bars", "predictions", "calibration", "params:mm", "params:labels",
+QUOTE_INPUTS = ["bars", "signal", "calibration", "params:mm", "params:labels",
                 "params:risk"]  # fmt: skip
 
 
@@ -19,6 +19,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["bars", "trades", *CALIBRATION_PARAMS],
                 "calibration",
                 name="calibrate_market",
+            ),
+            node(
+                align_signal,
+                ["bars", "predictions", "params:labels.vol_span"],
+                "signal",
+                name="align_signal",
             ),
             node(make_quotes, QUOTE_INPUTS, "quotes", name="make_quotes"),
             node(

@@ -180,6 +180,13 @@ def test_backtest_gamma_changes_quotes_and_metrics(fresh):
     assert last.data.metrics["backtest.total_pnl"] == pytest.approx(
         flat["backtest.total_pnl"]
     )
+    numeric = {k for k, v in flat.items() if isinstance(v, int | float)}
+    assert set(last.data.metrics) == numeric  # all of them, in one batch
+    # the store was put in WAL mode (each MLflow write is a transaction)
+    import sqlite3
+
+    with sqlite3.connect(fresh / "mlflow.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert {a.path for a in client.list_artifacts(last.info.run_id, "report")} == {
         "report/report.html",
         "report/metrics.json",

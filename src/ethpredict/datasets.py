@@ -23,6 +23,9 @@ from kedro.io.core import (
 )
 from kedro_datasets.json import JSONDataset as _JSONDataset
 from kedro_datasets.pandas import ParquetDataset as _ParquetDataset
+from kedro_mlflow.io.metrics import (
+    MlflowMetricsHistoryDataset as _MlflowMetricsHistoryDataset,
+)
 
 from ethpredict.io.atomic import atomic_path
 
@@ -126,3 +129,31 @@ class TextDataset(_LocalVersioned):
     def save(self, data: str) -> None:
         with atomic_path(self._get_save_path()) as tmp:
             tmp.write_text(data, encoding="utf-8")
+
+
+class MlflowMetricsDataset(_MlflowMetricsHistoryDataset):
+    """kedro-mlflow's metrics dataset, logged in batches of 1000 (one MLflow
+    call each) instead of one call per metric: a run's ~140 metrics took
+    1.5–3 s on the SQLite tracking store."""
+
+    def _save(self, data: dict) -> None:
+        if not self._logging_activated:
+            return
+        try:
+            run_id = self.run_id
+        except DatasetError:  # no run: the parent's way (it starts one)
+            return super()._save(data)
+        import time
+
+        from mlflow.entities import Metric
+        from mlflow.tracking import MlflowClient
+
+        now = int(time.time() * 1000)
+        metrics = [
+            Metric(key, value, now, step)
+            for key, item in data.items()
+            for key, value, step in self._build_args_list_from_metric_item(key, item)
+        ]
+        client = MlflowClient()
+        for i in range(0, len(metrics), 1000):  # MLflow's limit per batch
+            client.log_batch(run_id, metrics=metrics[i : i + 1000])

@@ -10,7 +10,6 @@ from __future__ import annotations
 import html
 import json
 import math
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -37,15 +36,17 @@ def decimate(
     if n <= 2 * buckets:
         return np.asarray(index), y
     edges = np.linspace(0, n, buckets + 1).astype(np.int64)
-    keep = []
-    for a, b in pairwise(edges):
-        seg = y[a:b]
-        if np.isnan(seg).all():
-            keep.append(a)
-            continue
-        i, j = a + int(np.nanargmin(seg)), a + int(np.nanargmax(seg))
-        keep.extend(sorted({i, j}))
-    keep = np.asarray(keep)
+    starts = edges[:-1]  # every bucket has at least two points (n > 2 · buckets)
+    bucket = np.repeat(np.arange(buckets), np.diff(edges))
+    lo, hi = np.fmin.reduceat(y, starts), np.fmax.reduceat(y, starts)  # NaN ignored
+
+    def first(hit: np.ndarray) -> np.ndarray:  # each bucket's first hit
+        at = np.flatnonzero(hit)
+        return at[np.unique(bucket[at], return_index=True)[1]]
+
+    keep = np.unique(np.concatenate([
+        first(y == lo[bucket]), first(y == hi[bucket]), starts[np.isnan(lo)],
+    ]))  # fmt: skip
     # index the kept points only: converting a whole tz-aware DatetimeIndex to
     # an array builds one Timestamp object per bar (10 s for a year)
     return np.asarray(index[keep]), y[keep]

@@ -470,6 +470,14 @@ class RiskParams(Strict):
     max_drawdown: float | None = Field(20_000.0, gt=0, description="USD; null: off")
     max_var: float | None = Field(None, gt=0, description="USD, 1-day 99 % VaR cap")
     periods_per_year: int = Field(365, ge=1, description="daily PnL, crypto calendar")
+    interval_level: float = Field(
+        0.95, gt=0, lt=1, description="block-bootstrap intervals of PnL and Sharpe"
+    )
+    bootstrap_resamples: int = Field(2000, ge=0, le=1_000_000, description="0: none")
+    bootstrap_block_days: int | None = Field(
+        None, ge=1, description="null: round(days^(1/3))"
+    )
+    bootstrap_seed: int = Field(0, ge=0)
 
 
 class ReportParams(Strict):

@@ -78,6 +78,10 @@ def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) ->
                 out[f"{prefix}.{k}"] = v
         for k, v in section.get("lp", {}).items():
             out[f"{prefix}.lp.{k}"] = v  # an LP book: fees − LVR − gas ± inventory
+    ci = backtest_metrics.get("intervals") or {}
+    for prefix in ("backtest", "signal_added"):
+        for k, band in (ci.get(prefix) or {}).items():  # [lo, hi] or None
+            out[f"{prefix}.{k}_lo"], out[f"{prefix}.{k}_hi"] = band or (None, None)
     for name, row in backtest_metrics.get("lp_baselines", {}).items():
         key = "".join(c if c.isalnum() else "_" for c in name).strip("_")
         for k in ("total_pnl", "fees_earned", "lvr", "gas"):
@@ -206,8 +210,60 @@ h1{margin-top:28px}h2{border-bottom:2px solid #eee;padding-bottom:4px;margin-top
 table.t{border-collapse:collapse;font-size:13px;margin:8px 0}
 table.t th,table.t td{padding:4px 10px;border-bottom:1px solid #eee;text-align:right}
 table.t th:first-child,table.t td:first-child{text-align:left}
+.answer{font-size:17px;font-weight:600;margin:8px 0 14px}
 .kv td{padding:2px 12px 2px 0}pre{background:#f7f7f7;padding:12px;overflow:auto;font-size:12px}
 """
+
+
+def _intervals_table(backtest_metrics: dict) -> str:
+    ci = backtest_metrics.get("intervals")
+    if not ci:
+        return ""
+    rows = {}
+    for label, (part, key) in {
+        "total PnL with the signal (USD)": ("backtest", "total_pnl"),
+        "Sharpe ratio with the signal (annualised)": ("backtest", "sharpe"),
+        "what the signal added (USD)": ("signal_added", "total_pnl"),
+    }.items():
+        band = (ci.get(part) or {}).get(key)
+        value = (backtest_metrics.get("with_signal" if part == "backtest" else part)
+                 or {}).get(key)  # fmt: skip
+        rows[label] = {"estimate": value, "low": band[0] if band else None,
+                       "high": band[1] if band else None}  # fmt: skip
+    return (
+        f"<p>{ci['level']:.0%} intervals: {html.escape(ci['method'])}, blocks of "
+        f"{ci['block_days']} days, {ci['resamples']:,} resamples.</p>"
+        + _table(rows, ["estimate", "low", "high"])
+    )
+
+
+def research_answer(backtest_metrics: dict, synthetic: bool) -> str:
+    """The report's first line: does the learned signal make the market
+    maker more money — what it added, with its block-bootstrap interval."""
+    added = (backtest_metrics.get("signal_added") or {}).get("total_pnl")
+    if added is None:
+        return "The book without the signal was not run: no answer."
+    ci = backtest_metrics.get("intervals") or {}
+    band = (ci.get("signal_added") or {}).get("total_pnl")
+    period = backtest_metrics["period"]
+    days = backtest_metrics["with_signal"].get("days")
+    where = (f"on {period['start'][:10]} → {period['end'][:10]} ({days} days"
+             f"{', synthetic data' if synthetic else ''})")  # fmt: skip
+    if band is None:
+        return (f"Does the learned signal make the market maker more money? It added "
+                f"{added:+,.2f} USD {where}; too few days for an interval.")  # fmt: skip
+    lo, hi = band
+    verdict = (
+        "yes: the whole interval is above 0" if lo > 0
+        else "no: it cost money (the whole interval is below 0)" if hi < 0
+        else "not shown: the interval includes 0"
+    )  # fmt: skip
+    return (
+        f"Does the learned signal make the market maker more money? {verdict[0].upper()}"
+        f"{verdict[1:]} — it added {added:+,.2f} USD {where}, "
+        f"{ci['level']:.0%} block-bootstrap interval {lo:+,.2f} … {hi:+,.2f} USD "
+        f"({ci['block_days']}-day blocks, {ci['resamples']:,} resamples)."
+    )
 
 
 def build_report(
@@ -290,7 +346,8 @@ def build_report(
     parts = [_fig_html(f, i == 0) for i, f in enumerate(figs)]
     period = backtest_metrics["period"]
     body = f"""
-<h1>ETHPredict run report</h1>{banner}
+<h1>ETHPredict run report</h1>
+<p class="answer">{html.escape(research_answer(backtest_metrics, synthetic))}</p>{banner}
 <h2>Data</h2><table class="kv">{kv}</table>
 <h2>Quotes</h2>{parts[0]}
 <h2>Book</h2>{parts[1]}
@@ -302,6 +359,7 @@ def build_report(
 <p>Period {html.escape(period["start"])} → {html.escape(period["end"])}.
 USD unless stated; VaR and CVaR are daily losses.</p>
 {risk_frame.to_html(classes="t", float_format=lambda v: f"{v:,.4f}", na_rep="—", border=0)}
+{_intervals_table(backtest_metrics)}
 {parts[2]}
 <h2>Signal — out of sample, every model on the same walk-forward folds</h2>
 {_table(overall, ["n", "log_loss", "roc_auc", "accuracy", "f1_macro", "brier"])}

@@ -567,7 +567,8 @@ def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:
 
 
 def _kept_metrics(metrics: dict) -> dict:
-    keep = ("backtest.", "baseline.total_pnl", "signal_added.total_pnl")
+    keep = ("backtest.", "baseline.total_pnl", "signal_added.total_pnl",
+            "signal.primary.log_loss", "signal.primary.roc_auc")  # fmt: skip
     return {k: v for k, v in metrics.items()
             if k.startswith(keep) and (isinstance(v, int | float | bool) or v is None)}  # fmt: skip
 

@@ -30,7 +30,8 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
             row[name] = t.values[i] if t.values else None
         row.update(t.params)
         for k in ("backtest.total_pnl", "backtest.max_drawdown", "backtest.fills",
-                  "signal_added.total_pnl"):  # fmt: skip
+                  "backtest.sharpe", "signal_added.total_pnl",
+                  "signal.primary.log_loss", "signal.primary.roc_auc"):  # fmt: skip
             if k not in row:
                 row[k] = trial_metrics(t).get(k)
         row["seconds"] = (
@@ -61,6 +62,28 @@ def _logit_figure(stats: dict) -> go.Figure:
         xaxis_title="logit of relative rank", yaxis_title="splits", height=320,
     )  # fmt: skip
     return fig
+
+
+#: metrics summarised across trials (besides the objectives)
+ACROSS = ("backtest.total_pnl", "backtest.sharpe", "signal_added.total_pnl",
+          "signal.primary.log_loss", "signal.primary.roc_auc")  # fmt: skip
+
+
+def _across_trials(complete: pd.DataFrame, objectives: list[str]) -> str:
+    """Mean ± std over the complete trials of the objectives and ``ACROSS``."""
+    keys = [k for k in dict.fromkeys([*objectives, *ACROSS]) if k in complete]
+    rows = {}
+    for k in keys:
+        v = pd.to_numeric(complete[k], errors="coerce").dropna()
+        if len(v):
+            sd = v.std(ddof=1) if len(v) > 1 else float("nan")
+            rows[k] = {"trials": len(v), "mean": v.mean(), "std": sd,
+                       "mean ± std": f"{v.mean():,.5g} ± {sd:,.3g}"}  # fmt: skip
+    if not rows:
+        return "<p>No metric recorded.</p>"
+    return pd.DataFrame(rows).T.to_html(
+        classes="t", float_format=lambda v: f"{v:,.5g}", na_rep="—", border=0
+    )
 
 
 def plotting_view(study: optuna.Study) -> optuna.Study:
@@ -172,10 +195,14 @@ def build_sweep_report(
         na_rep="—",
         border=0,
     )
+    spread = _across_trials(complete, names)
     body = f"""
 <h1>ETHPredict sweep report</h1>
 <table class="kv">{kv}</table>
 <h2>Is the winner real?</h2>{overfit}
+<h2>Across the {len(complete)} complete trials</h2>
+<p>Mean ± standard deviation (ddof = 1) over trials — over seeds when the space is
+a seed (a grid over <code>model.seed</code>, as qlib's benchmark tables report).</p>{spread}
 <h2>Best {len(top)} of {len(complete)} complete trials by {html.escape(first)}</h2>{table}
 {"".join(parts)}
 <h2>Failed trials ({len(failed)})</h2>

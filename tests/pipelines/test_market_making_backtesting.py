@@ -70,7 +70,19 @@ def test_backtest_slice(small):
     # opens offline: nothing is loaded from elsewhere (plotly.js is inline)
     assert "<script src=" not in page and "<link" not in page
     assert page.count('class="plotly-graph-div"') == 5  # five interactive figures
+    # what the signal added, with its block-bootstrap interval over the days,
+    # is the report's first line and in metrics.json
+    ci = m["intervals"]
+    assert ci["level"] == 0.95
+    assert ci["block_days"] == max(1, round(m["with_signal"]["days"] ** (1 / 3)))
+    lo, hi = ci["signal_added"]["total_pnl"]
+    assert lo <= hi and ci["backtest"]["sharpe"][0] <= ci["backtest"]["sharpe"][1]
+    first = page.split('<p class="answer">', 1)[1].split("</p>", 1)[0]
+    assert first.startswith("Does the learned signal make the market maker more money?")
+    assert f"{m['signal_added']['total_pnl']:+,.2f} USD" in first
     metrics = catalog["metrics"].load()
+    assert (metrics["signal_added.total_pnl_lo"], metrics["signal_added.total_pnl_hi"]) == (
+        lo, hi)  # fmt: skip
     assert metrics["backtest.fills"] == m["with_signal"]["fills"]
     assert metrics["signal.gbt.log_loss"] is not None
     tracked = catalog["tracked_metrics"].load()

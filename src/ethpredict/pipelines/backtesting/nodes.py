@@ -14,6 +14,7 @@ from ethpredict.backtesting import (
     risk_metrics,
     run_book,
 )
+from ethpredict.core.bootstrap import intervals
 from ethpredict.errors import ETHPredictError
 from ethpredict.io.bars import epoch_ns
 from ethpredict.lp import (
@@ -149,6 +150,26 @@ def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
     return len(book) - 1 if end < 0 else end
 
 
+def _intervals(daily: np.ndarray, added: np.ndarray | None, rp: RiskParams) -> dict:
+    """Block-bootstrap intervals over days (``risk.interval_level``…): the
+    book's total PnL and Sharpe ratio (its trading days) and what the signal
+    added (the daily difference of the two books over the whole period)."""
+    kw = {"level": rp.interval_level, "resamples": rp.bootstrap_resamples,
+          "seed": rp.bootstrap_seed, "periods_per_year": rp.periods_per_year,
+          "block": rp.bootstrap_block_days}  # fmt: skip
+    book = intervals(daily, **kw)
+    out = {
+        "level": rp.interval_level, "resamples": rp.bootstrap_resamples,
+        "method": "circular block bootstrap over UTC days, percentile interval",
+        "block_days": book["block_days"],
+        "backtest": {"total_pnl": book["total"], "sharpe": book["sharpe"]},
+        "signal_added": None,
+    }  # fmt: skip
+    if added is not None:
+        out["signal_added"] = {"total_pnl": intervals(added, **kw)["total"]}
+    return out
+
+
 #: the PnL parts whose difference is what the signal added
 SIGNAL_ADDED = ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas", "funding")
 
@@ -179,13 +200,14 @@ def evaluate_backtest(
     if book_baseline is not None:
         pnl_baseline = daily_pnl(book_baseline, i0)[1]
         runs.append((book_baseline, fills_baseline, orders_baseline, pnl_baseline))
-    results = []
+    results, dailies = [], []
     t0 = epoch_ns(book.index)[i0]
     for b, all_fills, o, whole in runs:
         end = trading_end(b, o)
         traded = b if end is None else b.iloc[: max(end, i0) + 1]
         f = all_fills.iloc[int(np.searchsorted(epoch_ns(all_fills.index), t0)) :]
         daily = whole if end is None else daily_pnl(traded, i0)[1]
+        dailies.append(daily)
         m = risk_metrics(traded, f, p, rp, start=i0, daily=daily)
         m["total_pnl"] = float(b["equity"].iat[-1])  # after the stop's last fill
         m["stopped_at"] = None if end is None else str(b.index[end])
@@ -214,6 +236,9 @@ def evaluate_backtest(
             "without_signal": None if baseline is None else pnl_baseline.tolist(),
         },
     }
+    out["intervals"] = _intervals(
+        dailies[0], None if baseline is None else pnl - pnl_baseline, rp
+    )
     if lp_baselines is not None and len(lp_baselines):
         out["lp_baselines"] = {
             str(k): {c: float(v) if np.isfinite(v) else None for c, v in row.items()}

@@ -120,6 +120,18 @@ def test_bad_sweep_parameters_are_named(sweep, message):
         validate_parameters({"sweep": sweep})
 
 
+def test_a_null_space_key_is_not_swept():
+    # conf/local merges into conf/base key by key: null removes a base key
+    p = validate_parameters({"sweep": {"space": {
+        "mm.gamma": None, "model.seed": {"type": "int", "low": 0, "high": 4}}}})  # fmt: skip
+    assert list(p.sweep.space) == ["model.seed"]
+    assert p.sweep.baseline_in_trials() is False
+    p = validate_parameters(
+        {"sweep": {"objectives": {"signal_added.total_pnl": "maximize"}}}
+    )
+    assert p.sweep.baseline_in_trials() is True
+
+
 def test_grid_values_and_best_config_round_trip():
     p = validate_parameters({"sweep": {"sampler": "grid", "space": {
         "mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.25},

@@ -586,7 +586,9 @@ class SweepParams(Strict):
     objectives: dict[str, Literal["maximize", "minimize"]] = Field(
         {"backtest.sharpe": "maximize"}, min_length=1, description="metrics.json keys"
     )
-    space: dict[str, Distribution] = Field(default_factory=dict)
+    space: dict[str, Distribution] = Field(
+        default_factory=dict, description="a key set to null is not swept"
+    )
     n_jobs: int = Field(1, ge=1, le=64, description="worker processes on this machine")
     storage: str | None = Field(None, description="null: sqlite under data/09_tracking")
     study_name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -597,6 +599,14 @@ class SweepParams(Strict):
         None,
         description="the no-signal book in each trial; null: when an objective needs it",
     )
+
+    @field_validator("space", mode="before")
+    @classmethod
+    def _unset_keys(cls, value: Any) -> Any:
+        # conf/local merges into conf/base key by key: null removes a base key
+        if isinstance(value, dict):
+            return {k: v for k, v in value.items() if v is not None}
+        return value
 
     def baseline_in_trials(self) -> bool:
         """Whether each trial also books the same quotes without the signal:

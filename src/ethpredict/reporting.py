@@ -246,9 +246,11 @@ def research_answer(backtest_metrics: dict, synthetic: bool) -> str:
     ci = backtest_metrics.get("intervals") or {}
     band = (ci.get("signal_added") or {}).get("total_pnl")
     period = backtest_metrics["period"]
-    days = backtest_metrics["with_signal"].get("days")
+    days = (ci.get("days") or {}).get("signal_added")
+    stop = backtest_metrics["with_signal"].get("stopped_at")
     where = (f"on {period['start'][:10]} → {period['end'][:10]} ({days} days"
-             f"{', synthetic data' if synthetic else ''})")  # fmt: skip
+             f"{', synthetic data' if synthetic else ''}"
+             f"{f'; the risk stop ended trading on {stop[:10]}' if stop else ''})")  # fmt: skip
     if band is None:
         return (f"Does the learned signal make the market maker more money? It added "
                 f"{added:+,.2f} USD {where}; too few days for an interval.")  # fmt: skip

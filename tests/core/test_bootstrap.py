@@ -90,9 +90,10 @@ def test_too_few_days_or_a_flat_book_give_no_interval():
 def _metrics(added, band):
     return {
         "period": {"start": "2024-01-01 00:00:00+00:00", "end": "2024-03-01"},
-        "with_signal": {"days": 60},
+        "with_signal": {"days": 60, "stopped_at": "2024-02-10 03:00:00+00:00"},
         "signal_added": {"total_pnl": added},
         "intervals": {
+            "days": {"backtest": 10, "signal_added": 61},
             "level": 0.95,
             "block_days": 4,
             "resamples": 2000,
@@ -114,5 +115,6 @@ def test_the_report_answers_the_research_question_with_its_interval(added, band,
     line = research_answer(_metrics(added, band), synthetic=True)
     assert line.startswith("Does the learned signal make the market maker more money?")
     assert says in line and f"{added:+,.2f} USD" in line and "synthetic data" in line
+    assert "(61 days" in line and "the risk stop ended trading on 2024-02-10" in line
     if band:
         assert f"{band[0]:+,.2f} … {band[1]:+,.2f} USD" in line

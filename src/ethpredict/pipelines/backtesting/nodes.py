@@ -165,8 +165,11 @@ def _intervals(daily: np.ndarray, added: np.ndarray | None, rp: RiskParams) -> d
         "backtest": {"total_pnl": book["total"], "sharpe": book["sharpe"]},
         "signal_added": None,
     }  # fmt: skip
+    out["days"] = {"backtest": book["days"], "signal_added": None}
     if added is not None:
-        out["signal_added"] = {"total_pnl": intervals(added, **kw)["total"]}
+        added_ci = intervals(added, **kw)
+        out["signal_added"] = {"total_pnl": added_ci["total"]}
+        out["days"]["signal_added"] = added_ci["days"]
     return out
 
 

@@ -105,7 +105,7 @@ def test_sizing_rules_and_var_cap():
     assert capped["bid_size"].max() == pytest.approx(cap)
 
 
-def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s):
+def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s, fee=0.0):
     """The policy in plain NumPy/pandas, vector by vector (the fused kernel
     ``quote_block_nb`` must equal it)."""
     from ethpredict.core.glft import Z99, glft_terms
@@ -121,7 +121,7 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s):
     sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
     half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
                                    mu.to_numpy())  # fmt: skip
-    half, skew = half * p.spread_scale, skew * p.skew_scale
+    half, skew = half * p.spread_scale + fee * close.to_numpy(), skew * p.skew_scale
     size = np.full(len(bars), p.order_size)
     if p.sizing == "vol_target":
         size = np.minimum(p.vol_target_usd / (sigma.to_numpy() * np.sqrt(86400.0)),
@@ -177,10 +177,10 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     )  # fmt: skip
     lp = LabelsParams(vol_span=int(rng.integers(5, 200)))
     rp = RiskParams(max_var=None if seed % 2 else float(rng.uniform(100, 10_000)))
-    fast = quote_policy(
-        bars, aligned_signal(bars, pred, lp.vol_span), cal, p, lp, rp, 60.0
-    )
-    slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0)
+    fee = [0.0, 1e-3, -2e-4, 5e-4, 2e-3][seed % 5]  # none, maker fees, a rebate
+    sig = aligned_signal(bars, pred, lp.vol_span)
+    fast = quote_policy(bars, sig, cal, p, lp, rp, 60.0, fee)
+    slow = quote_policy_reference(bars, pred, cal, p, lp, rp, 60.0, fee)
     pd.testing.assert_frame_equal(fast, slow, check_exact=False, rtol=1e-12, atol=1e-12)
 
 

@@ -59,7 +59,7 @@ DEFAULTS = {
               "meta": {"min_events": 50}},
     "mm": {"calib_window": CALIB, "calib_every": EVERY},
     # the uncut book's drawdown reaches 8.2k USD by the cut and 13.6k after it
-    "risk": {"max_drawdown": 10_000.0},
+    "risk": {"max_drawdown": 2_000.0},  # breached at bar 5,138, after both cuts
 }  # fmt: skip
 #: the other branches of the chain: rolling folds, a temporal network, time
 #: decay, sign labels, the ensemble and a tree meta model, bet-size sizing on a
@@ -70,7 +70,7 @@ VARIANTS = {
     "model": {"kind": "ensemble", "cv": {"scheme": "rolling"},
               "net": {"arch": "conv", "window": 8}, "meta": {"kind": "gbt"}},
     "mm": {"sizing": "bet_size", "levels": 2},
-    "risk": {"max_var": 5000.0, "max_drawdown": 5000.0},
+    "risk": {"max_var": 5000.0, "max_drawdown": 300.0},  # breached at bar 3,388
     "backtest": {"fill_model": "intensity"},
 }  # fmt: skip
 

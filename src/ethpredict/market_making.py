@@ -193,6 +193,7 @@ def quote_policy(
     lp: LabelsParams,
     rp: RiskParams,
     bar_s: float,
+    maker_fee: float = 0.0,
 ) -> pd.DataFrame:
     """Per bar: the drift, GLFT terms and sizes that the backtest turns into
     quotes for its current inventory; ``bid``/``ask``/``reservation`` are the
@@ -202,7 +203,9 @@ def quote_policy(
     ``(p_up·pt − p_down·sl) × volatility × close``, spread over the label
     horizon, times ``mm.alpha_weight`` and the meta bet size ``|bet_size|``.
     Quotes exist only where an out-of-sample prediction and a calibration do.
-    ``signal`` is :func:`aligned_signal`'s frame.
+    ``signal`` is :func:`aligned_signal`'s frame. ``maker_fee`` (a fraction
+    of the price per maker fill) is added to the half spread as ``maker_fee ×
+    close`` (``mm.fee_in_spread``: the node passes the venue's).
     """
     idx = bars.index
     p_up, p_down, bet, vol = (signal[c].to_numpy(np.float64) for c in SIGNAL_COLUMNS)
@@ -214,7 +217,8 @@ def quote_policy(
         mid, vol, p_up, p_down, bet, sigma, A, k,
         p.gamma, p.spread_scale, p.skew_scale, p.alpha_weight, lp.pt, lp.sl,
         lp.horizon * bar_s, p.tick, p.order_size, SIZING[p.sizing], p.vol_target_usd,
-        np.nan if rp.max_var is None else rp.max_var, p.max_inventory, out, valid,
+        np.nan if rp.max_var is None else rp.max_var, p.max_inventory, maker_fee, out,
+        valid,
     )  # fmt: skip
     # the inputs are the same arrays, not copies (pandas copies on write)
     cols = {

@@ -384,6 +384,9 @@ class MMParams(Strict):
     spread_scale: float = Field(1.0, gt=0, le=100)
     skew_scale: float = Field(1.0, ge=0, le=100)
     alpha_weight: float = Field(1.0, ge=0, le=100, description="0: plain GLFT")
+    fee_in_spread: bool = Field(
+        True, description="widen each half spread by the venue's maker fee × mid"
+    )
     max_inventory: float = Field(5.0, gt=0, description="in order sizes")
     order_size: float = Field(1.0, gt=0, description="ETH")
     sizing: Literal["fixed", "vol_target", "bet_size"] = "fixed"

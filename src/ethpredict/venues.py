@@ -155,6 +155,21 @@ def preset_name(bars: pd.DataFrame, bp: BacktestParams) -> str:
     return AUTO.get(bars.attrs.get("venue", "spot"), "cex_spot")
 
 
+def maker_fee(bars: pd.DataFrame, venue: str, maker_fee_bps: float | None) -> float:
+    """The maker fee of an order-book venue as a fraction of the price
+    (``backtest.maker_fee_bps`` or the preset's; what the quotes widen by).
+    0 on a pool: a range earns the fee tier instead (:mod:`ethpredict.lp`)."""
+    name = (
+        venue
+        if venue != "auto"
+        else AUTO.get(bars.attrs.get("venue", "spot"), "cex_spot")
+    )
+    if name == "uniswap_v3":
+        return 0.0
+    bps = PRESETS[name]["maker_fee_bps"] if maker_fee_bps is None else maker_fee_bps
+    return float(bps) * 1e-4
+
+
 def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
     """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
     name = preset_name(bars, bp)

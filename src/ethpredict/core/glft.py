@@ -57,11 +57,14 @@ Z99 = 2.3263478740408408  # standard normal 99 % quantile
 @njit(cache=True, error_model="numpy")  # x/0 gives inf/NaN as in NumPy
 def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale,
                    skew_scale, alpha_weight, pt, sl, horizon_s, tick, order_size, sizing,
-                   vol_target_usd, max_var, max_inventory, out, valid):  # fmt: skip
+                   vol_target_usd, max_var, max_inventory, fee, out, valid):  # fmt: skip
     """One pass of the quoting policy per bar (the arithmetic of
     ``glft_terms`` plus drift, sizing and tick rounding). ``out`` has one row
     per name in ``QUOTE_ROWS`` (the inputs are not copied into it);
-    ``max_var`` NaN = no cap. The NumPy version in
+    ``max_var`` NaN = no cap; ``fee`` (a fraction of the price, paid per
+    maker fill) widens each half spread by ``fee × mid``: with the fee the
+    gain of a fill at depth δ is δ − fee·S, so GLFT's optimal depth moves out
+    by fee·S. The NumPy version in
     ``tests/test_market_making.py`` is the reference."""
     day = np.sqrt(86400.0)
     last_s = last_a = last_k = np.nan
@@ -79,7 +82,7 @@ def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale
             )
             c1 = np.log1p(gamma / kk) / gamma
             last_s, last_a, last_k = s, a, kk
-        half = (c1 + omega / 2.0) * spread_scale
+        half = (c1 + omega / 2.0) * spread_scale + fee * m
         skew = omega * skew_scale
         shift = omega * mu / (gamma * s**2)
         size = order_size

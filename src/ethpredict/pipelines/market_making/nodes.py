@@ -9,6 +9,7 @@ import pandas as pd
 from ethpredict.backtesting import bar_seconds
 from ethpredict.market_making import aligned_signal, calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams, coerce
+from ethpredict.venues import maker_fee
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +42,15 @@ def align_signal(
     return aligned_signal(bars, predictions, vol_span)
 
 
-def _quotes(bars, signal, calibration, mm, labels, risk, alpha_weight=None):
+def _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps,
+            alpha_weight=None):  # fmt: skip
     p = coerce(MMParams, mm, "mm")
     if alpha_weight is not None:
         p = p.model_copy(update={"alpha_weight": alpha_weight})
+    fee = maker_fee(bars, venue, maker_fee_bps) if p.fee_in_spread else 0.0
     q = quote_policy(
         bars, signal, calibration, p, coerce(LabelsParams, labels, "labels"),
-        coerce(RiskParams, risk, "risk"), bar_seconds(bars),
+        coerce(RiskParams, risk, "risk"), bar_seconds(bars), fee,
     )  # fmt: skip
     q.attrs.update({**bars.attrs, "alpha_weight": p.alpha_weight})
     return q
@@ -55,15 +58,20 @@ def _quotes(bars, signal, calibration, mm, labels, risk, alpha_weight=None):
 
 def make_quotes(
     bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
-    mm: MMParams, labels: LabelsParams, risk: RiskParams,
+    mm: MMParams, labels: LabelsParams, risk: RiskParams, venue: str = "auto",
+    maker_fee_bps: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
-    """GLFT quoting policy per bar with the learned drift (``mm.alpha_weight``)."""
-    return _quotes(bars, signal, calibration, mm, labels, risk)
+    """GLFT quoting policy per bar with the learned drift (``mm.alpha_weight``),
+    its half spreads widened by the venue's maker fee (``mm.fee_in_spread``;
+    ``backtest.venue`` and ``backtest.maker_fee_bps`` name it)."""
+    return _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps)
 
 
 def make_baseline_quotes(
     bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
-    mm: MMParams, labels: LabelsParams, risk: RiskParams,
+    mm: MMParams, labels: LabelsParams, risk: RiskParams, venue: str = "auto",
+    maker_fee_bps: float | None = None,
 ) -> pd.DataFrame:  # fmt: skip
     """The same policy without the signal (``alpha_weight = 0``): the ablation."""
-    return _quotes(bars, signal, calibration, mm, labels, risk, alpha_weight=0.0)
+    return _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps,
+                   alpha_weight=0.0)  # fmt: skip

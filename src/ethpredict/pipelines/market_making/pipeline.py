@@ -8,7 +8,8 @@ from .nodes import align_signal, calibrate_market, make_baseline_quotes, make_qu
 CALIBRATION_PARAMS = [f"params:mm.{k}" for k in ("calib_window", "calib_every", "sigma",
                                                  "A", "k")]  # fmt: skip
 QUOTE_INPUTS = ["bars", "signal", "calibration", "params:mm", "params:labels",
-                "params:risk"]  # fmt: skip
+                "params:risk", "params:backtest.venue",
+                "params:backtest.maker_fee_bps"]  # fmt: skip
 
 
 def create_pipeline(**kwargs) -> Pipeline:

@@ -44,7 +44,7 @@ GARCH_BETA = 0.955
 MEAN_TRADE_SIZE = 0.25  # ETH
 WEEKEND_FACTOR = 0.72
 #: The planted flow's footprint in the taker-buy share (per unit of the flow's
-#: standard deviation): 0.05 is a quarter of the share's own spread (≈ 0.2).
+#: standard deviation): 0.05 against the share's own standard deviation ≈ 0.17.
 FLOW_FOOTPRINT = 0.05
 
 

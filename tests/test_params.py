@@ -60,6 +60,18 @@ CASES = [
         ["data.synthetic.seed = 'abc'", "valid integer"],
     ),
     (
+        {"data": {"synthetic": {"signal_ic": -0.1}}},
+        ["data.synthetic.signal_ic = -0.1", "greater than or equal to 0"],
+    ),
+    (
+        {"data": {"synthetic": {"signal_ic": 0.5, "signal_half_life": 1}}},
+        [
+            "data.synthetic.signal_ic = 0.5 is more than a flow with a half-life of 1",
+            "15 bars ahead (at most 0.312",
+            "raise data.synthetic.signal_half_life",
+        ],
+    ),
+    (
         {"features": {"sets": ["base", "fancy"]}},
         ["features.sets.1 = 'fancy'", "'base', 'advanced' or 'reference'"],
     ),

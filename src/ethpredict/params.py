@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from ethpredict.core.flow import flow_load, max_flow_ic
 from ethpredict.errors import ParameterError
 
 #: Binance kline intervals and their length in seconds (``1M`` is calendar).
@@ -70,6 +71,33 @@ class SyntheticParams(Strict):
     )
     tail_df: float = Field(4.0, gt=2, le=1000, description="Student-t tail index")
     volume_per_min: float = Field(300.0, gt=0, description="mean ETH volume per bar")
+    signal_ic: float = Field(
+        0.1, ge=0, le=0.9,
+        description="the planted order flow's information coefficient: its "
+        "correlation with the volatility-standardised return of the next "
+        "signal_horizon bars (docs/data.md); 0: no planted signal",
+    )  # fmt: skip
+    signal_horizon: int = Field(
+        15, ge=1, le=10_000, description="bars ahead at which signal_ic holds"
+    )
+    signal_half_life: float = Field(
+        30.0, ge=1, le=100_000, description="the planted flow's half-life in bars"
+    )
+
+    @model_validator(mode="after")
+    def _signal_possible(self) -> SyntheticParams:
+        try:
+            flow_load(self.signal_ic, self.signal_horizon, self.signal_half_life)
+        except ValueError:
+            top = max_flow_ic(self.signal_horizon, self.signal_half_life)
+            raise ValueError(
+                f"data.synthetic.signal_ic = {self.signal_ic} is more than a flow "
+                f"with a half-life of {self.signal_half_life:g} bar(s) can carry "
+                f"{self.signal_horizon} bars ahead (at most {top:.3f}, with no "
+                "noise left in the returns): lower it, or raise "
+                "data.synthetic.signal_half_life"
+            ) from None
+        return self
 
 
 class OHLCVParams(Strict):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.io.synthetic import synthetic_klines
+from ethpredict.core.flow import flow_ic, flow_load, flow_phi
+from ethpredict.core.synthetic import FLOW_FOOTPRINT, latent_flow
+from ethpredict.io.synthetic import simulate_bars, synthetic_klines
 from ethpredict.params import SyntheticParams
 
 
@@ -69,3 +73,118 @@ def test_stylised_facts(month):
     assert np.corrcoef(month["trades"].to_numpy()[1:], a)[0, 1] > 0.3
     share = (month["taker_buy_volume"] / month["volume"]).to_numpy()[1:]
     assert np.corrcoef(share, r)[0, 1] > 0.3  # taker buys lean with the move
+
+
+# --- the planted order-flow signal (docs/data.md, "A planted signal") -------
+
+#: sha256 of the klines CSV (seed 5, 3 days) written by the generator before
+#: the planted flow existed (GENERATOR_VERSION 2); signal_ic = 0 must give it.
+OLD_KLINES_SHA256 = "31a339aa9b8af6654c1ebf8d520c9b4efb322d5a81fa8d39874e7f29bf349ec2"
+YEAR = 365
+
+
+def forward_sum(u: np.ndarray, start: int, h: int) -> np.ndarray:
+    """Row t: u[t + start] + … + u[t + start + h − 1], for the t where it exists."""
+    c = np.r_[0.0, np.cumsum(u)]
+    n = u.size - start - h + 1
+    return c[start + h : start + h + n] - c[start : start + n]
+
+
+def ic_sd(n: int, h: int, half_life: float) -> float:
+    """Standard error of a sample correlation of the flow (AR(1)) with
+    overlapping h-bar sums near zero correlation (Bartlett):
+    Var ≈ (1/n)·Σ_k ρ_x(k)·ρ_S(k), ρ_S(k) = (h − |k|)/h."""
+    phi = flow_phi(half_life)
+    k = np.arange(1, h)
+    return float(np.sqrt((1 + 2 * np.sum(phi**k * (h - k) / h)) / n))
+
+
+def standardised(p: SyntheticParams, days: int):
+    out, _, flow = simulate_bars(p, days)
+    u = np.log(out[:, 3] / out[:, 0]) / out[:, 8]  # jumps aside: r / sigma
+    return u, flow[1:], out  # flow[1:][t]: the flow traded in bar t
+
+
+def test_without_a_signal_the_market_is_the_one_before_it_bit_for_bit():
+    k = synthetic_klines(SyntheticParams(days=3, seed=5, signal_ic=0))
+    assert hashlib.sha256(k.to_csv(index=False).encode()).hexdigest() == (
+        OLD_KLINES_SHA256
+    )
+    _, _, flow = simulate_bars(SyntheticParams(days=2, signal_ic=0), 2)
+    assert not flow.any()
+
+
+def test_flow_kernel_equals_its_python_loop():
+    x = latent_flow(5000, 3, 30.0)
+    eta = np.random.default_rng([3, 0x0F10]).standard_normal(5000)
+    ref, phi = [eta[0]], flow_phi(30.0)
+    for e in eta[1:]:
+        ref.append(phi * ref[-1] + np.sqrt(1 - phi * phi) * e)
+    np.testing.assert_allclose(x, ref, rtol=1e-12)
+    assert abs(x.std() - 1) < 0.15 and flow_phi(30.0) ** 30 == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("ic", "h", "half_life"),
+    [(0.1, 15, 30.0), (0.1, 1, 30.0), (0.2, 60, 120.0), (0.05, 5, 5.0)],
+)
+def test_measured_ic_matches_the_closed_form(ic, h, half_life):
+    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=ic,
+                        signal_horizon=h, signal_half_life=half_life)  # fmt: skip
+    u, x, _ = standardised(p, YEAR)
+    s = forward_sum(u, 1, h)
+    measured = np.corrcoef(x[: s.size], s)[0, 1]
+    assert flow_ic(flow_load(ic, h, half_life), h, half_life) == pytest.approx(ic)
+    assert abs(measured - ic) < 3 * ic_sd(s.size, h, half_life)
+
+
+def test_without_a_signal_the_flow_predicts_nothing():
+    h = 15
+    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=0.1)
+    u0, _, _ = standardised(p.model_copy(update={"signal_ic": 0.0}), YEAR)
+    x = latent_flow(YEAR * 1440 + 1, p.seed, p.signal_half_life)[1:]
+    s = forward_sum(u0, 1, h)
+    assert abs(np.corrcoef(x[: s.size], s)[0, 1]) < 3 * ic_sd(s.size, h, 30.0)
+
+
+def test_the_flow_predicts_later_returns_only_and_decays_as_built():
+    """Bar t's flow is fixed at its close (a longer sample leaves the bars
+    before unchanged); it drifts bar t + k by a·φ^(k−1), so the IC of the
+    window after the horizon is φ^h of the horizon's."""
+    a = SyntheticParams(days=2, seed=4)
+    out2, _, f2 = simulate_bars(a, 2)
+    out3, _, f3 = simulate_bars(a, 3)
+    np.testing.assert_array_equal(out2, out3[: len(out2)])
+    np.testing.assert_array_equal(f2, f3[: f2.size])
+    h, hl = 15, 30.0
+    p = SyntheticParams(days=YEAR, seed=22, jumps_per_day=0, signal_ic=0.1)
+    u, x, _ = standardised(p, YEAR)
+    load, phi = flow_load(0.1, h, hl), flow_phi(hl)
+    for k in (1, 15, 60, 240):  # one bar k bars ahead
+        got = np.corrcoef(x[:-k], u[k:])[0, 1]
+        assert abs(got - load * phi ** (k - 1)) < 3 * ic_sd(u.size - k, 1, hl)
+    # the next h bars after the horizon: IC(h)·φ^h
+    s2 = forward_sum(u, h + 1, h)
+    got = np.corrcoef(x[: s2.size], s2)[0, 1]
+    assert abs(got - 0.1 * phi**h) < 3 * ic_sd(s2.size, h, hl)
+
+
+def test_the_taker_share_carries_the_flow(month):
+    """share_t = … + FLOW_FOOTPRINT·x_t, the rest independent of the flow and
+    of later returns: corr(share, x) = c / sd(share) and the share's IC is
+    that times the flow's."""
+    h, hl, ic = 15, 30.0, 0.1
+    p = SyntheticParams(days=YEAR, seed=23, jumps_per_day=0, signal_ic=ic)
+    u, x, out = standardised(p, YEAR)
+    share = out[:, 7]
+    c = FLOW_FOOTPRINT / share.std()
+    assert np.corrcoef(share, x)[0, 1] == pytest.approx(c, abs=3 / np.sqrt(u.size))
+    s = forward_sum(u, 1, h)
+    got = np.corrcoef(share[: s.size], s)[0, 1]
+    assert abs(got - c * ic) < 3 * ic_sd(s.size, h, hl)
+    # as the klines give it (taker-buy volume / volume) on the default market
+    k = month  # 30 days, the default signal, jumps included
+    sh = (k["taker_buy_volume"] / k["volume"]).to_numpy()
+    logc = np.log(k["close"].to_numpy())
+    fwd = logc[h:] - logc[:-h]
+    assert np.corrcoef(sh[:-h], fwd)[0, 1] > 0.0

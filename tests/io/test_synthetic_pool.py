@@ -4,13 +4,20 @@ sliced data_engineering run."""
 
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.core.synthetic import SWAP_ARB, SWAP_NOISE, _swap_nb, simulate_pool_nb
+from ethpredict.core.synthetic import (
+    SWAP_ARB,
+    SWAP_NOISE,
+    _swap_nb,
+    latent_flow,
+    simulate_pool_nb,
+)
 from ethpredict.errors import ParameterError
 from ethpredict.io import synthetic_pool as sp
 from ethpredict.io.synthetic import simulate_exchange, synthetic_klines
@@ -146,6 +153,28 @@ def test_reference_candles_close_at_the_price_each_blocks_arbitrage_saw(pool):
     per_minute = c["volume"].to_numpy().reshape(-1, 5).sum(axis=1)
     np.testing.assert_allclose(per_minute, k["volume"], atol=5e-4)
     assert (c["taker_buy_volume"] <= c["volume"]).all() and (c["volume"] > 0).all()
+
+
+#: sha256 of one day's logs and candles (seed 9) as the pool generator wrote
+#: them before the planted flow existed; data.synthetic.signal_ic = 0 gives them.
+OLD_POOL_SHA256 = "894c39835237d8d2af960b6a797ee9565f3dd6acf5128a7e87ce9ddc8eba4d15"
+
+
+def test_without_a_signal_the_pool_is_the_one_before_it_bit_for_bit():
+    g = sp.generate_pool(DataParams(synthetic={"seed": 9, "signal_ic": 0},
+                                    synthetic_pool={"days": 1}))  # fmt: skip
+    text = g.logs.to_csv(index=False) + g.candles.to_csv(index=False)
+    assert hashlib.sha256(text.encode()).hexdigest() == OLD_POOL_SHA256
+
+
+def test_the_reference_carries_the_planted_flow(pool):
+    # the default signal: the exchange's flow is in its candles' taker share
+    # (each minute's, spread over its candles) and the pool follows the drift
+    p = SyntheticParams()
+    flow = latent_flow(3 * 1440 + 1, p.seed, p.signal_half_life)[1:]
+    c = pool.candles
+    share = (c["taker_buy_volume"] / c["volume"]).to_numpy().reshape(-1, 5)[:, 0]
+    assert np.corrcoef(share, flow)[0, 1] > 0.2  # c / sd(share) ≈ 0.29
 
 
 def test_block_time_must_divide_a_minute():

@@ -51,7 +51,10 @@ def test_synthetic_source_end_to_end(tmp_path):
     for name in ("bars", "features_base", "features_advanced"):
         assert out[name].attrs["synthetic"] is True
         assert out[name].index.equals(bars.index)
-    assert (tmp_path / "ETHUSDT-1m-synthetic-seed42-2024-01-01-2d.json").exists()
+    # the name tells the planted signal (the default one); none: the old name
+    assert (
+        tmp_path / "ETHUSDT-1m-synthetic-seed42-2024-01-01-2d-ic0.1-h15-hl30.json"
+    ).exists()
 
 
 def test_synthetic_file_is_written_once_and_reused(tmp_path):

@@ -12,7 +12,12 @@ The model, per 1-minute bar ``t`` (all returns are log returns):
   consistent by construction;
 * volume ``∝`` the intraday profile × ``(0.35 + |r_t| / sigma_t)`` × log-normal
   noise (volume rises with absolute returns), trade counts Poisson around
-  volume / mean trade size, and a taker-buy share that leans with the move.
+  volume / mean trade size, and a taker-buy share that leans with the move;
+* optionally a planted signal (:mod:`ethpredict.core.flow`): a latent informed
+  order flow ``x_t`` adds ``FLOW_FOOTPRINT·x_t`` to bar ``t``'s taker-buy
+  share and drifts the later bars' returns (load ``a``: bar ``t + 1``'s
+  standardised return is ``a·x_t + √(1 − a²)·z_{t+1}``). With ``a = 0`` and
+  no footprint the output is bit for bit the generator without it.
 
 The slow reference for testing is the same recursion written in plain Python
 (see ``tests/core/test_synthetic.py``).
@@ -23,19 +28,46 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ethpredict.core.flow import flow_phi
+
 #: Intra-bar path points. A random walk sampled at N points closes at its
 #: high about 1/sqrt(pi N) of the time: 32 gives ~10 %, as real ETHUSDT 1-minute
 #: bars do (10.9 % in shared/data/real, July-August 2024); 8 gave 18 % and
 #: too-tight ranges, which made fills look more adversely selected than real.
 N_SUB = 32
 #: Bumped whenever the model changes, so cached synthetic files are rewritten.
-GENERATOR_VERSION = 2  # the klines; the pool: POOL_GENERATOR_VERSION
+GENERATOR_VERSION = 3  # the klines (3: the planted flow); the pool: below
 POOL_GENERATOR_VERSION = 2  # 2: the reference in candles of one block
 MINUTES_PER_YEAR = 525_600.0
 GARCH_ALPHA = 0.04
 GARCH_BETA = 0.955
 MEAN_TRADE_SIZE = 0.25  # ETH
 WEEKEND_FACTOR = 0.72
+#: The planted flow's footprint in the taker-buy share (per unit of the flow's
+#: standard deviation): 0.05 against the share's own standard deviation ≈ 0.17.
+FLOW_FOOTPRINT = 0.05
+
+
+@njit(cache=True)
+def _ar1_nb(eta: np.ndarray, phi: float, out: np.ndarray) -> None:
+    out[0] = eta[0]
+    s = np.sqrt(1.0 - phi * phi)
+    for t in range(1, eta.shape[0]):
+        out[t] = phi * out[t - 1] + s * eta[t]
+
+
+def latent_flow(n: int, seed: int, half_life: float) -> np.ndarray:
+    """``n`` values of the planted flow: the stationary unit-variance AR(1)
+    of :mod:`ethpredict.core.flow`, drawn from its own random stream
+    (``seed`` and a fixed key; nothing is drawn without a signal). Not the
+    same market plus a drift: the trade counts' Poisson draws take a number
+    of uniforms that depends on the volume, so the market's stream parts
+    from the one without the signal after the first bar. Slow reference: the
+    recursion in a Python loop."""
+    eta = np.random.default_rng([seed, 0x0F10]).standard_normal(n)
+    out = np.empty(n)
+    _ar1_nb(eta, flow_phi(half_life), out)
+    return out
 
 
 @njit(cache=True)
@@ -63,11 +95,22 @@ def simulate_market_nb(
     jump_size: float,
     tail_df: float,
     volume_per_min: float,
+    flow: np.ndarray,
+    load: float,
+    footprint: float,
     out: np.ndarray,
     path_out: np.ndarray,
 ) -> None:
-    """Fill ``out`` (n_bars × 8) with open, high, low, close, volume, trades,
-    taker-buy volume and taker-buy share; prices in USDT, volume in ETH.
+    """Fill ``out`` (n_bars × 9) with open, high, low, close, volume, trades,
+    taker-buy volume, taker-buy share and the bar's volatility ``sigma_t``
+    (of its log return, jumps aside); prices in USDT, volume in ETH.
+
+    ``flow`` (n_bars + 1) is the planted flow: ``flow[t + 1]`` is traded in
+    bar ``t`` (``footprint × flow[t + 1]`` added to its taker-buy share) and
+    ``flow[t]`` drifts it (standardised return ``load·flow[t] + √(1 −
+    load²)·z_t``; the Student-t shock ``z_t`` alone drives the GARCH
+    variance). ``load = footprint = 0`` gives the market without the flow,
+    bit for bit, whatever ``flow`` holds.
 
     ``path_out`` (n_bars × m, m ≥ 0) gets the price at the ends of m equal
     parts of each minute (the last is the close), linearly interpolated
@@ -91,6 +134,7 @@ def simulate_market_nb(
     price = np.log(start_price)
     m = path_out.shape[1]
     pts = np.empty(N_SUB + 1)
+    rest = np.sqrt(1.0 - load * load)
     for t in range(n_bars):
         mod = (first_minute_of_day + t) % 1440
         dow = (first_weekday + (first_minute_of_day + t) // 1440) % 7
@@ -105,9 +149,11 @@ def simulate_market_nb(
         if np.random.random() < jump_p:
             jump = np.random.laplace(0.0, jump_size)
             jump_at = np.random.randint(0, N_SUB)
-        # intra-bar path: a Brownian bridge from 0 to z·sig_bar in N_SUB steps
+        drift = load * flow[t]  # the flow traded in the bar before
+        u = drift + rest * z
+        # intra-bar path: a Brownian bridge from 0 to u·sig_bar in N_SUB steps
         steps = np.random.standard_normal(N_SUB)
-        steps = sig_bar * ((steps - steps.mean()) / np.sqrt(N_SUB) + z / N_SUB)
+        steps = sig_bar * ((steps - steps.mean()) / np.sqrt(N_SUB) + u / N_SUB)
         o = price
         hi = o
         lo = o
@@ -133,10 +179,11 @@ def simulate_market_nb(
             * (0.35 + abs(r) / expected)
             * np.exp(0.45 * np.random.standard_normal() - 0.1)
         )
-        share = (
+        share = (  # leans with the move the drift does not explain
             0.5
-            + 0.32 * np.tanh(0.8 * r / expected)
+            + 0.32 * np.tanh(0.8 * (r - sig_bar * drift) / expected)
             + 0.04 * (np.random.standard_normal())
+            + footprint * flow[t + 1]
         )
         share = min(max(share, 0.02), 0.98)
         out[t, 0] = np.exp(o)
@@ -147,6 +194,7 @@ def simulate_market_nb(
         out[t, 5] = 1.0 + np.random.poisson(vol / MEAN_TRADE_SIZE)
         out[t, 6] = vol * share
         out[t, 7] = share
+        out[t, 8] = sig_bar
 
 
 #: Swap kinds in :func:`simulate_pool_nb`'s output

@@ -19,7 +19,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from ethpredict.core.synthetic import GENERATOR_VERSION, simulate_market_nb
+from ethpredict.core.flow import flow_load
+from ethpredict.core.synthetic import (
+    FLOW_FOOTPRINT,
+    GENERATOR_VERSION,
+    latent_flow,
+    simulate_market_nb,
+)
 from ethpredict.io.atomic import atomic_path
 from ethpredict.params import DataParams, SyntheticParams
 
@@ -37,20 +43,41 @@ def synthetic_klines(p: SyntheticParams) -> pd.DataFrame:
     return simulate_exchange(p, p.days)[0]
 
 
+def simulate_bars(
+    p: SyntheticParams, days: int, per_minute: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The generator's unrounded output for ``days`` of 1-minute bars:
+    :func:`~ethpredict.core.synthetic.simulate_market_nb`'s rows (n × 9), the
+    exchange price at the ends of ``per_minute`` equal parts of every minute
+    (n × per_minute) and the planted flow (n + 1; zeros without a signal:
+    ``flow[t + 1]`` is the flow traded in bar ``t``)."""
+    n = days * 1440
+    start = pd.Timestamp(p.start, tz="UTC")
+    out = np.empty((n, 9))
+    path = np.empty((n, per_minute))
+    if p.signal_ic > 0:
+        load = flow_load(p.signal_ic, p.signal_horizon, p.signal_half_life)
+        flow = latent_flow(n + 1, p.seed, p.signal_half_life)
+        footprint = FLOW_FOOTPRINT
+    else:  # today's market, bit for bit
+        load, footprint, flow = 0.0, 0.0, np.zeros(n + 1)
+    simulate_market_nb(
+        n, 0, start.weekday(), p.seed, p.start_price, p.annual_vol,
+        p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min,
+        flow, load, footprint, out, path,
+    )  # fmt: skip
+    return out, path, flow
+
+
 def simulate_exchange(
     p: SyntheticParams, days: int, per_minute: int = 0
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """``days`` of 1-minute klines (as :func:`synthetic_klines`) and the
     exchange price at the ends of ``per_minute`` equal parts of every minute
     (flat, in time order; the last of each minute is its unrounded close)."""
-    n = days * 1440
+    out, path, _ = simulate_bars(p, days, per_minute)
+    n = len(out)
     start = pd.Timestamp(p.start, tz="UTC")
-    out = np.empty((n, 8))
-    path = np.empty((n, per_minute))
-    simulate_market_nb(
-        n, 0, start.weekday(), p.seed, p.start_price, p.annual_vol,
-        p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min, out, path,
-    )  # fmt: skip
     open_ms = start.value // 1_000_000 + np.arange(n, dtype=np.int64) * 60_000
     ohlc = np.round(out[:, :4], 2)  # 0.01 USDT tick; rounding keeps OHLC order
     volume = np.round(out[:, 4], 4)
@@ -75,6 +102,15 @@ def simulate_exchange(
     return frame, path.ravel()
 
 
+def signal_tag(p: SyntheticParams) -> str:
+    """The file-name part that tells markets with different planted signals
+    apart (none without one: those files keep their names), so sweeping the
+    signal never has two settings write one file."""
+    if p.signal_ic == 0:
+        return ""
+    return f"-ic{p.signal_ic:g}-h{p.signal_horizon}-hl{p.signal_half_life:g}"
+
+
 def write_klines(frame: pd.DataFrame, csv: Path) -> None:
     """A header-less Binance kline CSV, written atomically."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -91,7 +127,7 @@ def ensure_synthetic_klines(data: DataParams) -> Path:
     """
     p = data.synthetic
     folder = Path(data.path or DEFAULT_DIR)
-    name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d"
+    name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d{signal_tag(p)}"
     csv, sidecar = folder / f"{name}.csv", folder / f"{name}.json"
     meta = {"synthetic": True, "notice": NOTICE, "symbol": data.symbol,
             "interval": "1m", "layout": "binance-kline-csv", "version": GENERATOR_VERSION,

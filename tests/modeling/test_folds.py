@@ -33,8 +33,9 @@ def test_purging_removes_exactly_the_overlapping_events():
     # 20->49 ends before 50: kept; 30->50 touches the test window: purged;
     # 40->60 overlaps: purged; 45 unresolved: purged; 55 is a test event
     assert list(purge(t0, t1, 0, 50, 0)) == [0, 1, 5]
-    # an embargo of 5 bars also drops the event starting at 48
-    assert list(purge(t0, t1, 0, 50, 5)) == [0, 1]
+    # an embargo of 5 bars also drops the event starting at 48, and 20->49,
+    # which starts before the embargo but ends inside it
+    assert list(purge(t0, t1, 0, 50, 5)) == [0]
     # a rolling window starting at bar 15 drops the event at 10
     assert list(purge(t0, t1, 15, 50, 0)) == [1, 5]
 
@@ -47,3 +48,13 @@ def test_validation_slice_is_purged_against_its_own_start():
     assert t0[val].min() > t1[proper].max()  # no training label reaches validation
     assert t1[val].max() < 100
     assert len(val) == 10  # 20 % of the 48 events with t1 < 100 (t0 = 0 … 94)
+
+
+def test_embargo_purges_labels_that_end_inside_it():
+    # test window at bar 100, embargo 10: the embargo is bars 90 ... 99
+    t0 = np.array([50, 60, 70, 80, 85])
+    t1 = np.array([89, 90, 99, 85, 95])
+    # 50->89 ends just before the embargo: kept; 60->90 and 70->99 end inside it;
+    # 80->85 lies before it; 85->95 ends inside it
+    assert list(purge(t0, t1, 0, 100, 10)) == [0, 3]
+    assert list(purge(t0, t1, 0, 100, 0)) == [0, 1, 2, 3, 4]

@@ -9,8 +9,9 @@ are those that *start* before ``a_k`` (rolling: and at or after
 * **purging** drops every training event whose label window ``[t0, t1]``
   reaches the test window (``t1 ≥ a_k``), unresolved events included — their
   outcome is only known after ``a_k``;
-* **embargo** drops training events that start in the ``embargo_bars`` bars
-  before ``a_k``. (López de Prado embargoes the bars *after* a test window,
+* **embargo** drops training events that start *or end* in the
+  ``embargo_bars`` bars before ``a_k`` (``t1 ≥ a_k − embargo_bars``).
+  (López de Prado embargoes the bars *after* a test window,
   because in k-fold CV training data follows it; in walk-forward nothing
   follows the test window, and the leak the embargo guards against — features
   and labels that overlap serially — sits just before it.)
@@ -66,9 +67,11 @@ def purge(
         t1: Event end bars; −1 for unresolved.
         start: First bar a training event may start at.
         boundary: First bar of the window being predicted.
-        embargo: Bars before ``boundary`` where no training event may start.
+        embargo: Bars before ``boundary`` where no training event may start
+            or end.
     """
-    keep = (t0 >= start) & (t0 < boundary - embargo) & (t1 >= 0) & (t1 < boundary)
+    cut = boundary - embargo
+    keep = (t0 >= start) & (t0 < cut) & (t1 >= 0) & (t1 < cut)
     return np.flatnonzero(keep)
 
 

@@ -58,3 +58,39 @@ def test_embargo_purges_labels_that_end_inside_it():
     # 80->85 lies before it; 85->95 ends inside it
     assert list(purge(t0, t1, 0, 100, 10)) == [0, 3]
     assert list(purge(t0, t1, 0, 100, 0)) == [0, 1, 2, 3, 4]
+
+
+def stress_cv(**kw) -> CVParams:
+    return CVParams(train_bars=600, test_bars=100, **kw)
+
+
+TIMES = np.arange("2024-08-01T00:00", "2024-08-01T16:40", dtype="datetime64[m]").astype(
+    "datetime64[ns]"
+)  # 1000 one-minute bars
+
+
+def test_stress_periods_fall_out_of_sample():
+    crash = {"name": "crash", "start": "2024-08-01T05:00", "end": "2024-08-01T06:00"}
+    late = {"name": "late", "start": "2024-08-01T15:00", "end": "2024-08-01T16:00"}
+    folds = walk_forward(1000, stress_cv(stress_periods=[crash, late]), TIMES)
+    assert folds[0].test_start == 300  # bar of 05:00, before train_bars = 600
+    tested = np.concatenate([np.arange(f.test_start, f.test_end) for f in folds])
+    assert list(tested) == list(range(300, 1000))
+    rolling = walk_forward(
+        1000, stress_cv(scheme="rolling", stress_periods=[crash]), TIMES
+    )
+    assert [f.train_start for f in rolling[:5]] == [0, 0, 0, 0, 100]
+    # a period after train_bars changes nothing
+    assert walk_forward(1000, stress_cv(stress_periods=[late]), TIMES) == walk_forward(
+        1000, stress_cv()
+    )
+
+
+@pytest.mark.parametrize(("period", "words"), [
+    ({"start": "2024-07-01", "end": "2024-07-02"}, "'p' .* is not in the data"),
+    ({"start": "2024-08-01T00:05", "end": "2024-08-01T01:00"}, "starts at bar 5"),
+])  # fmt: skip
+def test_stress_periods_that_cannot_be_tested_are_named(period, words):
+    cv = stress_cv(stress_periods=[{"name": "p", **period}])
+    with pytest.raises(ParameterError, match=words):
+        walk_forward(1000, cv, TIMES)

@@ -129,13 +129,18 @@ def test_calibration_never_sees_the_test_window(small, fitted, k):
 
 
 def test_method_none_reports_the_raw_probabilities(small):
+    """(Also: a stress period before train_bars moves the first test window.)"""
     x = assemble_model_input(small["features_base"], small["features_advanced"])
-    cv = MP_FAST.cv.model_copy(update={"test_bars": 2160})  # 2 folds: quicker
+    stress = {"name": "s", "start": "2024-01-01 20:00", "end": "2024-01-01 21:00"}
+    cv = CVParams(**{**MP_FAST.cv.model_dump(), "test_bars": 2280,
+                     "stress_periods": [stress]})  # fmt: skip
     mp = MP_FAST.model_copy(
         update={"cv": cv, "calibration": CalibrationParams(method="none")}
     )
     preds, folds, _ = fit_models(x, small["labels"], mp, LP)
     assert all(f["calibration"] == 0 and not f["calibrated"] for f in folds)
+    assert folds[0]["test_start"] == 1200 and folds[0]["stress"] == ["s"]
+    assert preds.index[0] == pd.Timestamp("2024-01-01 20:00", tz="UTC")
     cols = [f"primary_p_{c}" for c in ("down", "flat", "up")]
     raw = [c.replace("_p_", "_raw_p_") for c in cols]
     np.testing.assert_array_equal(preds[cols].to_numpy(), preds[raw].to_numpy())

@@ -186,3 +186,18 @@ def test_too_few_events_for_a_meta_model(tmp_path, small):
     ds = SkopsDataset(filepath=str(tmp_path / "meta.skops"))
     ds.save(out["meta"])
     assert ds.load() == out["meta"]
+
+
+def test_the_run_says_which_bet_size_it_used(small, result, caplog):
+    caplog.set_level("INFO", logger="ethpredict.pipelines.modeling.nodes")
+    fit_meta_model(small["bars"], result["x"], small["labels"],
+                   result["model_predictions"], result["folds"], MP, LP)  # fmt: skip
+    lines = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("Bet size")
+    ]
+    assert len(lines) == 1
+    used = result["metrics"]["bet_size"]["per_fold"]
+    meta_folds = [f["fold"] for f in used if f["source"] == "meta"]
+    assert (
+        f"meta model in folds {meta_folds}" if meta_folds else "in every fold"
+    ) in lines[0]

@@ -134,6 +134,59 @@ CASES = [
         ["model.net.arch = 'transformer'", "'mlp', 'conv' or 'gru'"],
     ),
     (
+        {"model": {"calibration": {"method": "beta"}}},
+        ["model.calibration.method = 'beta'", "'bias_temperature', 'platt'"],
+    ),
+    (
+        {"model": {"calibration": {"holdout_frac": 0}}},
+        ["model.calibration.holdout_frac = 0", "greater than 0"],
+    ),
+    (
+        {"model": {"calibration": {"prior_weight": -1}}},
+        ["model.calibration.prior_weight = -1", "greater than or equal to 0"],
+    ),
+    (
+        {"model": {"calibration": {"prior_fallback": "maybe"}}},
+        ["model.calibration.prior_fallback = 'maybe'", "valid boolean"],
+    ),
+    (
+        {"model": {"meta": {"auc_margin": 0.5}}},
+        ["model.meta.auc_margin = 0.5", "less than 0.5"],
+    ),
+    (
+        {
+            "model": {
+                "cv": {
+                    "stress_periods": [
+                        {"name": "crash", "start": "2024-08-06", "end": "2024-08-05"}
+                    ]
+                }
+            }
+        },
+        ["model.cv.stress_periods.0", "'crash' ends", "before it starts"],
+    ),
+    (
+        {
+            "model": {
+                "cv": {"stress_periods": [{"name": "crash", "start": "2024-08-05"}]}
+            }
+        },
+        ["model.cv.stress_periods.0.end"],
+    ),
+    (
+        {
+            "model": {
+                "cv": {
+                    "stress_periods": [
+                        {"name": "a", "start": "2024-08-01", "end": "2024-08-02"},
+                        {"name": "a", "start": "2024-08-03", "end": "2024-08-04"},
+                    ]
+                }
+            }
+        },
+        ["model.cv.stress_periods", "names repeat"],
+    ),
+    (
         {"mm": {"gamma": -0.3}},
         ["mm.gamma = -0.3", "greater than 0"],
     ),

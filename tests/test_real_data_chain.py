@@ -1,7 +1,9 @@
 """The whole default chain (``kedro run``: all six pipelines) on every real
 dataset in ``../shared/data/real/``: each run ends with a report whose
 metrics are finite, whose out-of-sample predictions cover every bar after the
-first training window, and whose PnL decomposition sums to the total.
+first training window, whose calibrated probabilities are at least as good
+as the class prior's (log-loss), and whose PnL decomposition sums to the
+total.
 
 Skips when the folder is absent. Long files run on a short window
 (``data.start``/``data.end``); windows and model sizes are scaled to the
@@ -117,6 +119,14 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
               "max_drawdown", "fills", "updates"):  # fmt: skip
         assert isinstance(metrics[f"backtest.{k}"], int | float), k
     assert metrics["data.bars"] == n and metrics["data.synthetic"] is False
+
+    # calibrated probabilities at least as good as knowing nothing but the prior
+    mm = json.loads((out / "07_model_output" / "model_metrics.json").read_text())
+    model_ll = mm["models"][mm["model_kind"]]["overall"]["log_loss"]
+    prior_ll = mm["calibration"]["prior_log_loss"]
+    assert model_ll <= prior_ll + 1e-12, (name, model_ll, prior_ll)
+    assert mm["bet_size"]["source"] in ("meta", "primary", "mixed")
+    assert "before calibration" in report.read_text()
 
     bars = pd.read_parquet(out / "02_intermediate" / "bars.parquet")
     preds = pd.read_parquet(out / "07_model_output" / "predictions.parquet")

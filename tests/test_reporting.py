@@ -70,3 +70,19 @@ def test_the_reference_line_says_how_stale_the_reference_is():
     line = reference_line(trades)
     assert line.startswith("r.csv.gz (binance_trades): ") and "→" not in line
     assert "median 0.4 s, 95 % 2.5 s; 0 stale bars" in line
+
+
+def test_the_report_shows_calibration_before_and_after():
+    from ethpredict.reporting import _calibration_html, signal_figures
+    from ethpredict.testing.project import model_metrics
+
+    mm = model_metrics()
+    page = _calibration_html(mm)
+    assert "before calibration" in page and "after calibration" in page
+    assert "before: observed" in page and "after: observed" in page  # reliability bins
+    assert "Bet size: primary" in page
+    _, cal = signal_figures(mm)
+    assert [t.name for t in cal.data].count("primary before calibration") == 1
+    m = flat_metrics({}, mm, {})
+    assert m["signal.bet_source"] == "primary"
+    assert m["signal.primary.log_loss_uncalibrated"] > m["signal.primary.log_loss"]

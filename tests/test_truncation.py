@@ -218,7 +218,8 @@ def test_the_cut_is_the_nasty_case(runs, request):
     assert TRAIN + 3 * TEST < cut < TRAIN + 4 * TEST  # mid test window
     since_refit = (cut - (CALIB - 1)) % EVERY
     assert since_refit == (0 if cut == REFIT else EVERY // 2 + 1)
-    assert (part["predictions"]["bet_source"] == "meta").any()  # meta model running
+    # the meta model running (whether its verdicts size bets depends on its AUC)
+    assert part["predictions"]["meta_prob"].notna().any()
     assert (part["labels"]["t1_idx"] < 0).any()  # label windows still open at t
     # the drawdown stop fires in the uncut run: after t with the defaults (the
     # cut run never stops), before t with the variants (both stop alike)

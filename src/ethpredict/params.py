@@ -354,6 +354,28 @@ class LabelsParams(Strict):
     )
 
 
+class StressPeriod(Strict):
+    """A named stretch of market stress that must be tested out of sample."""
+
+    name: str = Field(..., min_length=1, max_length=64)
+    start: dt.datetime = Field(..., description="first bar of the period (UTC)")
+    end: dt.datetime = Field(..., description="bars before this (UTC)")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, v: dt.datetime) -> dt.datetime:
+        return v if v.tzinfo else v.replace(tzinfo=dt.UTC)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StressPeriod:
+        if self.end <= self.start:
+            raise ValueError(
+                f"stress period {self.name!r} ends ({self.end}) at or before it "
+                f"starts ({self.start})"
+            )
+        return self
+
+
 class CVParams(Strict):
     """Walk-forward folds, in bars."""
 
@@ -368,6 +390,19 @@ class CVParams(Strict):
     val_frac: float = Field(
         0.15, gt=0, lt=0.9, description="validation slice, end of training"
     )
+    stress_periods: list[StressPeriod] = Field(
+        [],
+        description="periods kept out of sample: the first training window ends "
+        "before the earliest one starts",
+    )
+
+    @field_validator("stress_periods")
+    @classmethod
+    def _unique_names(cls, v: list[StressPeriod]) -> list[StressPeriod]:
+        names = [p.name for p in v]
+        if len(set(names)) < len(names):
+            raise ValueError(f"stress period names repeat: {names}")
+        return v
 
 
 class NetParams(Strict):
@@ -389,6 +424,39 @@ class MetaParams(Strict):
 
     kind: Literal["logistic", "gbt"] = "logistic"
     min_events: int = Field(200, ge=10, description="fewer: size from the primary")
+    auc_margin: float = Field(
+        0.02,
+        ge=0,
+        lt=0.5,
+        description="used only when its out-of-sample AUC over the training folds "
+        "exceeds 0.5 + this",
+    )
+
+
+class CalibrationParams(Strict):
+    """Post-hoc calibration of every model's probabilities, per fold."""
+
+    method: Literal["bias_temperature", "platt", "isotonic", "none"] = (
+        "bias_temperature"
+    )
+    holdout_frac: float = Field(
+        0.2,
+        gt=0,
+        lt=0.9,
+        description="tail of each training window the calibrator is fitted on",
+    )
+    prior_weight: float = Field(
+        4.0,
+        ge=0,
+        le=1000,
+        description="bias_temperature: weight of the training window's class prior "
+        "in the fit, in hold-outs",
+    )
+    prior_fallback: bool = Field(
+        True,
+        description="a fold's model whose calibrated probabilities do not beat the "
+        "prior on the hold-out by BIC's price predicts the prior",
+    )
 
 
 class ModelParams(Strict):
@@ -397,12 +465,17 @@ class ModelParams(Strict):
     kind: Literal["primary", "logistic", "gbt", "ensemble", "prior"] = "primary"
     seed: int = Field(0, ge=0)
     threads: int = Field(2, ge=1, le=256)
-    class_balance: bool = True
+    class_balance: bool = Field(
+        False,
+        description="class weights in training (calibration comes after); off: "
+        "measured worse before calibration on every shared real dataset",
+    )
     progress: bool = True
     cv: CVParams = CVParams()
     net: NetParams = NetParams()
     gbt_iter: int = Field(150, ge=1, le=10_000)
     meta: MetaParams = MetaParams()
+    calibration: CalibrationParams = CalibrationParams()
 
 
 class MMParams(Strict):

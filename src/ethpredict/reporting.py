@@ -68,6 +68,12 @@ def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) ->
         for k, v in entry["overall"].items():
             if _scalar(v) or v is None:
                 out[f"signal.{model}.{k}"] = v
+        if "uncalibrated" in entry:
+            out[f"signal.{model}.log_loss_uncalibrated"] = entry["uncalibrated"].get(
+                "log_loss"
+            )
+    if "bet_size" in model_metrics:
+        out["signal.bet_source"] = model_metrics["bet_size"].get("source")
     for k, v in model_metrics.get("meta", {}).items():
         out[f"signal.meta.{k}"] = v
     for prefix, part in (("backtest", "with_signal"), ("baseline", "without_signal"),
@@ -110,8 +116,11 @@ def _fig_html(fig: go.Figure, first: bool) -> str:
 
 
 def signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
-    """ROC and calibration curves of ``up`` for every model (report figures)."""
+    """ROC and reliability curves of ``up`` for every model (report figures);
+    the reliability curve of the model that feeds market making also before
+    calibration (dashed)."""
     roc, cal = go.Figure(), go.Figure()
+    kind = model_metrics.get("model_kind", "primary")
     for m in MODEL_ORDER:
         entry = model_metrics["models"].get(m)
         if not entry:
@@ -119,9 +128,14 @@ def signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
         roc.add_scatter(x=entry["roc_up"]["fpr"], y=entry["roc_up"]["tpr"], name=m)
         c = entry["calibration_up"]
         cal.add_scatter(x=c["predicted"], y=c["observed"], name=m, mode="lines+markers")
+        before = entry.get("calibration_up_uncalibrated")
+        if m == kind and before:
+            cal.add_scatter(x=before["predicted"], y=before["observed"], mode="lines+markers",
+                            name=f"{m} before calibration", line={"dash": "dash"})  # fmt: skip
     for fig, title, xt, yt in ((roc, "ROC of 'up', out of sample", "false positive rate",
                                 "true positive rate"),
-                               (cal, "Calibration of p_up, out of sample", "predicted",
+                               (cal, "Reliability of p_up, out of sample, after calibration"
+                                     " (dashed: before)", "predicted",
                                 "observed frequency")):  # fmt: skip
         fig.add_scatter(
             x=[0, 1], y=[0, 1], name="chance", line={"dash": "dot", "color": "grey"}
@@ -366,6 +380,7 @@ USD unless stated; VaR and CVaR are daily losses.</p>
 <h2>Signal — out of sample, every model on the same walk-forward folds</h2>
 {_table(overall, ["n", "log_loss", "roc_auc", "accuracy", "f1_macro", "brier"])}
 <p>Log-loss per fold:</p>{_table(per_fold)}
+{_calibration_html(model_metrics)}
 <p>Meta model: {html.escape(json.dumps(model_metrics.get("meta", {})))}</p>
 {parts[3]}{parts[4]}
 <h2>Parameters and code</h2>
@@ -376,6 +391,48 @@ USD unless stated; VaR and CVaR are daily losses.</p>
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         f"<title>ETHPredict report</title><style>{CSS}</style></head><body>{body}</body></html>"
     )
+
+
+def _calibration_html(model_metrics: dict) -> str:
+    """Log-loss before and after calibration beside the prior's, the
+    reliability of ``p_up`` before and after (the model that feeds market
+    making), and which bet size was used."""
+    cal = model_metrics.get("calibration")
+    if not cal:
+        return ""
+    prior = cal.get("prior_log_loss")
+    rows = {m: {"before calibration": v["before"], "after calibration": v["after"],
+                "prior": prior} for m, v in cal["log_loss"].items()}  # fmt: skip
+    kind = model_metrics.get("model_kind", "primary")
+    entry = model_metrics["models"].get(kind, {})
+    after = entry.get("calibration_up", {})
+    before = entry.get("calibration_up_uncalibrated", {})
+    rel = {}
+    for name, c in (("before", before), ("after", after)):
+        for i, (p, o) in enumerate(zip(c.get("predicted", []), c.get("observed", []),
+                                       strict=True)):  # fmt: skip
+            rel.setdefault(f"bin {i + 1}", {})[f"{name}: predicted"] = p
+            rel[f"bin {i + 1}"][f"{name}: observed"] = o
+    bet = model_metrics.get("bet_size", {})
+    folds = ", ".join(
+        f"fold {f['fold']}: {f['source']}"
+        + (
+            ""
+            if f.get("meta_auc_train") is None
+            else f" (AUC {f['meta_auc_train']:.3f})"
+        )
+        for f in bet.get("per_fold", [])
+    )
+    return (
+        f"<p>Calibration ({html.escape(str(cal['method']))}, fitted per fold on the "
+        f"last {cal['holdout_frac']:.0%} of its training events): out-of-sample "
+        f"log-loss</p>{_table(rows)}"
+        + (f"<p>Reliability of p_up ({html.escape(kind)}), quantile bins:</p>"
+           f"{_table(rel)}" if rel else "")
+        + f"<p>Bet size: {html.escape(str(bet.get('source', '—')))} — meta model used "
+        f"where its out-of-sample AUC over the training folds exceeds "
+        f"{0.5 + bet.get('auc_margin', 0):.3f}; {html.escape(folds)}</p>"
+    )  # fmt: skip
 
 
 def reference_line(ref: dict) -> str:

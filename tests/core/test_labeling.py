@@ -38,7 +38,7 @@ def barrier_ref(o, h, lo, c, t0, up, down, side, horizon, rule):
     upper = entry + up if up > 0 else math.inf
     lower = entry - down if down > 0 else -math.inf
     for j in range(t0 + 1, min(t0 + horizon, len(c) - 1) + 1):
-        a, b = h[j] >= upper, lo[j] <= lower
+        a, b = h[j] > upper, lo[j] < lower
         if a and b:
             stop = "lower" if side >= 0 else "upper"
             if rule == 0:
@@ -139,6 +139,16 @@ def test_touches_use_highs_and_lows_not_closes():
         1,
         1,
     )
+
+
+def test_a_price_exactly_at_a_barrier_is_no_touch():
+    # the high reaches exactly +0.01 and the low exactly -0.01: no touch (strict, as
+    # in AFML); the vertical exit at exactly -sl is labelled vertical, not a stop
+    o, h, lo, c = [0, 0, 0, 0], [0, 0.01, 0, 0], [0, 0, -0.01, -0.01], [0, 0, 0, -0.01]
+    assert run_one(o, h, lo, c, 0, 0.01, 0.01, horizon=3) == (3, 0, -0.01)
+    # a hair beyond is a touch
+    h[1] = np.nextafter(0.01, 1)
+    assert run_one(o, h, lo, c, 0, 0.01, 0.01, horizon=3)[:2] == (1, 1)
 
 
 def test_vertical_barrier_and_events_in_the_last_bars():

@@ -45,8 +45,12 @@ def test_every_bar_after_the_first_window_has_one_prediction(small, result):
     assert set(p["fold"]) == set(range(6))  # (5760 − 1440) / 720 test windows
     assert p["bet_size"].between(-1, 1).all()
     assert (np.sign(p["bet_size"]) * p["side"] >= 0).all()
-    assert set(p["bet_source"]) == {"primary", "meta"}
-    assert (p.loc[p["fold"] == 0, "bet_source"] == "primary").all()
+    assert (p.loc[p["fold"] <= 1, "bet_source"] == "primary").all()
+    # later folds: the meta model only where its training-fold AUC earned it
+    margin = 0.5 + MP.meta.auc_margin
+    earned = p["meta_auc_train"] > margin
+    assert ((p["bet_source"] == "meta") == (earned & p["meta_prob"].notna())).all()
+    assert p.loc[p["fold"] >= 2, "meta_auc_train"].notna().all()
 
 
 def test_metrics_for_every_model_and_fold(result):
@@ -58,6 +62,14 @@ def test_metrics_for_every_model_and_fold(result):
         assert 0 < entry["overall"]["log_loss"] < 5
     assert len(m["models"]["gbt"]["roc_up"]["fpr"]) > 2
     assert m["meta"]["n"] > 0
+    bet = m["bet_size"]
+    assert bet["source"] in ("meta", "primary", "mixed") and len(bet["per_fold"]) == 6
+    cal = m["calibration"]
+    assert cal["method"] == "bias_temperature" and cal["prior_log_loss"] > 0
+    for name, v in cal["log_loss"].items():
+        assert v["after"] == m["models"][name]["overall"]["log_loss"]
+        assert v["before"] == m["models"][name]["uncalibrated"]["log_loss"]
+    assert m["models"]["primary"]["calibration_up_uncalibrated"]["predicted"]
 
 
 @pytest.mark.parametrize("k", [0, 2])
@@ -90,8 +102,9 @@ def test_same_seed_same_predictions_bitwise(small, result):
 
 def test_other_seed_other_network(small, result):
     other = modeling(small, mp=MP.model_copy(update={"seed": 9}))
-    assert not np.array_equal(other["model_predictions"]["primary_p_up"],
-                              result["model_predictions"]["primary_p_up"])  # fmt: skip
+    # the network's own output (calibrated, it may be the prior on a random walk)
+    assert not np.array_equal(other["model_predictions"]["primary_raw_p_up"],
+                              result["model_predictions"]["primary_raw_p_up"])  # fmt: skip
 
 
 def test_artefacts_round_trip_and_reproduce_the_last_fold(tmp_path, small, result):
@@ -173,3 +186,18 @@ def test_too_few_events_for_a_meta_model(tmp_path, small):
     ds = SkopsDataset(filepath=str(tmp_path / "meta.skops"))
     ds.save(out["meta"])
     assert ds.load() == out["meta"]
+
+
+def test_the_run_says_which_bet_size_it_used(small, result, caplog):
+    caplog.set_level("INFO", logger="ethpredict.pipelines.modeling.nodes")
+    fit_meta_model(small["bars"], result["x"], small["labels"],
+                   result["model_predictions"], result["folds"], MP, LP)  # fmt: skip
+    lines = [
+        r.getMessage() for r in caplog.records if r.getMessage().startswith("Bet size")
+    ]
+    assert len(lines) == 1
+    used = result["metrics"]["bet_size"]["per_fold"]
+    meta_folds = [f["fold"] for f in used if f["source"] == "meta"]
+    assert (
+        f"meta model in folds {meta_folds}" if meta_folds else "in every fold"
+    ) in lines[0]

@@ -73,7 +73,9 @@ def triple_barrier_nb(
     An event at bar ``t0`` enters at ``logc[t0]``; its upper barrier is at
     ``+up[i]`` and its lower at ``−down[i]`` (log distances; a value that is
     not > 0 disables that barrier). Bars ``t0+1 … t0+horizon`` are searched;
-    a barrier is touched when the bar's high (low) reaches it. The exit is
+    a barrier is touched when the bar's high (low) goes strictly beyond it — a
+    price exactly at a barrier is not a touch (as in AFML 3.2, so a vertical
+    exit at exactly ``−down`` is vertical, not a stop). The exit is
     the barrier level, or the bar's open when the bar opened beyond it (a
     gap). A bar that reaches both barriers is resolved by ``both_rule``:
     nearest to the bar's open first (ties: the stop), the stop first, or the
@@ -93,8 +95,8 @@ def triple_barrier_nb(
         ret_out[i] = np.nan
         last = min(t0 + horizon, n - 1)
         for j in range(t0 + 1, last + 1):
-            hit_up = logh[j] >= hi_lvl
-            hit_dn = logl[j] <= lo_lvl
+            hit_up = logh[j] > hi_lvl  # strict: at the barrier is no touch
+            hit_dn = logl[j] < lo_lvl
             if not (hit_up or hit_dn):
                 continue
             if hit_up and hit_dn:

@@ -9,14 +9,21 @@ are those that *start* before ``a_k`` (rolling: and at or after
 * **purging** drops every training event whose label window ``[t0, t1]``
   reaches the test window (``t1 ≥ a_k``), unresolved events included — their
   outcome is only known after ``a_k``;
-* **embargo** drops training events that start in the ``embargo_bars`` bars
-  before ``a_k``. (López de Prado embargoes the bars *after* a test window,
+* **embargo** drops training events that start *or end* in the
+  ``embargo_bars`` bars before ``a_k`` (``t1 ≥ a_k − embargo_bars``).
+  (López de Prado embargoes the bars *after* a test window,
   because in k-fold CV training data follows it; in walk-forward nothing
   follows the test window, and the leak the embargo guards against — features
   and labels that overlap serially — sits just before it.)
 
-The validation slice for early stopping is the last ``val_frac`` of the
-training events, with the same purge and embargo against its start.
+Tail hold-outs — the calibration slice (last ``calibration.holdout_frac`` of
+the training events) and, within the rest, the validation slice for early
+stopping (last ``val_frac``) — are purged and embargoed against their own
+start in the same way.
+
+With ``stress_periods``, the first test window starts no later than the
+earliest period's first bar (``a_0 = min(train_bars, that bar)``), so every
+named stress period is tested out of sample.
 """
 
 from __future__ import annotations
@@ -42,16 +49,54 @@ class Fold:
         return asdict(self)
 
 
-def walk_forward(n_bars: int, cv: CVParams) -> list[Fold]:
-    """Test windows tiling ``[train_bars, n_bars)``."""
-    if n_bars <= cv.train_bars:
+def first_test_bar(cv: CVParams, times: np.ndarray | None) -> int:
+    """``train_bars``, or earlier so that every stress period is tested.
+
+    Args:
+        times: Bar open times (``datetime64[ns]``, UTC), needed with
+            ``stress_periods``.
+    """
+    if not cv.stress_periods:
+        return cv.train_bars
+    if times is None:
+        raise ValueError("model.cv.stress_periods needs the bar times")
+    times = np.asarray(times, "datetime64[ns]")
+    first = cv.train_bars
+    for p in cv.stress_periods:
+        start = np.datetime64(p.start.replace(tzinfo=None), "ns")
+        end = np.datetime64(p.end.replace(tzinfo=None), "ns")
+        if end <= times[0] or start > times[-1]:
+            raise ParameterError(
+                f"model.cv.stress_periods: {p.name!r} ({p.start} → {p.end}) is not in "
+                f"the data ({times[0]} → {times[-1]})"
+            )
+        a = int(np.searchsorted(times, start, side="left"))
+        if a < MIN_TRAIN_BARS:
+            raise ParameterError(
+                f"model.cv.stress_periods: {p.name!r} starts at bar {a}, leaving fewer "
+                f"than {MIN_TRAIN_BARS} bars to train on before it; drop it or use data "
+                "that starts earlier"
+            )
+        first = min(first, a)
+    return first
+
+
+#: Fewest bars before a stress period that a first training window may have.
+MIN_TRAIN_BARS = 10
+
+
+def walk_forward(
+    n_bars: int, cv: CVParams, times: np.ndarray | None = None
+) -> list[Fold]:
+    """Test windows tiling ``[a_0, n_bars)``, ``a_0`` from :func:`first_test_bar`."""
+    if n_bars <= cv.train_bars and not cv.stress_periods:
         raise ParameterError(
             f"model.cv.train_bars = {cv.train_bars} leaves no bars to test: the data has "
             f"{n_bars} bars; lower it (and model.cv.test_bars) or use more data"
         )
     folds = []
-    for k, a in enumerate(range(cv.train_bars, n_bars, cv.test_bars)):
-        start = a - cv.train_bars if cv.scheme == "rolling" else 0
+    for k, a in enumerate(range(first_test_bar(cv, times), n_bars, cv.test_bars)):
+        start = max(0, a - cv.train_bars) if cv.scheme == "rolling" else 0
         folds.append(Fold(k, a, min(a + cv.test_bars, n_bars), start))
     return folds
 
@@ -66,23 +111,51 @@ def purge(
         t1: Event end bars; −1 for unresolved.
         start: First bar a training event may start at.
         boundary: First bar of the window being predicted.
-        embargo: Bars before ``boundary`` where no training event may start.
+        embargo: Bars before ``boundary`` where no training event may start
+            or end.
     """
-    keep = (t0 >= start) & (t0 < boundary - embargo) & (t1 >= 0) & (t1 < boundary)
+    cut = boundary - embargo
+    keep = (t0 >= start) & (t0 < cut) & (t1 >= 0) & (t1 < cut)
     return np.flatnonzero(keep)
 
 
+def tail_holdout(
+    t0: np.ndarray, t1: np.ndarray, events: np.ndarray, frac: float, start: int,
+    embargo: int,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Split training ``events`` (positions, in time order) into a head and
+    the last ``frac`` of them; the head is purged and embargoed against the
+    tail's first start. Fewer than 10 events: all head, no tail."""
+    if events.size < 10:
+        return events, np.empty(0, np.int64)
+    tail = events[-max(1, round(events.size * frac)) :]
+    head = events[purge(t0[events], t1[events], start, int(t0[tail[0]]), embargo)]
+    return head, tail
+
+
 def train_validation(
-    t0: np.ndarray, t1: np.ndarray, fold: Fold, cv: CVParams
-) -> tuple[np.ndarray, np.ndarray]:
-    """Training-proper and validation event positions of ``fold``."""
-    train = purge(t0, t1, fold.train_start, fold.test_start, cv.embargo_bars)
-    if train.size < 10:
-        return train, np.empty(0, np.int64)
-    n_val = max(1, round(train.size * cv.val_frac))
-    val = train[-n_val:]
-    val_start = int(t0[val[0]])
-    proper = train[
-        purge(t0[train], t1[train], fold.train_start, val_start, cv.embargo_bars)
-    ]
-    return proper, val
+    t0: np.ndarray, t1: np.ndarray, fold: Fold, cv: CVParams,
+    events: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Training-proper and validation event positions of ``fold`` (from
+    ``events``, by default all its purged and embargoed training events)."""
+    if events is None:
+        events = purge(t0, t1, fold.train_start, fold.test_start, cv.embargo_bars)
+    return tail_holdout(t0, t1, events, cv.val_frac, fold.train_start, cv.embargo_bars)
+
+
+def split_fold(
+    t0: np.ndarray, t1: np.ndarray, fold: Fold, cv: CVParams, holdout_frac: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Training-proper, validation and calibration event positions of
+    ``fold``: the calibration hold-out is the last ``holdout_frac`` of the
+    purged, embargoed training events (none when 0), the validation slice
+    the last ``val_frac`` of the rest, each purged against its start."""
+    events = purge(t0, t1, fold.train_start, fold.test_start, cv.embargo_bars)
+    head, cal = events, np.empty(0, np.int64)
+    if holdout_frac > 0:
+        head, cal = tail_holdout(
+            t0, t1, events, holdout_frac, fold.train_start, cv.embargo_bars
+        )
+    proper, val = train_validation(t0, t1, fold, cv, head)
+    return proper, val, cal

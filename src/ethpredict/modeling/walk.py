@@ -5,6 +5,12 @@ scaler, class weights and time decay are computed from that fold's training
 events only; every model predicts every bar of the fold's test window. The
 primary network, logistic regression, gradient-boosted trees, their
 equal-weight ensemble and the class prior are all out-of-sample.
+
+Calibration (:mod:`.calibration`): the last ``model.calibration.holdout_frac``
+of a fold's training events is held out (purged and embargoed against its
+start); the models are fitted on the rest, each model's calibrator on its
+predictions for the hold-out, and the calibrator maps the test window's
+probabilities. Class weights act in training only; calibration comes after.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ethpredict.labeling import time_decay
-from ethpredict.modeling.folds import Fold, purge, train_validation
+from ethpredict.modeling.calibration import Calibrator, beats_prior
+from ethpredict.modeling.folds import Fold, purge, split_fold
 from ethpredict.modeling.nets import fit_net, predict_net
-from ethpredict.params import LabelsParams, ModelParams
+from ethpredict.params import CalibrationParams, LabelsParams, ModelParams
 
 log = logging.getLogger(__name__)
 MODELS = ("primary", "logistic", "gbt", "ensemble", "prior")
@@ -84,11 +91,56 @@ def _full_proba(model, x: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
+def _fold_info(fold: Fold, t0: np.ndarray, t1: np.ndarray, proper: np.ndarray,
+               val: np.ndarray, cal: np.ndarray) -> dict:  # fmt: skip
+    """The fold table's row: bounds and what purging and embargo dropped."""
+    cand = (t0 >= fold.train_start) & (t0 < fold.test_start)
+    purged = int((cand & ((t1 < 0) | (t1 >= fold.test_start))).sum())
+    used = len(proper) + len(val) + len(cal)
+    return {**fold.as_dict(), "candidates": int(cand.sum()), "purged": purged,
+            "embargoed": int(cand.sum()) - purged - used, "train": len(proper),
+            "validation": len(val), "calibration": len(cal),
+            "test_bars": fold.test_end - fold.test_start}  # fmt: skip
+
+
+def _fit_gbt(x: np.ndarray, fit_rows: np.ndarray, y: np.ndarray, sw: np.ndarray,
+             at: np.ndarray, mp: ModelParams, seed: int, cw: dict) -> np.ndarray:  # fmt: skip
+    """Gradient-boosted trees fitted on bar rows ``fit_rows``; probabilities
+    at bar rows ``at`` (every class, in class-index order)."""
+    gbt = HistGradientBoostingClassifier(
+        max_iter=mp.gbt_iter, learning_rate=0.05, max_leaf_nodes=15,
+        l2_regularization=1.0, early_stopping=False, random_state=seed,
+        class_weight=cw, max_bins=GBT_BINS,
+    )  # fmt: skip
+    # trees take NaN as is, but a column with no value at all in the
+    # training rows (a feature still warming up) has nothing to bin
+    empty = np.isnan(x[fit_rows]).all(axis=0)
+    xg = x
+    if empty.any():  # copy (n_bars × features) only when a column needs it
+        xg = x.copy()
+        xg[:, empty] = 0.0
+    with _one_openmp_thread():
+        gbt.fit(xg[fit_rows], y, sample_weight=sw)
+    return _full_proba(gbt, xg[at], len(cw))
+
+
+def _calibrate(p: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray,
+               cp: CalibrationParams) -> tuple[Calibrator, bool]:  # fmt: skip
+    """A model's calibrator fitted on its hold-out predictions ``p``, and
+    whether the calibrated model earned its place over the prior there (always
+    with ``method: none`` or ``prior_fallback: false``)."""
+    cal = Calibrator(cp.method).fit(p, y, w, prior, cp.prior_weight)
+    if cp.method == "none" or not cp.prior_fallback:
+        return cal, True
+    return cal, beats_prior(cal.transform(p), y, w, prior, max(cal.n_params, 1))[0]
+
+
 @dataclass
 class WalkForward:
     """Out-of-sample probabilities of every model for every tested bar."""
 
     proba: dict[str, np.ndarray]  # model -> (n_bars, n_classes), NaN before testing
+    raw: dict[str, np.ndarray]  # the same before calibration
     fold_of_bar: np.ndarray  # fold index per bar, −1 before the first test window
     folds: list[dict] = field(default_factory=list)
     artefact: dict = field(default_factory=dict)  # last fold's primary network
@@ -112,35 +164,39 @@ def fit_walk_forward(
     y_bar[t0] = np.maximum(y_ev, 0)
     uniq = labels["uniqueness"].to_numpy()
     proba = {m: np.full((n_bars, n_classes), np.nan) for m in MODELS}
+    raw = {m: np.full((n_bars, n_classes), np.nan) for m in MODELS}
     fold_of_bar = np.full(n_bars, -1, np.int64)
     info, artefact = [], {}
+    cp = mp.calibration
     for fold in folds:
         rows = np.arange(fold.test_start, fold.test_end)
         fold_of_bar[rows] = fold.k
-        proper, val = train_validation(t0, t1, fold, mp.cv)
+        proper, val, cal = split_fold(
+            t0, t1, fold, mp.cv, cp.holdout_frac if cp.method != "none" else 0.0
+        )
         train = np.sort(np.concatenate([proper, val]))
-        before = int(((t0 >= fold.train_start) & (t0 < fold.test_start)).sum())
-        purged = int(((t0 >= fold.train_start) & (t0 < fold.test_start)
-                      & ((t1 < 0) | (t1 >= fold.test_start))).sum())  # fmt: skip
-        info.append({**fold.as_dict(), "candidates": before, "purged": purged,
-                     "embargoed": before - purged - len(train), "train": len(proper),
-                     "validation": len(val), "test_bars": len(rows)})  # fmt: skip
+        used = np.sort(np.concatenate([train, cal]))
+        info.append(_fold_info(fold, t0, t1, proper, val, cal))
         w_bar = np.zeros(n_bars)
-        w_bar[t0[train]] = uniq[train] * time_decay(uniq[train], lp.time_decay)
-        counts = np.bincount(y_ev[train], weights=w_bar[t0[train]], minlength=n_classes)
+        w_bar[t0[used]] = uniq[used] * time_decay(uniq[used], lp.time_decay)
+        # the prior: every training event's weighted class frequency
+        counts = np.bincount(y_ev[used], weights=w_bar[t0[used]], minlength=n_classes)
         prior = (
             counts / counts.sum()
             if counts.sum() > 0
             else np.full(n_classes, 1 / n_classes)
         )
-        proba["prior"][rows] = prior
-        if len(proper) < 10 or len(val) == 0 or (counts > 0).sum() < 2:
+        proba["prior"][rows] = raw["prior"][rows] = prior
+        fit_counts = np.bincount(y_ev[train], weights=w_bar[t0[train]],
+                                 minlength=n_classes)  # fmt: skip
+        if len(proper) < 10 or len(val) == 0 or (fit_counts > 0).sum() < 2:
             log.warning("fold %d: %d training events; every model predicts the prior",
                         fold.k, len(train))  # fmt: skip
             for m in ("primary", "logistic", "gbt", "ensemble"):
-                proba[m][rows] = prior
+                proba[m][rows] = raw[m][rows] = prior
             info[-1]["fallback"] = "prior"
             continue
+        counts = fit_counts
         cw = (
             np.where(
                 counts > 0, counts.sum() / (n_classes * np.maximum(counts, 1e-12)), 1.0
@@ -155,30 +211,28 @@ def fit_walk_forward(
                           cw, desc=f"fold {fold.k + 1}/{len(folds)} {mp.net.arch}",
                           progress=mp.progress)  # fmt: skip
         info[-1].update(epochs=trained.epochs, best_val_loss=trained.best_val_loss)
-        proba["primary"][rows] = predict_net(trained.net, xs, rows, trained.cfg)
+        # every model predicts the test window and the calibration hold-out
+        at = np.concatenate([rows, t0[cal]])
+        out = {"primary": predict_net(trained.net, xs, at, trained.cfg)}
         cw_dict = {c: float(cw[c]) for c in range(n_classes)}
         sw = w_bar[t0[train]]
         logit = LogisticRegression(max_iter=1000, class_weight=cw_dict)
         logit.fit(xs[t0[train]], y_ev[train], sample_weight=sw)
-        proba["logistic"][rows] = _full_proba(logit, xs[rows], n_classes)
-        gbt = HistGradientBoostingClassifier(
-            max_iter=mp.gbt_iter, learning_rate=0.05, max_leaf_nodes=15,
-            l2_regularization=1.0, early_stopping=False, random_state=seed,
-            class_weight=cw_dict, max_bins=GBT_BINS,
-        )  # fmt: skip
-        # trees take NaN as is, but a column with no value at all in the
-        # training rows (a feature still warming up) has nothing to bin
-        empty = np.isnan(x[t0[train]]).all(axis=0)
-        xg = x
-        if empty.any():  # copy (n_bars × features) only when a column needs it
-            xg = x.copy()
-            xg[:, empty] = 0.0
-        with _one_openmp_thread():
-            gbt.fit(xg[t0[train]], y_ev[train], sample_weight=sw)
-        proba["gbt"][rows] = _full_proba(gbt, xg[rows], n_classes)
-        proba["ensemble"][rows] = (
-            proba["primary"][rows] + proba["logistic"][rows] + proba["gbt"][rows]
-        ) / 3.0
+        out["logistic"] = _full_proba(logit, xs[at], n_classes)
+        out["gbt"] = _fit_gbt(x, t0[train], y_ev[train], sw, at, mp, seed, cw_dict)
+        out["ensemble"] = (out["primary"] + out["logistic"] + out["gbt"]) / 3.0
+        calibrators = {}
+        for m, p in out.items():  # fitted on the hold-out, applied to the test window
+            calibrators[m], earned = _calibrate(p[len(rows) :], y_ev[cal],
+                                                w_bar[t0[cal]], prior, cp)  # fmt: skip
+            raw[m][rows] = p[: len(rows)]
+            proba[m][rows] = (
+                calibrators[m].transform(p[: len(rows)]) if earned else prior
+            )
+            info[-1].setdefault("prior_fallback", {})[m] = not earned
+        info[-1]["calibrated"] = calibrators["primary"].fitted_
+        if calibrators["primary"].fitted_ and cp.method == "bias_temperature":
+            info[-1]["inverse_temperature"] = calibrators["primary"].a_
         artefact = {
             "state_dict": trained.net.state_dict(),
             "config": {
@@ -191,8 +245,14 @@ def fit_walk_forward(
             },
             "scaler_mean": torch.from_numpy(scaler.mean.astype(np.float64)),
             "scaler_scale": torch.from_numpy(scaler.scale.astype(np.float64)),
+            "calibration": {
+                **calibrators["primary"].to_dict(),
+                # the network did not earn its place over the prior in this fold
+                "prior_fallback": info[-1]["prior_fallback"]["primary"],
+                "prior": prior.tolist(),
+            },
         }
-    return WalkForward(proba, fold_of_bar, info, artefact)
+    return WalkForward(proba, raw, fold_of_bar, info, artefact)
 
 
 def fit_meta(
@@ -204,24 +264,47 @@ def fit_meta(
     meta_y: np.ndarray,
     folds: list[Fold],
     mp: ModelParams,
-) -> tuple[np.ndarray, np.ndarray, object | None]:
+) -> tuple[np.ndarray, np.ndarray, object | None, list[dict]]:
     """Walk-forward meta model: P(trading the primary's side pays) per bar.
 
     Fold k trains on meta-labels of events from earlier test windows (whose
-    sides were out-of-sample), purged and embargoed against fold k. Returns
-    the probability per bar (NaN where no meta model could be trained), a
-    mask of the bars that have one, and the last fitted estimator.
+    sides were out-of-sample), purged and embargoed against fold k. Its
+    verdict is *used* in fold k only when the meta model's out-of-sample AUC
+    over the training folds — its predictions for those same purged events,
+    each made by the meta model of the fold that tested it, at least
+    ``model.meta.min_events`` of them — exceeds ``0.5 + model.meta.auc_margin``.
+
+    Returns:
+        The probability per bar (NaN where no meta model could be trained),
+        a mask of the bars whose bet size it sets (trained and earned its
+        place), the last fitted estimator, and per fold ``{"fold",
+        "meta_auc_train", "n_auc", "source"}``.
     """
+    from sklearn.metrics import roc_auc_score
+
     n_bars = x.shape[0]
     feats = np.column_stack([proba, side, x])
     prob = np.full(n_bars, np.nan)
-    last = None
+    use = np.zeros(n_bars, bool)
+    last, decisions = None, []
     first = folds[0].test_start if folds else n_bars
     for fold in folds:
         rows = np.arange(fold.test_start, fold.test_end)
         ok = purge(t0, t1, first, fold.test_start, mp.cv.embargo_bars)
         ok = ok[~np.isnan(meta_y[ok])]
         y = meta_y[ok].astype(np.int64)
+        # how the earlier folds' meta models did on these events, out of sample
+        seen = ~np.isnan(prob[t0[ok]])
+        auc = None
+        if len(np.unique(y[seen])) == 2:
+            auc = float(roc_auc_score(y[seen], prob[t0[ok]][seen]))
+        earned = (
+            auc is not None
+            and seen.sum() >= mp.meta.min_events
+            and auc > 0.5 + mp.meta.auc_margin
+        )
+        decisions.append({"fold": fold.k, "meta_auc_train": auc,
+                          "n_auc": int(seen.sum()), "source": "primary"})  # fmt: skip
         if len(ok) < mp.meta.min_events or len(np.unique(y)) < 2:
             continue
         if mp.meta.kind == "gbt":
@@ -240,4 +323,7 @@ def fit_meta(
             est.fit(feats[t0[ok]], y)
             prob[rows] = est.predict_proba(feats[rows])[:, 1]
         last = est
-    return prob, ~np.isnan(prob), last
+        if earned:
+            use[rows] = True
+            decisions[-1]["source"] = "meta"
+    return prob, use & ~np.isnan(prob), last, decisions

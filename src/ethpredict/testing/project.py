@@ -41,9 +41,21 @@ def model_metrics() -> dict:
         "roc_up": roc_points(up, p[:, 2]),
         "calibration_up": calibration_points(up, p[:, 2]),
     }
+    raw = rng.dirichlet(np.ones(3) / 2, 300)  # over-confident, before calibration
+    calibrated = {**entry, "uncalibrated": classifier_metrics(y, raw, 3),
+                  "calibration_up_uncalibrated": calibration_points(up, raw[:, 2])}  # fmt: skip
+    models = {m: calibrated for m in ("primary", "logistic", "gbt", "ensemble")}
     return {
-        "models": {
-            m: entry for m in ("primary", "logistic", "gbt", "ensemble", "prior")
-        },
+        "model_kind": "primary",
+        "models": {**models, "prior": entry},
         "meta": {"n": 0},
-    }
+        "calibration": {
+            "method": "bias_temperature",
+            "holdout_frac": 0.2,
+            "prior_log_loss": entry["overall"]["log_loss"],
+            "log_loss": {m: {"before": v["uncalibrated"]["log_loss"],
+                             "after": v["overall"]["log_loss"]} for m, v in models.items()},
+        },
+        "bet_size": {"source": "primary", "share_meta": 0.0, "auc_margin": 0.02,
+                     "per_fold": [{"fold": 0, "source": "primary", "meta_auc_train": None}]},
+    }  # fmt: skip

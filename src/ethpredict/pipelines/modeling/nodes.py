@@ -41,10 +41,11 @@ def fit_models(
     """Walk-forward fit of the primary network and every baseline.
 
     Returns:
-        ``model_predictions`` — per tested bar, ``fold`` and
-        ``<model>_p_<class>`` for every model; the fold table (bounds and
-        training/purged/embargoed counts); the last fold's primary network
-        (weights, scaler, config).
+        ``model_predictions`` — per tested bar, ``fold``,
+        ``<model>_p_<class>`` (calibrated) for every model and
+        ``<model>_raw_p_<class>`` before calibration (not for the prior); the
+        fold table (bounds, training/purged/embargoed/calibration counts); the
+        last fold's primary network (weights, scaler, config, calibrator).
     """
     from ethpredict.modeling.walk import MODELS, class_names, fit_walk_forward
 
@@ -52,7 +53,11 @@ def fit_models(
         coerce(ModelParams, model, "model"),
         coerce(LabelsParams, labels_p, "labels"),
     )
-    folds = walk_forward(len(model_input), mp.cv)
+    times = None
+    if mp.cv.stress_periods:
+        idx = pd.DatetimeIndex(model_input.index)
+        times = (idx.tz_convert("UTC").tz_localize(None) if idx.tz else idx).to_numpy()
+    folds = walk_forward(len(model_input), mp.cv, times)
     x = model_input.to_numpy(np.float64)
     wf = fit_walk_forward(x, labels, folds, mp, lp, list(model_input.columns))
     tested = slice(folds[0].test_start, None)
@@ -60,7 +65,13 @@ def fit_models(
     for m in MODELS:
         for j, c in enumerate(class_names(lp)):
             cols[f"{m}_p_{c}"] = wf.proba[m][tested, j]
+    for m in (m for m in MODELS if m != "prior"):  # the prior is not calibrated
+        for j, c in enumerate(class_names(lp)):
+            cols[f"{m}_raw_p_{c}"] = wf.raw[m][tested, j]
     out = pd.DataFrame(cols, index=model_input.index[tested])
+    for p in mp.cv.stress_periods:
+        at = model_input.index.searchsorted(pd.Timestamp(p.start))
+        wf.folds[int(wf.fold_of_bar[at])].setdefault("stress", []).append(p.name)
     out.attrs.update(model_input.attrs)
     log.info("Out-of-sample predictions for %d bars in %d folds", len(out), len(folds))
     return out, wf.folds, wf.artefact
@@ -83,9 +94,12 @@ def fit_meta_model(
         ``meta_prob``, ``bet_size`` in [−1, 1] (the side times the size; 0 when
         the meta model says the side does not pay) — on a gap-filled or stale
         bar the probabilities and ``meta_prob`` are NaN, ``side`` and
-        ``bet_size`` 0, so no quote is driven by it — and ``bet_source`` (``meta``, or
+        ``bet_size`` 0, so no quote is driven by it — ``bet_source`` (``meta``, or
         ``primary`` where no meta model was trained yet — the first test window
-        — so the size comes from the chosen model's probability of its side);
+        — or where it has not earned its place: its out-of-sample AUC over the
+        training folds, ``meta_auc_train``, is not above
+        ``0.5 + model.meta.auc_margin``; then the size comes from the chosen
+        model's probability of its side);
         the last meta estimator (``{"fitted": False, …}`` when none could be
         trained); and the meta-labelled events.
     """
@@ -116,8 +130,24 @@ def fit_meta_model(
         Fold(f["k"], f["test_start"], f["test_end"], f["train_start"]) for f in folds
     ]
     x = model_input.to_numpy(np.float64)
-    meta_prob, has_meta, estimator = fit_meta(
+    meta_prob, has_meta, estimator, decisions = fit_meta(
         x, np.nan_to_num(proba), side, t0, t1, meta_y, fold_objs, mp
+    )
+    gate = np.full(n_bars, np.nan)
+    for f, d in zip(fold_objs, decisions, strict=True):
+        gate[f.test_start : f.test_end] = (
+            np.nan if d["meta_auc_train"] is None else d["meta_auc_train"]
+        )
+    by_meta = [d["fold"] for d in decisions if d["source"] == "meta"]
+    aucs = {d["fold"]: d["meta_auc_train"] for d in decisions}
+    log.info(
+        "Bet size: %s (meta model's out-of-sample AUC over the training folds, "
+        "needed > %.3f: %s)",
+        f"meta model in folds {by_meta}, primary elsewhere"
+        if by_meta
+        else "primary model's probabilities in every fold",
+        0.5 + mp.meta.auc_margin,
+        {k: None if v is None else round(v, 3) for k, v in aucs.items()},
     )
     p_side = np.where(side > 0, proba[:, -1], proba[:, 0])
     # a meta verdict below 1/2 (or a side less likely than chance) means no
@@ -133,7 +163,8 @@ def fit_meta_model(
          **{f"p_{c}": proba[tested, j] for j, c in enumerate(names)},
          "side": side[tested].astype(np.int8), "meta_prob": meta_prob[tested],
          "bet_size": side[tested] * size[tested],
-         "bet_source": np.where(has_meta[tested], "meta", "primary")},
+         "bet_source": np.where(has_meta[tested], "meta", "primary"),
+         "meta_auc_train": gate[tested]},
         index=model_predictions.index,
     )  # fmt: skip
     out.attrs.update({**model_predictions.attrs, "model_kind": mp.kind})
@@ -187,7 +218,26 @@ def evaluate_models(
                               for k in np.unique(fold)],
                  "roc_up": roc_points(up, p[:, -1]),
                  "calibration_up": calibration_points(up, p[:, -1])}  # fmt: skip
+        raw_cols = [f"{m}_raw_p_{c}" for c in names]
+        if set(raw_cols) <= set(model_predictions.columns):
+            r = model_predictions[raw_cols].to_numpy()[pos[test]]
+            entry["uncalibrated"] = classifier_metrics(y, r, len(names))
+            entry["calibration_up_uncalibrated"] = calibration_points(up, r[:, -1])
         out["models"][m] = entry
+    o = out["models"]
+    out["calibration"] = {
+        "method": mp.calibration.method,
+        "holdout_frac": mp.calibration.holdout_frac,
+        "prior_log_loss": o["prior"]["overall"].get("log_loss"),
+        "log_loss": {
+            m: {
+                "before": o[m].get("uncalibrated", {}).get("log_loss"),
+                "after": o[m]["overall"].get("log_loss"),
+            }
+            for m in MODELS
+            if m != "prior"
+        },
+    }
     me = meta_events.dropna(subset=["meta_label"])
     pm = predictions["meta_prob"].reindex(me.index).to_numpy()
     ok = ~np.isnan(pm)
@@ -196,12 +246,25 @@ def evaluate_models(
         out["meta"] = classifier_metrics(yb, np.column_stack([1 - pm[ok], pm[ok]]), 2)
     else:
         out["meta"] = {"n": 0}
+    share = float((predictions["bet_source"] == "meta").mean())
+    per_fold = []
+    for k, g in predictions.groupby("fold", sort=True):
+        auc = g["meta_auc_train"].iloc[0] if "meta_auc_train" in g else np.nan
+        per_fold.append({"fold": int(k), "source": str(g["bet_source"].mode().iloc[0]),
+                         "meta_auc_train": None if np.isnan(auc) else float(auc)})  # fmt: skip
     out["bet_size"] = {
         "mean_abs": float(predictions["bet_size"].abs().mean()),
-        "share_meta": float((predictions["bet_source"] == "meta").mean()),
+        "share_meta": share,
+        "source": "meta" if share == 1 else "primary" if share == 0 else "mixed",
+        "auc_margin": mp.meta.auc_margin,
+        "per_fold": per_fold,
     }
-    o = out["models"]
     log.info(
-        "Out-of-sample log-loss: %s", {m: o[m]["overall"].get("log_loss") for m in o}
+        "Out-of-sample log-loss (calibrated, before calibration; prior %s): %s",
+        out["calibration"]["prior_log_loss"],
+        {
+            m: (v["after"], v["before"])
+            for m, v in out["calibration"]["log_loss"].items()
+        },
     )
     return out

@@ -128,3 +128,42 @@ def test_average_cost_equals_reference(seed):
     ref = average_cost_reference(fills, close)
     np.testing.assert_allclose(np.column_stack([avg, real, unreal]), ref, atol=1e-9,
                                equal_nan=True)  # fmt: skip
+
+
+def _path_stats_numpy(eq, q, bid, ask, max_inventory):
+    """What ``path_stats_nb`` replaced, in NumPy (the reference)."""
+    peak = np.maximum.accumulate(eq)
+    dd = peak - eq
+    end = int(np.argmax(dd))
+    top = int(np.argmax(eq[: end + 1]))
+    back = np.flatnonzero(eq[end:] >= peak[end])
+    dd_end = end + int(back[0]) if back.size else eq.size - 1
+    quoted = int(np.count_nonzero(~np.isnan(bid)) + np.count_nonzero(~np.isnan(ask)))
+    at_bound = int(np.count_nonzero(np.abs(q) >= max_inventory - 1e-9))
+    edges = np.arange(-max_inventory - 0.5, max_inventory + 1.0)
+    hist = np.histogram(q, bins=edges.size - 1, range=(edges[0], edges[-1]))[0]
+    return float(dd[end]), top, dd_end, quoted, at_bound, hist
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_path_stats_equal_the_numpy_expressions(seed):
+    from ethpredict.core.risk import path_stats_nb
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 3000))
+    m = float(rng.choice([1.0, 2.5, 5.0, 7.0]))
+    eq = np.round(rng.standard_t(3, n).cumsum(), int(rng.integers(0, 3)))  # ties
+    if seed % 5 == 0:
+        eq = np.sort(eq)  # never in drawdown
+    # positions on whole and fractional order sizes, exactly on the bin edges,
+    # at and beyond the bound, and NaN
+    q = rng.choice(np.r_[np.arange(-m - 1, m + 1.5, 0.5), np.nan], n)
+    bid = np.where(rng.random(n) < 0.3, np.nan, 1.0)
+    ask = np.where(rng.random(n) < 0.3, np.nan, 1.0)
+    unit = np.arange(-m - 0.5, m + 1.0)
+    hist = np.zeros(unit.size - 1, np.int64)
+    got = path_stats_nb(eq, q, bid, ask, m - 1e-9, np.linspace(unit[0], unit[-1],
+                        unit.size), hist)  # fmt: skip
+    *want, want_hist = _path_stats_numpy(eq, q, bid, ask, m)
+    assert tuple(got) == tuple(want)
+    np.testing.assert_array_equal(hist, want_hist)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ethpredict.core import types as T
 from ethpredict.core.backtest import average_cost_nb, backtest_nb
+from ethpredict.core.risk import path_stats_nb
 from ethpredict.io.bars import DAY_NS, epoch_ns, unobserved, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.venues import activation_delay, venue_of
@@ -246,16 +247,17 @@ def risk_metrics(
     sd = daily.std(ddof=1) if nd > 1 else np.nan
     down = np.sqrt(np.mean(np.minimum(daily, 0.0) ** 2)) if nd else np.nan
     ann = np.sqrt(rp.periods_per_year)
+    q = col("position") / mp.order_size
+    # unit bins centred on the whole order sizes, on np.histogram's edges
+    unit = np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
+    edges = np.linspace(unit[0], unit[-1], unit.size)
+    hist = np.zeros(unit.size - 1, np.int64)
+    max_dd, top, dd_end, quoted, at_bound = path_stats_nb(
+        eq, q, col("bid"), col("ask"), mp.max_inventory - 1e-9, edges, hist
+    )
     if eq.size:
-        peak = np.maximum.accumulate(eq)
-        dd = peak - eq
-        end = int(np.argmax(dd))
-        top = int(np.argmax(eq[: end + 1]))
-        back = np.flatnonzero(eq[end:] >= peak[end])
-        dd_end = end + int(back[0]) if back.size else eq.size - 1
         ns = epoch_ns(book.index)[start:]
         dd_days = float((ns[dd_end] - ns[top]) / DAY_NS)
-        max_dd = float(dd[end])
     else:
         dd_days, max_dd = 0.0, 0.0
 
@@ -291,30 +293,18 @@ def risk_metrics(
         out[f"cvar_hist_{tag}"] = _none_if_nan(-tail.mean()) if tail.size else None
         out[f"var_cf_{tag}"] = _none_if_nan(-(mean + cf * sd))
         out[f"cvar_cf_{tag}"] = _none_if_nan(-(mean + cf_tail * sd))
-    quoted = int(
-        np.count_nonzero(~np.isnan(col("bid")))
-        + np.count_nonzero(~np.isnan(col("ask")))
-    )
     notional = (
         float(np.dot(fills["price"].to_numpy(), fills["size"].to_numpy()))
         if len(fills)
         else 0.0
     )
-    q = col("position") / mp.order_size
-    edges = np.arange(-mp.max_inventory - 0.5, mp.max_inventory + 1.0)
     out.update(
         fill_ratio=float(len(fills) / quoted) if quoted else 0.0,
         turnover_usd_per_day=notional / max(nd, 1),
-        time_at_bound=float(np.mean(np.abs(q) >= mp.max_inventory - 1e-9))
-        if q.size
-        else 0.0,
+        time_at_bound=at_bound / q.size if q.size else 0.0,
         inventory_mean=float(q.mean()) if q.size else 0.0,
         inventory_std=float(q.std(ddof=1)) if q.size > 1 else 0.0,
-        # unit bins centred on the whole order sizes (a uniform histogram:
-        # numpy bins it without sorting a year of positions)
-        inventory_hist=np.histogram(
-            q, bins=edges.size - 1, range=(edges[0], edges[-1])
-        )[0].tolist(),
+        inventory_hist=hist.tolist(),
     )
     for name in [c for c in fills if c.startswith("markout_")]:
         m = fills[name].to_numpy(np.float64)

@@ -64,11 +64,13 @@ def inputs(days: int):
 
 
 def outputs(n: int, levels: int = 1):
-    """The wrapper allocates these once per run; not part of the fill loop."""
+    """The wrapper allocates these once per run; not part of the fill loop.
+    Column-major, as ``ethpredict.backtesting.run_book`` passes them (each
+    column of the tables it builds is then contiguous)."""
     return (
-        np.empty((n, len(T.BOOK_COLUMNS))),
-        np.empty((n * (2 * levels + 1), len(T.FILL_COLUMNS))),
-        np.empty((n * 2 * levels + 1, len(T.ORDER_COLUMNS))),
+        np.empty((len(T.BOOK_COLUMNS), n)).T,
+        np.empty((len(T.FILL_COLUMNS), n * (2 * levels + 1))).T,
+        np.empty((len(T.ORDER_COLUMNS), n * 2 * levels + 1)).T,
     )
 
 

@@ -203,6 +203,7 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
     })  # fmt: skip
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:12")
     assert r.returncode == 0, r.stderr[-3000:]
+    assert "Replacing dataset" not in r.stderr  # ~120 lines that buried the result
     study = _study(project, "fail-test")
     states = [t.state for t in study.trials]
     assert states.count(TrialState.COMPLETE) == 12

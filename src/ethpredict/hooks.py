@@ -180,6 +180,15 @@ class SweepHook:
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         name = names[0] if len(names) == 1 and names[0] else None
         best = run_sweep(params, pipeline, catalog, name, self._project_path)
-        for key, value in param_entries(best).items():
-            catalog[key] = value
+        # the best trial's values replace every parameter entry (~120): Kedro
+        # warns "Replacing dataset" for each, which would bury the sweep's result
+        kedro_catalog = logging.getLogger("kedro.io.data_catalog")
+        level = kedro_catalog.level
+        kedro_catalog.setLevel(logging.ERROR)
+        try:
+            for key, value in param_entries(best).items():
+                catalog[key] = value
+        finally:
+            kedro_catalog.setLevel(level)
+        log.info("The best trial's parameters are set; now its ordinary run")
         self._validation.parameters = best

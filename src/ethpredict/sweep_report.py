@@ -17,6 +17,11 @@ from optuna.importance import PedAnovaImportanceEvaluator
 from ethpredict.reporting import CSS, _fig_html
 from ethpredict.sweep import trial_metrics
 
+#: metrics summarised across trials (besides the objectives), and
+#: columns of the trials table
+ACROSS = ("backtest.total_pnl", "backtest.sharpe", "signal_added.total_pnl",
+          "signal.primary.log_loss", "signal.primary.roc_auc")  # fmt: skip
+
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
     """One row per trial: number, state, objectives, parameters, key metrics, error."""
@@ -29,9 +34,8 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         for i, name in enumerate(names):
             row[name] = t.values[i] if t.values else None
         row.update(t.params)
-        for k in ("backtest.total_pnl", "backtest.max_drawdown", "backtest.fills",
-                  "backtest.sharpe", "signal_added.total_pnl",
-                  "signal.primary.log_loss", "signal.primary.roc_auc"):  # fmt: skip
+        for k in dict.fromkeys(("backtest.total_pnl", "backtest.max_drawdown",
+                                "backtest.fills", *ACROSS)):  # fmt: skip
             if k not in row:
                 row[k] = trial_metrics(t).get(k)
         row["seconds"] = (
@@ -62,11 +66,6 @@ def _logit_figure(stats: dict) -> go.Figure:
         xaxis_title="logit of relative rank", yaxis_title="splits", height=320,
     )  # fmt: skip
     return fig
-
-
-#: metrics summarised across trials (besides the objectives)
-ACROSS = ("backtest.total_pnl", "backtest.sharpe", "signal_added.total_pnl",
-          "signal.primary.log_loss", "signal.primary.roc_auc")  # fmt: skip
 
 
 def _across_trials(complete: pd.DataFrame, objectives: list[str]) -> str:

@@ -148,10 +148,10 @@ class Venue:
         return "; ".join(parts)
 
 
-def preset_name(bars: pd.DataFrame, bp: BacktestParams) -> str:
+def preset_name(bars: pd.DataFrame, venue: str) -> str:
     """The preset ``backtest.venue`` names for these bars (``auto``: theirs)."""
-    if bp.venue != "auto":
-        return bp.venue
+    if venue != "auto":
+        return venue
     return AUTO.get(bars.attrs.get("venue", "spot"), "cex_spot")
 
 
@@ -159,11 +159,7 @@ def maker_fee(bars: pd.DataFrame, venue: str, maker_fee_bps: float | None) -> fl
     """The maker fee of an order-book venue as a fraction of the price
     (``backtest.maker_fee_bps`` or the preset's; what the quotes widen by).
     0 on a pool: a range earns the fee tier instead (:mod:`ethpredict.lp`)."""
-    name = (
-        venue
-        if venue != "auto"
-        else AUTO.get(bars.attrs.get("venue", "spot"), "cex_spot")
-    )
+    name = preset_name(bars, venue)
     if name == "uniswap_v3":
         return 0.0
     bps = PRESETS[name]["maker_fee_bps"] if maker_fee_bps is None else maker_fee_bps
@@ -172,7 +168,7 @@ def maker_fee(bars: pd.DataFrame, venue: str, maker_fee_bps: float | None) -> fl
 
 def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
     """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
-    name = preset_name(bars, bp)
+    name = preset_name(bars, bp.venue)
     pool = bars.attrs.get("venue", "spot") == "uniswap_v3"
     if name == "uniswap_v3" and not pool:
         raise ParameterError(

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 def _is_pool(bars: pd.DataFrame, bp: BacktestParams) -> bool:
     # the preset's name only: resolving the venue (and its warnings) is the
     # book's job, once
-    return preset_name(bars, bp) == "uniswap_v3"
+    return preset_name(bars, bp.venue) == "uniswap_v3"
 
 
 def _book(bars, trades, pool_liquidity, quotes, mp, bp, rp):
@@ -164,8 +164,8 @@ def _intervals(daily: np.ndarray, added: np.ndarray | None, rp: RiskParams) -> d
         "block_days": book["block_days"],
         "backtest": {"total_pnl": book["total"], "sharpe": book["sharpe"]},
         "signal_added": None,
+        "days": {"backtest": book["days"], "signal_added": None},
     }  # fmt: skip
-    out["days"] = {"backtest": book["days"], "signal_added": None}
     if added is not None:
         added_ci = intervals(added, **kw)
         out["signal_added"] = {"total_pnl": added_ci["total"]}
@@ -218,7 +218,7 @@ def evaluate_backtest(
         if "lvr" in b:  # an LP book: fees − LVR − gas ± inventory
             m["lp"] = lp_decomposition(b)
         results.append(m)
-    with_signal, baseline = results if len(results) == 2 else (results[0], None)
+    with_signal, baseline = results[0], (results[1] if len(results) > 1 else None)
     out = {
         "period": {"start": str(start), "end": str(book.index[-1])},
         "synthetic": bool(book.attrs.get("synthetic", False)),

@@ -111,8 +111,10 @@ def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
 @_observed_only
 def advanced_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     """Fractionally differentiated log price, Roll spread, Amihud illiquidity,
-    taker-flow imbalance (when every bar has taker volume), rolling skew and
-    excess kurtosis of 1-bar log returns."""
+    taker-flow imbalance (when every bar has taker volume: volume-weighted over
+    ``micro_window`` and the mean per-bar imbalance over each of
+    ``flow_windows``), rolling skew and excess kurtosis of 1-bar log
+    returns."""
     idx, w = bars.index, p.micro_window
     logc = np.log(bars["close"])
     r1 = logc.diff()
@@ -131,9 +133,16 @@ def advanced_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     illiq = (r1.abs() / dollar.where(dollar > 0)) * 1e6
     f[f"amihud_{w}"] = illiq.rolling(w, min_periods=max(2, w // 2)).mean()
     if _has(bars, "taker_buy_volume"):
-        sv = bars["volume"].rolling(w, min_periods=w).sum()
-        sb = bars["taker_buy_volume"].rolling(w, min_periods=w).sum()
+        vol, buy = bars["volume"], bars["taker_buy_volume"]
+        sv = vol.rolling(w, min_periods=w).sum()
+        sb = buy.rolling(w, min_periods=w).sum()
         f[f"taker_imbalance_{w}"] = (2 * sb - sv) / sv.where(sv > 0)
+        # each bar's imbalance weighs the same: a quiet bar's flow counts as
+        # much as a busy one's (busy bars are the big moves, whose taker
+        # side mostly follows the move)
+        per_bar = (2 * buy - vol) / vol.where(vol > 0)
+        for k in p.flow_windows:
+            f[f"flow_imbalance_{k}"] = per_bar.rolling(k, min_periods=k).mean()
     f[f"ret_skew_{w}"] = r1.rolling(w, min_periods=w).skew()
     f[f"ret_kurt_{w}"] = r1.rolling(w, min_periods=w).kurt()
     return pd.DataFrame(f, index=idx).astype("float64")

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core.glft import (
+    DRIFT_ALPHA,
+    DRIFT_GLFT,
     QUOTE_COLUMNS,
     QUOTE_ROWS,
     SIZING_BET_SIZE,
@@ -44,6 +46,7 @@ SIZING = {
     "vol_target": SIZING_VOL_TARGET,
     "bet_size": SIZING_BET_SIZE,
 }
+DRIFT = {"glft": DRIFT_GLFT, "alpha": DRIFT_ALPHA}
 QUANTILES = np.linspace(0.5, 0.95, 10)
 
 
@@ -167,18 +170,24 @@ def _aligned(frame: pd.DataFrame, idx: pd.DatetimeIndex, cols) -> list[np.ndarra
     return out
 
 
-SIGNAL_COLUMNS = ("p_up", "p_down", "bet_size", "vol")
+SIGNAL_COLUMNS = ("p_up", "p_down", "bet_size", "drift_weight", "vol")
 
 
 def aligned_signal(
     bars: pd.DataFrame, predictions: pd.DataFrame, vol_span: int
 ) -> pd.DataFrame:
     """What the quotes read of the model, on the bars' index: ``p_up``,
-    ``p_down``, ``bet_size`` (NaN where no out-of-sample prediction exists)
-    and ``vol``, the causal volatility of the closes that scales the barriers
+    ``p_down``, ``bet_size``, ``drift_weight`` (the meta model's ``|bet
+    size|`` where it sizes the bet, 1 where the primary's probabilities alone
+    do: they carry their confidence already) — NaN where no out-of-sample
+    prediction exists — and ``vol``, the causal volatility of the closes that scales the barriers
     (``labels.vol_span``). A node of its own: a sweep over ``mm`` keys
     computes it once."""
-    cols = _aligned(predictions, bars.index, SIGNAL_COLUMNS[:3])
+    meta = (predictions["bet_source"] == "meta").to_numpy()
+    weight = np.where(meta, predictions["bet_size"].abs().to_numpy(np.float64), 1.0)
+    cols = _aligned(
+        predictions.assign(drift_weight=weight), bars.index, SIGNAL_COLUMNS[:4]
+    )
     vol = causal_volatility(bars["close"], vol_span, bars).to_numpy(np.float64)
     return pd.DataFrame(
         dict(zip(SIGNAL_COLUMNS, [*cols, vol], strict=True)), index=bars.index
@@ -199,23 +208,29 @@ def quote_policy(
     quotes for its current inventory; ``bid``/``ask``/``reservation`` are the
     quotes at zero inventory (the backtest's ``book`` has the live ones).
 
-    The drift ``mu`` (USDT/s) is the expected move to the label's first touch,
-    ``(p_up·pt − p_down·sl) × volatility × close``, spread over the label
-    horizon, times ``mm.alpha_weight`` and the meta bet size ``|bet_size|``.
+    The signal's edge is the expected move to the label's first touch,
+    ``(p_up·pt − p_down·sl) × volatility × close``, times ``mm.alpha_weight``
+    and ``drift_weight``; the drift ``mu`` (USDT/s) spreads it over the label
+    horizon. ``mm.drift`` sets how it moves the quotes: ``alpha`` shifts
+    both by the edge (a short-lived alpha, Cartea–Jaimungal–Penalva §10.4),
+    ``glft`` by GLFT's constant-drift term ``omega·mu/(gamma·sigma²)``.
     Quotes exist only where an out-of-sample prediction and a calibration do.
     ``signal`` is :func:`aligned_signal`'s frame. ``maker_fee`` (a fraction
     of the price per maker fill) is added to the half spread as ``maker_fee ×
     close`` (``mm.fee_in_spread``: the node passes the venue's).
     """
     idx = bars.index
-    p_up, p_down, bet, vol = (signal[c].to_numpy(np.float64) for c in SIGNAL_COLUMNS)
+    p_up, p_down, bet, weight, vol = (
+        signal[c].to_numpy(np.float64) for c in SIGNAL_COLUMNS
+    )
     out = np.empty((len(QUOTE_ROWS), len(bars)))  # one block: contiguous columns
     valid = np.empty(len(bars), np.bool_)
     mid = bars["close"].to_numpy(np.float64)
     sigma, A, k = (calibration[c].to_numpy(np.float64) for c in ("sigma", "A", "k"))
     quote_block_nb(
-        mid, vol, p_up, p_down, bet, sigma, A, k,
-        p.gamma, p.spread_scale, p.skew_scale, p.alpha_weight, lp.pt, lp.sl,
+        mid, vol, p_up, p_down, bet, weight, sigma, A, k,
+        p.gamma, p.spread_scale, p.skew_scale, p.alpha_weight, DRIFT[p.drift], lp.pt,
+        lp.sl,
         lp.horizon * bar_s, p.tick, p.order_size, SIZING[p.sizing], p.vol_target_usd,
         np.nan if rp.max_var is None else rp.max_var, p.max_inventory, maker_fee, out,
         valid,

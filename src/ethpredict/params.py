@@ -83,6 +83,12 @@ class SyntheticParams(Strict):
     signal_half_life: float = Field(
         30.0, ge=1, le=100_000, description="the planted flow's half-life in bars"
     )
+    noise_impact: float = Field(
+        0.18, ge=0, le=2,
+        description="uninformed flow's transient price impact, in units of the "
+        "bar's volatility, gone by the next bar (the bid-ask bounce of real "
+        "1-minute returns; docs/data.md); 0: none",
+    )  # fmt: skip
 
     @model_validator(mode="after")
     def _signal_possible(self) -> SyntheticParams:
@@ -311,8 +317,13 @@ class FeaturesParams(Strict):
     fracdiff_d: float = Field(0.4, gt=0, le=2)
     fracdiff_window: int = Field(256, ge=2, le=100_000)
     micro_window: int = Field(60, ge=3, description="Roll, Amihud, flow, moments")
+    flow_windows: list[PosInt] = Field(
+        [5, 15],
+        description="windows of the per-bar taker imbalance's mean (with taker "
+        "volume); [] for none",
+    )
 
-    @field_validator("sets", "return_horizons")
+    @field_validator("sets", "return_horizons", "flow_windows")
     @classmethod
     def _unique(cls, v: list) -> list:
         if len(set(v)) != len(v):
@@ -335,7 +346,7 @@ class LabelsParams(Strict):
     cusum_threshold: float | None = Field(
         None, gt=0, description="CUSUM threshold as a log return; null: vol multiple"
     )
-    cusum_vol_mult: float = Field(3.0, gt=0, le=100)
+    cusum_vol_mult: float = Field(1.0, gt=0, le=100)
     vol_span: int = Field(100, ge=2, description="EWM span of the barrier volatility")
     pt: float = Field(2.0, gt=0, le=100, description="profit barrier, × volatility")
     sl: float = Field(2.0, gt=0, le=100, description="stop barrier, × volatility")
@@ -484,7 +495,12 @@ class MMParams(Strict):
     gamma: float = Field(0.05, gt=0, le=100, description="risk aversion, 1/USDT")
     spread_scale: float = Field(1.0, gt=0, le=100)
     skew_scale: float = Field(1.0, ge=0, le=100)
-    alpha_weight: float = Field(1.0, ge=0, le=100, description="0: plain GLFT")
+    alpha_weight: float = Field(4.0, ge=0, le=100, description="0: plain GLFT")
+    drift: Literal["alpha", "glft"] = Field(
+        "alpha",
+        description="how the signal moves the quotes: alpha shifts both by its "
+        "expected move (a short-lived alpha); glft by GLFT's constant-drift term",
+    )
     fee_in_spread: bool = Field(
         True, description="widen each half spread by the venue's maker fee × mid"
     )
@@ -513,9 +529,9 @@ class BacktestParams(Strict):
     """The execution model. Unset (null) costs and clocks come from the venue
     preset (:data:`ethpredict.venues.PRESETS`); a value set here wins."""
 
-    venue: Literal["auto", "cex_spot", "cex_perp", "onchain_clob", "uniswap_v3"] = (
-        Field("auto", description="auto: the venue of the data (exchange or pool)")
-    )
+    venue: Literal[
+        "auto", "cex_spot", "cex_perp", "cex_mm", "onchain_clob", "uniswap_v3"
+    ] = Field("auto", description="auto: the venue of the data (exchange or pool)")
     block_time_s: float | None = Field(
         None, ge=0, le=3600, description="decision clock; 0: every bar (no blocks)"
     )

@@ -1,7 +1,8 @@
 """Venue presets: the clock and the costs of the market the data comes from.
 
 ``backtest.venue: auto`` maps exchange candles and trade captures to
-``cex_spot`` or ``cex_perp`` (a perpetual file, or a USD-M / COIN-M capture)
+``cex_spot`` or ``cex_perp`` (a perpetual file, or a USD-M / COIN-M capture),
+the embedded market to ``cex_mm``
 and pool data to ``uniswap_v3``; every field of a preset can be overridden by
 the ``backtest`` parameter of the same name.
 
@@ -9,6 +10,7 @@ the ``backtest`` parameter of the same name.
 |---|---|---|---|---|
 | ``cex_spot`` | every bar | 0 s | 10 / 10 bp (Binance spot, regular tier) | none |
 | ``cex_perp`` | every bar | 0 s | 2 / 5 bp (Binance USD-M, regular tier) + funding | none |
+| ``cex_mm`` | every bar | 0 s | 0 / 1.7 bp (a maker's tier: Binance USD-M VIP 9) | none |
 | ``onchain_clob`` | 0.25 s blocks (Arbitrum) | 0.25 s | 0 / 5 bp | 150k gas at 0.01 gwei |
 | ``uniswap_v3`` | the pool's blocks | 1 s | the fee tier, earned | per LP action, 5 gwei |
 
@@ -41,6 +43,8 @@ PRESETS: dict[str, dict] = {
                  "taker_fee_bps": 10.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
     "cex_perp": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 2.0,
                  "taker_fee_bps": 5.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
+    "cex_mm": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 0.0,
+               "taker_fee_bps": 1.7, "gas_units": 0.0, "gas_price_gwei": 0.0},
     "onchain_clob": {"block_time_s": 0.25, "latency_s": 0.25, "maker_fee_bps": 0.0,
                      "taker_fee_bps": 5.0, "gas_units": 150_000.0,
                      "gas_price_gwei": 0.01},
@@ -57,7 +61,8 @@ LP_GAS = {
                "gas_swap": 110_000.0},
 }  # fmt: skip
 #: the data's market (``bars.attrs["venue"]``) -> the ``auto`` preset
-AUTO = {"spot": "cex_spot", "perpetual": "cex_perp", "uniswap_v3": "uniswap_v3"}
+AUTO = {"spot": "cex_spot", "perpetual": "cex_perp", "uniswap_v3": "uniswap_v3",
+        "synthetic": "cex_mm"}  # fmt: skip
 OVERRIDABLE = tuple(PRESETS["cex_spot"])
 
 

@@ -51,30 +51,35 @@ QUOTE_COLUMNS = ("mid", "reservation", "bid", "ask", "sigma", "A", "k", "mu",
                  "half_spread", "skew", "drift_shift", "bid_depth", "ask_depth",
                  "bid_size", "ask_size")  # fmt: skip
 SIZING_FIXED, SIZING_VOL_TARGET, SIZING_BET_SIZE = 0, 1, 2
+DRIFT_GLFT, DRIFT_ALPHA = 0, 1
 Z99 = 2.3263478740408408  # standard normal 99 % quantile
 
 
 @njit(cache=True, error_model="numpy")  # x/0 gives inf/NaN as in NumPy
-def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale,
-                   skew_scale, alpha_weight, pt, sl, horizon_s, tick, order_size, sizing,
-                   vol_target_usd, max_var, max_inventory, fee, out, valid):  # fmt: skip
+def quote_block_nb(mid, vol, p_up, p_down, bet, weight, sigma, A, k, gamma,
+                   spread_scale, skew_scale, alpha_weight, drift_mode, pt, sl, horizon_s,
+                   tick, order_size, sizing, vol_target_usd, max_var, max_inventory, fee,
+                   out, valid):  # fmt: skip
     """One pass of the quoting policy per bar (the arithmetic of
     ``glft_terms`` plus drift, sizing and tick rounding). ``out`` has one row
     per name in ``QUOTE_ROWS`` (the inputs are not copied into it);
     ``max_var`` NaN = no cap; ``fee`` (a fraction of the price, paid per
     maker fill) widens each half spread by ``fee × mid``: with the fee the
     gain of a fill at depth δ is δ − fee·S, so GLFT's optimal depth moves out
-    by fee·S. The NumPy version in
+    by fee·S. ``weight`` scales the drift (the meta model's ``|bet size|``,
+    1 without one); ``drift_mode`` is ``DRIFT_GLFT`` (the constant-drift
+    term ``omega·mu/(gamma·sigma²)``) or ``DRIFT_ALPHA`` (the short-lived
+    alpha's: the expected move itself). The NumPy version in
     ``tests/test_market_making.py`` is the reference."""
     day = np.sqrt(86400.0)
     last_s = last_a = last_k = np.nan
     omega = c1 = np.nan
     for t in range(mid.size):
         m, s, a, kk = mid[t], sigma[t], A[t], k[t]
-        edge = (p_up[t] * pt - p_down[t] * sl) * vol[t] * m
-        mu = alpha_weight * abs(bet[t]) * edge / horizon_s
-        if np.isnan(mu):
-            mu = 0.0
+        edge = alpha_weight * weight[t] * (p_up[t] * pt - p_down[t] * sl) * vol[t] * m
+        if np.isnan(edge):
+            edge = 0.0
+        mu = edge / horizon_s
         if not (s == last_s and a == last_a and kk == last_k):
             # the calibration is piecewise constant: recompute only when it moves
             omega = np.sqrt(
@@ -84,7 +89,7 @@ def quote_block_nb(mid, vol, p_up, p_down, bet, sigma, A, k, gamma, spread_scale
             last_s, last_a, last_k = s, a, kk
         half = (c1 + omega / 2.0) * spread_scale + fee * m
         skew = omega * skew_scale
-        shift = omega * mu / (gamma * s**2)
+        shift = omega * mu / (gamma * s**2) if drift_mode == DRIFT_GLFT else edge
         size = order_size
         if sizing == SIZING_VOL_TARGET:  # NaN propagates, as np.minimum does
             cap = vol_target_usd / (s * day)

@@ -70,6 +70,13 @@ def latent_flow(n: int, seed: int, half_life: float) -> np.ndarray:
     return out
 
 
+def noise_flow(n: int, seed: int) -> np.ndarray:
+    """``n`` bars of uninformed flow (i.i.d. standard normal), from a random
+    stream of its own (``seed`` and a fixed key) so that the market's own
+    draws are the same with or without it."""
+    return np.random.default_rng([seed, 0x401E]).standard_normal(n)
+
+
 @njit(cache=True)
 def intraday_factor_nb(minute_of_day: float) -> float:
     """Volatility multiplier for a minute of the UTC day (≈ 1 on average)."""
@@ -98,6 +105,8 @@ def simulate_market_nb(
     flow: np.ndarray,
     load: float,
     footprint: float,
+    noise: np.ndarray,
+    impact: float,
     out: np.ndarray,
     path_out: np.ndarray,
 ) -> None:
@@ -111,6 +120,14 @@ def simulate_market_nb(
     load²)·z_t``; the Student-t shock ``z_t`` alone drives the GARCH
     variance). ``load = footprint = 0`` gives the market without the flow,
     bit for bit, whatever ``flow`` holds.
+
+    ``noise`` (n_bars) is the uninformed flow: bar ``t``'s noise trades
+    displace the traded price from the efficient one by ``impact · sigma_t ·
+    noise[t]`` at its close, a displacement that is gone by the next close
+    (it moves linearly from the previous bar's to this one's along the
+    intra-bar path, so it is in the bar's range, close and returns, and in
+    the taker share through the move). ``impact = 0`` gives the market
+    without it, bit for bit.
 
     ``path_out`` (n_bars × m, m ≥ 0) gets the price at the ends of m equal
     parts of each minute (the last is the close), linearly interpolated
@@ -135,6 +152,7 @@ def simulate_market_nb(
     m = path_out.shape[1]
     pts = np.empty(N_SUB + 1)
     rest = np.sqrt(1.0 - load * load)
+    tau_prev = 0.0  # the previous close's transient displacement
     for t in range(n_bars):
         mod = (first_minute_of_day + t) % 1440
         dow = (first_weekday + (first_minute_of_day + t) // 1440) % 7
@@ -154,23 +172,27 @@ def simulate_market_nb(
         # intra-bar path: a Brownian bridge from 0 to u·sig_bar in N_SUB steps
         steps = np.random.standard_normal(N_SUB)
         steps = sig_bar * ((steps - steps.mean()) / np.sqrt(N_SUB) + u / N_SUB)
-        o = price
+        tau = impact * sig_bar * noise[t]
+        o = price + tau_prev  # the traded price: efficient + transient
         hi = o
         lo = o
-        p = o
+        p = price
         pts[0] = o
         for k in range(N_SUB):
             p += steps[k]
             if k == jump_at:
                 p += jump
-            hi = max(hi, p)
-            lo = min(lo, p)
-            pts[k + 1] = p
+            obs = p + tau_prev + (tau - tau_prev) * (k + 1) / N_SUB
+            hi = max(hi, obs)
+            lo = min(lo, obs)
+            pts[k + 1] = obs
         for jj in range(m):
             x = (jj + 1) * N_SUB / m
             q = min(int(np.floor(x)), N_SUB - 1)
             path_out[t, jj] = np.exp(pts[q] + (x - q) * (pts[q + 1] - pts[q]))
         price = p
+        p = pts[N_SUB]
+        tau_prev = tau
         r = p - o
         expected = sigma_1m * s_tod * s_dow
         vol = (

@@ -24,6 +24,7 @@ from ethpredict.core.synthetic import (
     FLOW_FOOTPRINT,
     GENERATOR_VERSION,
     latent_flow,
+    noise_flow,
     simulate_market_nb,
 )
 from ethpredict.io.atomic import atomic_path
@@ -61,10 +62,11 @@ def simulate_bars(
         footprint = FLOW_FOOTPRINT
     else:  # today's market, bit for bit
         load, footprint, flow = 0.0, 0.0, np.zeros(n + 1)
+    noise = noise_flow(n, p.seed) if p.noise_impact > 0 else np.zeros(n)
     simulate_market_nb(
         n, 0, start.weekday(), p.seed, p.start_price, p.annual_vol,
         p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min,
-        flow, load, footprint, out, path,
+        flow, load, footprint, noise, p.noise_impact, out, path,
     )  # fmt: skip
     return out, path, flow
 
@@ -104,11 +106,14 @@ def simulate_exchange(
 
 def signal_tag(p: SyntheticParams) -> str:
     """The file-name part that tells markets with different planted signals
-    apart (none without one: those files keep their names), so sweeping the
-    signal never has two settings write one file."""
-    if p.signal_ic == 0:
-        return ""
-    return f"-ic{p.signal_ic:g}-h{p.signal_horizon}-hl{p.signal_half_life:g}"
+    or noise-trader impacts apart (none without either: those files keep
+    their names), so sweeping them never has two settings write one file."""
+    tag = ""
+    if p.signal_ic > 0:
+        tag += f"-ic{p.signal_ic:g}-h{p.signal_horizon}-hl{p.signal_half_life:g}"
+    if p.noise_impact > 0:
+        tag += f"-noise{p.noise_impact:g}"
+    return tag
 
 
 def write_klines(frame: pd.DataFrame, csv: Path) -> None:

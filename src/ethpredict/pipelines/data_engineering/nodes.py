@@ -103,6 +103,8 @@ def ingest_market_data(
     reference = p.reference
     if p.source == "synthetic":
         sources = read_kline_files(ensure_synthetic_klines(p))
+        if p.market == "spot":  # an imaginary exchange, quoted at a maker's tier
+            venue = {"venue": "synthetic"}
     elif p.source == "binance_klines":
         sources = read_kline_files(p.path)
     elif p.source == "ohlcv":

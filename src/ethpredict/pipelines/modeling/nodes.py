@@ -149,12 +149,16 @@ def fit_meta_model(
         0.5 + mp.meta.auc_margin,
         {k: None if v is None else round(v, 3) for k, v in aucs.items()},
     )
-    p_side = np.where(side > 0, proba[:, -1], proba[:, 0])
-    # a meta verdict below 1/2 (or a side less likely than chance) means no
-    # bet, never a bet on the other side
+    # without the meta model the bet is sized by the side's probability
+    # against the other side's (a flat outcome is neither): at the prior's
+    # odds, no bet
+    up, down = proba[:, -1], proba[:, 0]
+    p_side = np.where(side > 0, up, down) / (up + down)
+    # a meta verdict below 1/2 (or a side less likely than the other) means
+    # no bet, never a bet on the other side
     size = np.maximum(0.0, np.where(
         has_meta, bet_size(np.nan_to_num(meta_prob, nan=0.5), 2),
-        bet_size(np.nan_to_num(p_side, nan=1 / len(names)), len(names)),
+        bet_size(np.nan_to_num(p_side, nan=0.5), 2),
     ))  # fmt: skip
     side[missing], size[missing], meta_prob[missing] = 0, 0.0, np.nan
     tested = slice(first, None)

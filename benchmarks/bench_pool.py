@@ -128,7 +128,7 @@ def sweep_project(root: Path, bars, trades) -> Path:
     train = n // 6
     p_up = rng.uniform(0.2, 0.5, n - train)
     preds = pd.DataFrame({"p_up": p_up, "p_down": 0.7 - p_up,
-                          "bet_size": rng.uniform(-1, 1, n - train)},
+                          "bet_size": rng.uniform(-1, 1, n - train), "bet_source": "meta"},
                          index=bars.index[train:])  # fmt: skip
     liq = pd.DataFrame({"liquidity": [3e16], "price": [bars["open"].iat[0]]},
                        index=bars.index[:1])  # fmt: skip

@@ -46,7 +46,8 @@ def main() -> None:
     rng = np.random.default_rng(0)
     up = rng.uniform(0.2, 0.5, n)
     pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
-                         "bet_size": rng.uniform(-1, 1, n)}, index=bars.index)  # fmt: skip
+                         "bet_size": rng.uniform(-1, 1, n), "bet_source": "meta"},
+                        index=bars.index)  # fmt: skip
     cal = pd.DataFrame({"sigma": 0.45, "A": 0.025, "k": 0.6}, index=bars.index)
     sig = aligned_signal(bars, pred, p.labels.vol_span)
     quotes = quote_policy(bars, sig, cal, p.mm, p.labels, p.risk, 60.0)

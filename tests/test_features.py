@@ -56,7 +56,14 @@ def test_feature_columns(bars):
             "dow_cos"} <= set(base.columns)  # fmt: skip
     adv = advanced_features(bars, P)
     assert set(adv.columns) == {"fracdiff_0.4", "roll_spread_20", "amihud_20",
-                                "taker_imbalance_20", "ret_skew_20", "ret_kurt_20"}  # fmt: skip
+                                "taker_imbalance_20", "flow_imbalance_5",
+                                "flow_imbalance_15", "ret_skew_20", "ret_kurt_20"}  # fmt: skip
+    # the per-bar imbalance's mean: every bar weighs the same, whatever its volume
+    per_bar = (2 * bars["taker_buy_volume"] - bars["volume"]) / bars["volume"]
+    k = 5
+    want = per_bar.iloc[100 - k + 1 : 101].mean()
+    assert adv["flow_imbalance_5"].iloc[100] == pytest.approx(want, rel=1e-12)
+    assert adv["flow_imbalance_5"].iloc[: k - 1].isna().all()
 
 
 def test_taker_imbalance_only_when_every_bar_has_taker_volume(bars):

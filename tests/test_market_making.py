@@ -62,7 +62,8 @@ def policy_inputs(n=300, seed=0):
     rng = np.random.default_rng(seed)
     up = rng.uniform(0.1, 0.6, n)
     pred = pd.DataFrame({"p_up": up, "p_down": 0.7 - up, "p_flat": 0.3,
-                         "bet_size": rng.uniform(-1, 1, n)}, index=bars.index)  # fmt: skip
+                         "bet_size": rng.uniform(-1, 1, n),
+                         "bet_source": "meta"}, index=bars.index)  # fmt: skip
     pred.iloc[:100] = np.nan  # before the first test window
     return bars, pred, cal
 
@@ -83,6 +84,32 @@ def test_plain_glft_when_alpha_weight_is_zero():
     assert (valid.loc[up, "reservation"] > valid.loc[up, "mid"]).all()
     half = glft_depths(0, 0.05, 0.7, 0.03, 0.3)[0]  # q = 0, no drift: the half spread
     assert q0["half_spread"].iloc[150] == pytest.approx(half)
+
+
+def test_the_primary_s_probabilities_carry_their_own_confidence():
+    """Where the meta model sizes the bet its |bet size| weighs the drift;
+    where the primary's probabilities do, they are not shrunk a second time."""
+    bars, pred, cal = policy_inputs()
+    lp, rp = LabelsParams(vol_span=20), RiskParams()
+    meta = quote_policy(bars, aligned_signal(bars, pred, lp.vol_span), cal,
+                        MMParams(), lp, rp, 60.0)  # fmt: skip
+    prim = pred.assign(
+        bet_source=pred["bet_source"].where(pred["p_up"].isna(), "primary")
+    )
+    primary = quote_policy(bars, aligned_signal(bars, prim, lp.vol_span), cal,
+                           MMParams(), lp, rp, 60.0)  # fmt: skip
+    t = slice(100, None)
+    np.testing.assert_allclose(
+        meta["drift_shift"].iloc[t],
+        primary["drift_shift"].iloc[t] * pred["bet_size"].abs().iloc[t],
+        rtol=1e-12,
+    )
+    # the short-lived alpha moves the quotes by the edge, GLFT's term by less
+    glft = quote_policy(bars, aligned_signal(bars, prim, lp.vol_span), cal,
+                        MMParams(drift="glft"), lp, rp, 60.0)  # fmt: skip
+    edge = primary["mu"] * lp.horizon * 60.0
+    np.testing.assert_allclose(primary["drift_shift"], edge, rtol=1e-12)
+    assert (glft["drift_shift"].abs() <= primary["drift_shift"].abs() + 1e-12).all()
 
 
 def test_sizing_rules_and_var_cap():
@@ -114,13 +141,17 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s, fee
     close = bars["close"]
     pred = predictions.reindex(bars.index)
     vol = causal_volatility(close, lp.vol_span)
+    # the meta model's |bet size| weighs the drift; the primary's is 1
+    weight = pred["bet_size"].abs().where(pred["bet_source"] == "meta", 1.0)
+    weight = weight.where(pred["bet_source"].notna())
     edge = (pred["p_up"] * lp.pt - pred["p_down"] * lp.sl) * vol * close
-    mu = (p.alpha_weight * pred["bet_size"].abs() * edge / (lp.horizon * bar_s)).fillna(
-        0.0
-    )
+    edge = (p.alpha_weight * weight * edge).fillna(0.0)
+    mu = edge / (lp.horizon * bar_s)
     sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
     half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
                                    mu.to_numpy())  # fmt: skip
+    if p.drift == "alpha":  # a short-lived alpha: the quotes move by its edge
+        shift = edge.to_numpy()
     half, skew = half * p.spread_scale + fee * close.to_numpy(), skew * p.skew_scale
     size = np.full(len(bars), p.order_size)
     if p.sizing == "vol_target":
@@ -158,9 +189,10 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     keep = np.sort(rng.choice(n, size=int(n * rng.uniform(0.3, 1.0)), replace=False))
     pu = rng.uniform(0, 1, keep.size)
     pred = pd.DataFrame(
-        {"p_up": pu, "p_down": 1 - pu, "bet_size": rng.uniform(-1.2, 1.2, keep.size)},
+        {"p_up": pu, "p_down": 1 - pu, "bet_size": rng.uniform(-1.2, 1.2, keep.size),
+         "bet_source": rng.choice(["meta", "primary"], keep.size)},
         index=bars.index[keep],
-    )
+    )  # fmt: skip
     pred.iloc[rng.integers(0, keep.size, 5), 0] = np.nan
     pred.iloc[rng.integers(0, keep.size, 5), 2] = np.nan
     cal = pd.DataFrame(
@@ -173,6 +205,7 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
         gamma=float(rng.uniform(0.005, 1.0)), spread_scale=float(rng.uniform(0.5, 2)),
         skew_scale=float(rng.uniform(0, 2)), alpha_weight=float(rng.uniform(0, 3)),
         sizing=["fixed", "vol_target", "bet_size"][seed % 3], tick=[0.01, 0.05, 1.0][seed % 3],
+        drift=["alpha", "glft"][seed // 2 % 2],
         order_size=float(rng.uniform(0.1, 3)), max_inventory=float(rng.integers(1, 8)),
     )  # fmt: skip
     lp = LabelsParams(vol_span=int(rng.integers(5, 200)))

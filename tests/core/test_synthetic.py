@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from ethpredict.core.flow import flow_ic, flow_load, flow_phi
-from ethpredict.core.synthetic import FLOW_FOOTPRINT, latent_flow
+from ethpredict.core.synthetic import FLOW_FOOTPRINT, latent_flow, noise_flow
 from ethpredict.io.synthetic import simulate_bars, synthetic_klines
 from ethpredict.params import SyntheticParams
 
@@ -78,7 +79,8 @@ def test_stylised_facts(month):
 # --- the planted order-flow signal (docs/data.md, "A planted signal") -------
 
 #: sha256 of the klines CSV (seed 5, 3 days) written by the generator before
-#: the planted flow existed (GENERATOR_VERSION 2); signal_ic = 0 must give it.
+#: the planted flow existed (GENERATOR_VERSION 2); signal_ic = 0 with no
+#: noise-trader impact must give it.
 OLD_KLINES_SHA256 = "31a339aa9b8af6654c1ebf8d520c9b4efb322d5a81fa8d39874e7f29bf349ec2"
 YEAR = 365
 
@@ -106,7 +108,7 @@ def standardised(p: SyntheticParams, days: int):
 
 
 def test_without_a_signal_the_market_is_the_one_before_it_bit_for_bit():
-    k = synthetic_klines(SyntheticParams(days=3, seed=5, signal_ic=0))
+    k = synthetic_klines(SyntheticParams(days=3, seed=5, signal_ic=0, noise_impact=0))
     assert hashlib.sha256(k.to_csv(index=False).encode()).hexdigest() == (
         OLD_KLINES_SHA256
     )
@@ -130,7 +132,8 @@ def test_flow_kernel_equals_its_python_loop():
 )
 def test_measured_ic_matches_the_closed_form(ic, h, half_life):
     p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=ic,
-                        signal_horizon=h, signal_half_life=half_life)  # fmt: skip
+                        signal_horizon=h, signal_half_life=half_life,
+                        noise_impact=0)  # fmt: skip
     u, x, _ = standardised(p, YEAR)
     s = forward_sum(u, 1, h)
     measured = np.corrcoef(x[: s.size], s)[0, 1]
@@ -140,7 +143,8 @@ def test_measured_ic_matches_the_closed_form(ic, h, half_life):
 
 def test_without_a_signal_the_flow_predicts_nothing():
     h = 15
-    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=0.1)
+    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=0.1,
+                        noise_impact=0)  # fmt: skip
     u0, _, _ = standardised(p.model_copy(update={"signal_ic": 0.0}), YEAR)
     x = latent_flow(YEAR * 1440 + 1, p.seed, p.signal_half_life)[1:]
     s = forward_sum(u0, 1, h)
@@ -151,13 +155,14 @@ def test_the_flow_predicts_later_returns_only_and_decays_as_built():
     """Bar t's flow is fixed at its close (a longer sample leaves the bars
     before unchanged); it drifts bar t + k by a·φ^(k−1), so the IC of the
     window after the horizon is φ^h of the horizon's."""
-    a = SyntheticParams(days=2, seed=4)
+    a = SyntheticParams(days=2, seed=4)  # with the noise traders' impact
     out2, _, f2 = simulate_bars(a, 2)
     out3, _, f3 = simulate_bars(a, 3)
     np.testing.assert_array_equal(out2, out3[: len(out2)])
     np.testing.assert_array_equal(f2, f3[: f2.size])
     h, hl = 15, 30.0
-    p = SyntheticParams(days=YEAR, seed=22, jumps_per_day=0, signal_ic=0.1)
+    p = SyntheticParams(days=YEAR, seed=22, jumps_per_day=0, signal_ic=0.1,
+                        noise_impact=0)  # fmt: skip
     u, x, _ = standardised(p, YEAR)
     load, phi = flow_load(0.1, h, hl), flow_phi(hl)
     for k in (1, 15, 60, 240):  # one bar k bars ahead
@@ -174,7 +179,8 @@ def test_the_taker_share_carries_the_flow(month):
     of later returns: corr(share, x) = c / sd(share) and the share's IC is
     that times the flow's."""
     h, hl, ic = 15, 30.0, 0.1
-    p = SyntheticParams(days=YEAR, seed=23, jumps_per_day=0, signal_ic=ic)
+    p = SyntheticParams(days=YEAR, seed=23, jumps_per_day=0, signal_ic=ic,
+                        noise_impact=0)  # fmt: skip
     u, x, out = standardised(p, YEAR)
     share = out[:, 7]
     c = FLOW_FOOTPRINT / share.std()
@@ -188,3 +194,59 @@ def test_the_taker_share_carries_the_flow(month):
     logc = np.log(k["close"].to_numpy())
     fwd = logc[h:] - logc[:-h]
     assert np.corrcoef(sh[:-h], fwd)[0, 1] > 0.0
+
+
+# --- the noise traders' transient impact (docs/data.md, "Noise traders") ----
+
+REAL_1M = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+
+
+def lag1(r: np.ndarray) -> float:
+    return float(np.corrcoef(r[1:], r[:-1])[0, 1])
+
+
+def test_without_noise_traders_the_market_is_the_one_before_them_bit_for_bit():
+    a = SyntheticParams(days=3, seed=6)  # the default planted signal
+    out0, _, _ = simulate_bars(a.model_copy(update={"noise_impact": 0.0}), 3)
+    out1, _, _ = simulate_bars(a, 3)
+    before = simulate_bars(a.model_copy(update={"noise_impact": 0.0}), 3)[0]
+    np.testing.assert_array_equal(out0, before)
+    assert not np.array_equal(out0[:, 3], out1[:, 3])
+    # the first close is the same efficient price plus its displacement (the
+    # streams part after it: the trade counts' draws depend on the move)
+    gap = np.log(out1[0, 3] / out0[0, 3]) / out1[0, 8]
+    assert gap == pytest.approx(a.noise_impact * noise_flow(3 * 1440, a.seed)[0])
+
+
+@pytest.mark.parametrize("impact", [0.1, 0.18, 0.3])
+def test_noise_impact_gives_the_bounce_it_is_built_for(impact):
+    """A displacement c·σ_t·n_t gone by the next close: the standardised
+    1-bar return gains −c·n_{t−1} + c·n_t, so its lag-1 autocorrelation is
+    −c² / (1 + 2c²) (no jumps; the GARCH variance varies, so 3 SE + 10 %)."""
+    p = SyntheticParams(days=YEAR, seed=31, jumps_per_day=0, signal_ic=0,
+                        noise_impact=impact)  # fmt: skip
+    out, _, _ = simulate_bars(p, YEAR)
+    u = np.log(out[:, 3] / out[:, 0]) / out[:, 8]
+    want = -(impact**2) / (1 + 2 * impact**2)
+    assert abs(lag1(u) - want) < 3 / np.sqrt(u.size) + 0.1 * abs(want)
+    # the transient is inside each bar's range, which stays consistent
+    assert (out[:, 1] >= np.maximum(out[:, 0], out[:, 3])).all()
+    assert (out[:, 2] <= np.minimum(out[:, 0], out[:, 3])).all()
+
+
+def test_default_bounce_lies_in_the_range_of_real_eth_minutes():
+    """The default market's lag-1 autocorrelation of 1-minute returns against
+    the real Binance ETHUSDT files (spot and perpetual: −0.005 to −0.056)."""
+    files = sorted((REAL_1M / "ohlcv-1m").glob("*.csv.gz")) + sorted(
+        (REAL_1M / "perp-1m").glob("*_1m_*.csv.gz")
+    )
+    if not files:
+        pytest.skip("../shared/data/real is absent")
+    real = []
+    for f in files:
+        d = pd.read_csv(f)
+        real.append(lag1(np.diff(np.log(d.loc[d["volume"] > 0, "close"].to_numpy()))))
+    k = synthetic_klines(SyntheticParams(days=60))
+    ours = lag1(np.diff(np.log(k["close"].to_numpy())))
+    assert min(real) < ours < max(real) < 0
+    assert abs(ours - np.mean(real)) < 0.015

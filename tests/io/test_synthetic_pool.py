@@ -161,7 +161,7 @@ OLD_POOL_SHA256 = "894c39835237d8d2af960b6a797ee9565f3dd6acf5128a7e87ce9ddc8eba4
 
 
 def test_without_a_signal_the_pool_is_the_one_before_it_bit_for_bit():
-    g = sp.generate_pool(DataParams(synthetic={"seed": 9, "signal_ic": 0},
+    g = sp.generate_pool(DataParams(synthetic={"seed": 9, "signal_ic": 0, "noise_impact": 0},
                                     synthetic_pool={"days": 1}))  # fmt: skip
     text = g.logs.to_csv(index=False) + g.candles.to_csv(index=False)
     assert hashlib.sha256(text.encode()).hexdigest() == OLD_POOL_SHA256

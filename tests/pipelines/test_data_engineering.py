@@ -53,7 +53,8 @@ def test_synthetic_source_end_to_end(tmp_path):
         assert out[name].index.equals(bars.index)
     # the name tells the planted signal (the default one); none: the old name
     assert (
-        tmp_path / "ETHUSDT-1m-synthetic-seed42-2024-01-01-2d-ic0.1-h15-hl30.json"
+        tmp_path
+        / "ETHUSDT-1m-synthetic-seed42-2024-01-01-2d-ic0.1-h15-hl30-noise0.18.json"
     ).exists()
 
 

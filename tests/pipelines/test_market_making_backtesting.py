@@ -25,7 +25,8 @@ def test_backtest_slice(small):
     rng = np.random.default_rng(0)
     up = rng.uniform(0.2, 0.5, len(bars))
     pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
-                         "bet_size": rng.uniform(-1, 1, len(bars))}, index=bars.index)  # fmt: skip
+                         "bet_size": rng.uniform(-1, 1, len(bars)), "bet_source": "meta"},
+                        index=bars.index)  # fmt: skip
     pred = pred.iloc[1440:]
     trades = pd.DataFrame(
         {"price": pd.Series(dtype=float), "side": pd.Series(dtype=int)}
@@ -64,7 +65,7 @@ def test_backtest_slice(small):
     parts = book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
     np.testing.assert_allclose(parts, book["equity"], atol=1e-7)
     assert (catalog["quotes_baseline"].load()["mu"] == 0).all()
-    assert catalog["quotes"].load().attrs["alpha_weight"] == 1.0
+    assert catalog["quotes"].load().attrs["alpha_weight"] == 4.0
     page = catalog["report"].load()
     assert page.startswith("<!DOCTYPE html>") and "SYNTHETIC DATA" in page
     # opens offline: nothing is loaded from elsewhere (plotly.js is inline)

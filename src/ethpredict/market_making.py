@@ -180,9 +180,9 @@ def aligned_signal(
     ``p_down``, ``bet_size``, ``drift_weight`` (the meta model's ``|bet
     size|`` where it sizes the bet, 1 where the primary's probabilities alone
     do: they carry their confidence already) — NaN where no out-of-sample
-    prediction exists — and ``vol``, the causal volatility of the closes that scales the barriers
-    (``labels.vol_span``). A node of its own: a sweep over ``mm`` keys
-    computes it once."""
+    prediction exists — and ``vol``, the causal volatility of the closes
+    that scales the barriers (``labels.vol_span``). A node of its own: a
+    sweep over ``mm`` keys computes it once."""
     meta = (predictions["bet_source"] == "meta").to_numpy()
     weight = np.where(meta, predictions["bet_size"].abs().to_numpy(np.float64), 1.0)
     cols = _aligned(

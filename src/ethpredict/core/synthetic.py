@@ -36,9 +36,7 @@ from ethpredict.core.flow import flow_phi
 #: too-tight ranges, which made fills look more adversely selected than real.
 N_SUB = 32
 #: Bumped whenever the model changes, so cached synthetic files are rewritten.
-GENERATOR_VERSION = (
-    4  # the klines (3: the planted flow, 4: noise traders); the pool: below
-)
+GENERATOR_VERSION = 4  # the klines (3: planted flow, 4: noise traders); the pool: below
 POOL_GENERATOR_VERSION = 3  # 2: the reference in candles of one block; 3: noise traders
 MINUTES_PER_YEAR = 525_600.0
 GARCH_ALPHA = 0.04

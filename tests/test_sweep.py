@@ -54,6 +54,29 @@ def test_with_values_validates_like_a_run():
         with_values(p, {"mm.gamma": -1.0})
 
 
+class _StubRunner:
+    def run(self, params):
+        return {"backtest.sharpe": 1.0}, {}
+
+    def objective_values(self, metrics):
+        return [metrics["backtest.sharpe"]]
+
+
+def test_a_trial_another_worker_finished_first_is_neither_complete_nor_failed():
+    """Two workers can pop one enqueued grid trial from SQLite at once; the
+    one that finishes second must not stop its worker (it did: Optuna's
+    UpdateFinishedTrialError ended the sweep)."""
+    from ethpredict.sweep import _one_trial
+
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 1.0})
+    mine = study.ask({"x": optuna.distributions.FloatDistribution(0, 2)})
+    study.tell(mine.number, 2.0)  # the other worker's result
+    assert _one_trial(_StubRunner(), study, mine, None) == (None, "")
+    (t,) = study.get_trials()
+    assert t.state == TrialState.COMPLETE and t.value == 2.0 and not t.user_attrs
+
+
 def _names(pipe):
     return {n.name for n in pipe.nodes}
 

@@ -461,6 +461,8 @@ def _work(
             beat.trial_id = trial._trial_id
             ok, message = _one_trial(runner, study, trial, storage)
             beat.trial_id = None
+            if ok is None:  # the same trial, finished by another worker
+                continue
             done, failed = done + ok, failed + (not ok)
             if failed >= max_failures:
                 raise SweepError(
@@ -541,29 +543,45 @@ def _grid_point_taken(study, trial, live) -> bool:
                for t in study.get_trials(deepcopy=False, states=live))  # fmt: skip
 
 
-def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool, str]:
-    """Run one asked trial and tell the study; ``(complete, error)``."""
+def _one_trial(runner: TrialRunner, study, trial, storage) -> tuple[bool | None, str]:
+    """Run one asked trial and tell the study; ``(complete, error)``, with
+    ``complete`` None when another worker finished the same trial first."""
     try:
         metrics, outputs = runner.run(trial.params)
         values = runner.objective_values(metrics)
     except SweepError:
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         raise
     except Exception as exc:
         message = (str(exc) if isinstance(exc, ETHPredictError)
                    else f"{type(exc).__name__}: {exc}")  # fmt: skip
-        trial.set_user_attr("error", message[:2000])
+        attrs = {"error": message[:2000]}
         if not isinstance(exc, ETHPredictError | ValueError):
-            trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
-        study.tell(trial, state=TrialState.FAIL)
+            attrs["traceback"] = traceback.format_exc()[-4000:]
+        if not _tell(study, trial, attrs, state=TrialState.FAIL):
+            return None, ""
         return False, message
     daily = outputs.get("backtest_metrics", {}).get("daily", {})
     result: dict[str, Any] = {"metrics": _kept_metrics(metrics)}
     if daily.get("with_signal") is not None:
         result["daily"] = {"first": daily["date"][:1], "pnl": daily["with_signal"]}
-    trial.set_user_attr("result", result)  # one write
-    study.tell(trial, values)
+    if not _tell(study, trial, {"result": result}, values):  # one write
+        return None, ""
     return True, ""
+
+
+def _tell(study, trial, attrs: dict, values=None, state=None) -> bool:
+    """Set ``attrs`` on the trial and tell the study; False when the trial
+    had been finished already: two workers can pop the same enqueued (grid)
+    trial from SQLite at one moment — seen once in a full test run — and the
+    first to finish it records it."""
+    try:
+        for key, value in attrs.items():
+            trial.set_user_attr(key, value)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return False
+    study.tell(trial, values, state=state, skip_if_finished=True)
+    return True
 
 
 def _kept_metrics(metrics: dict) -> dict:

@@ -27,6 +27,7 @@ from kedro_mlflow.io.metrics import (
     MlflowMetricsHistoryDataset as _MlflowMetricsHistoryDataset,
 )
 
+from ethpredict.errors import UntrustedFileError
 from ethpredict.io.atomic import atomic_path
 
 
@@ -97,20 +98,30 @@ class TorchModelDataset(_LocalVersioned):
 
 
 class SkopsDataset(_LocalVersioned):
-    """A scikit-learn estimator in skops format. Loading trusts only
-    scikit-learn, NumPy and SciPy types and refuses anything else, so it
-    never executes arbitrary code (unlike pickle)."""
+    """A scikit-learn estimator in skops format, never executing code from
+    the file (unlike pickle). Besides what skops trusts by itself (plain
+    containers and scikit-learn's estimators), loading trusts exactly the
+    types the project's meta models hold — the logistic pipeline, the
+    gradient-boosted trees, or the record of no model — and refuses a file
+    with any other (``builtins.eval``, ``operator.attrgetter``, any module's
+    function: a crafted file runs nothing)."""
 
-    TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+    TRUSTED = frozenset({
+        "numpy.dtype",  # the logistic pipeline's fitted arrays
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    })  # fmt: skip
 
     def load(self) -> Any:
         import skops.io as sio
 
         path = self._get_load_path()
         found = sio.get_untrusted_types(file=path)
-        bad = [t for t in found if not t.startswith(self.TRUSTED_PREFIXES)]
+        bad = sorted(set(found) - self.TRUSTED)
         if bad:
-            raise DatasetError(f"{path}: refusing to load untrusted types {bad}")
+            raise UntrustedFileError(
+                f"{path}: refusing to load a model file that holds types no "
+                f"meta model of this project has: {', '.join(bad)}"
+            )
         return sio.load(path, trusted=found)
 
     def save(self, data: Any) -> None:

@@ -7,6 +7,8 @@ traceback) and exits with status 1.
 
 from __future__ import annotations
 
+from kedro.io.core import DatasetError
+
 
 class ETHPredictError(Exception):
     """An error caused by input or configuration, explained in its message."""
@@ -49,3 +51,8 @@ class DataValidationError(ETHPredictError, ValueError):
 
 class DownloadError(ETHPredictError):
     """A download failed, or a downloaded file does not match its checksum."""
+
+
+class UntrustedFileError(ETHPredictError, DatasetError):
+    """A model file holds types the project never writes: it is not loaded
+    (a Kedro ``DatasetError`` too, so the catalog passes it on unwrapped)."""

@@ -54,5 +54,6 @@ class DownloadError(ETHPredictError):
 
 
 class UntrustedFileError(ETHPredictError, DatasetError):
-    """A model file holds types the project never writes: it is not loaded
-    (a Kedro ``DatasetError`` too, so the catalog passes it on unwrapped)."""
+    """A model file holds types the project never writes: it is not loaded.
+    A Kedro ``DatasetError`` too (the catalog puts the dataset's name in
+    front of its one line)."""

@@ -65,11 +65,16 @@ def scratch_project(root: Path) -> Path:
     return _scratch_project(root, PROJECT)
 
 
+def kedro_command(*args: str, **env: str) -> tuple[list[str], dict[str, str]]:
+    """The real ``kedro`` command's argv and environment (telemetry off,
+    warnings quiet, plus ``env``)."""
+    exe = Path(sys.executable).with_name("kedro")
+    return [str(exe), *args], {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1",
+                               "PYTHONWARNINGS": "ignore", **env}  # fmt: skip
+
+
 def kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the real ``kedro`` command in ``project``, telemetry off."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
-    exe = Path(sys.executable).with_name("kedro")
-    return subprocess.run(
-        [str(exe), *args], cwd=project, env=env, capture_output=True, text=True,
-        timeout=timeout, check=False,
-    )  # fmt: skip
+    argv, env = kedro_command(*args)
+    return subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
+                          timeout=timeout, check=False)  # fmt: skip

@@ -13,15 +13,13 @@ market making are the defaults'.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import kedro, scratch_project
+from tests.conftest import kedro, kedro_command, scratch_project
 
 #: gradient boosting (a comparison model) smaller, one thread per chain: the
 #: three chains run at once (the results are the same with 1 or 2 threads)
@@ -36,16 +34,14 @@ CHAINS = {"seed42": {"seed": 42}, "seed7": {"seed": 7}, "none": {"signal_ic": 0.
 def chains(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     """The default chain (``kedro run``) for each entry of ``CHAINS``, run
     side by side: ``{name: (project, metrics.json)}``."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore",
-           "OMP_NUM_THREADS": "1"}  # fmt: skip
-    exe = str(Path(sys.executable).with_name("kedro"))
+    argv, env = kedro_command("run", OMP_NUM_THREADS="1")
     running = {}
     for name, synthetic in CHAINS.items():
         project = scratch_project(tmp_path_factory.mktemp(name))
         local = {**FAST, "data": {"synthetic": synthetic}}
         (project / "conf" / "local" / "parameters.yml").write_text(json.dumps(local))
         running[name] = (project, subprocess.Popen(
-            [exe, "run"], cwd=project, env=env, stdout=subprocess.PIPE,
+            argv, cwd=project, env=env, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True,
         ))  # fmt: skip
     out = {}

@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -30,7 +29,7 @@ from ethpredict.sweep import (
     split_pipeline,
     with_values,
 )
-from tests.conftest import kedro, scratch_project
+from tests.conftest import kedro, kedro_command, scratch_project
 
 SPACE = {"mm.gamma": {"type": "float", "low": 0.01, "high": 0.5, "log": True}}
 
@@ -329,10 +328,9 @@ def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
 
 
 def _popen(project: Path, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
-    exe = Path(sys.executable).with_name("kedro")
+    argv, env = kedro_command(*args)
     return subprocess.Popen(
-        [str(exe), *args], cwd=project, env=env, start_new_session=True,
+        argv, cwd=project, env=env, start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
 

@@ -104,7 +104,7 @@ def simulate_exchange(
     return frame, path.ravel()
 
 
-def signal_tag(p: SyntheticParams) -> str:
+def market_tag(p: SyntheticParams) -> str:
     """The file-name part that tells markets with different planted signals
     or noise-trader impacts apart (none without either: those files keep
     their names), so sweeping them never has two settings write one file."""
@@ -132,7 +132,7 @@ def ensure_synthetic_klines(data: DataParams) -> Path:
     """
     p = data.synthetic
     folder = Path(data.path or DEFAULT_DIR)
-    name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d{signal_tag(p)}"
+    name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d{market_tag(p)}"
     csv, sidecar = folder / f"{name}.csv", folder / f"{name}.json"
     meta = {"synthetic": True, "notice": NOTICE, "symbol": data.symbol,
             "interval": "1m", "layout": "binance-kline-csv", "version": GENERATOR_VERSION,

@@ -49,7 +49,7 @@ from ethpredict.core.synthetic import (
 )
 from ethpredict.errors import ParameterError
 from ethpredict.io.atomic import atomic_path
-from ethpredict.io.synthetic import signal_tag, simulate_exchange
+from ethpredict.io.synthetic import market_tag, simulate_exchange
 from ethpredict.io.uniswap import FEE_TICK_SPACING, encode_log
 from ethpredict.params import DataParams, UniswapParams
 
@@ -212,7 +212,7 @@ def ensure_synthetic_pool(data: DataParams) -> PoolFiles:
     sp, ex = data.synthetic_pool, data.synthetic
     folder = Path(data.path or DEFAULT_DIR)
     name = (f"synthetic-{POOL_ADDRESS}-seed{ex.seed}-{ex.start}-{sp.days}d-"
-            f"{sp.block_time_s}s{signal_tag(ex)}")  # fmt: skip
+            f"{sp.block_time_s}s{market_tag(ex)}")  # fmt: skip
     files = PoolFiles(folder / f"{name}.raw.csv.gz",
                       folder / f"{name}.reference-{sp.block_time_s}s.csv.gz",
                       folder / f"{name}.json")  # fmt: skip

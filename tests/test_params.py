@@ -232,13 +232,14 @@ def test_several_problems_are_all_reported():
 
 
 def test_shipped_configuration_is_valid():
-    import yaml
+    from kedro.config import OmegaConfigLoader
 
+    from ethpredict.settings import CONFIG_LOADER_ARGS
     from tests.conftest import PROJECT
 
-    raw = {}
-    for f in sorted((PROJECT / "conf" / "base").glob("parameters*.yml")):
-        raw.update(yaml.safe_load(f.read_text()))
+    loader = OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)
+    raw = loader["parameters"]  # ${globals:…} resolved, as Kedro does
+    assert raw["data"]["symbol"] == raw["download"]["symbol"] == "ETHUSDT"
     assert validate_parameters(raw) == Parameters.model_validate(raw)
 
 

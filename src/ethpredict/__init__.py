@@ -1,3 +1,14 @@
 """ETHPredict: a Kedro experiment system for market making on ETH."""
 
+import logging
+
+from ethpredict.console import KnownWarnings
+
 __version__ = "0.1.0"
+
+# MLflow 3 warns at import about kedro-mlflow's own PythonModel subclass (its
+# `predict` has no type hints), inside a `catch_warnings` of its own, so no
+# warnings filter reaches it: every `kedro` command, `--help` included, would
+# start with it. Kedro logs captured warnings to `py.warnings`, and imports
+# this package (for its settings) before it loads the plugins' commands.
+logging.getLogger("py.warnings").addFilter(KnownWarnings())

@@ -10,6 +10,7 @@ from kedro.framework.hooks import hook_impl
 
 from ethpredict.errors import ETHPredictError
 from ethpredict.params import Parameters, validate_parameters
+from ethpredict.secrets import redact_tree
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,25 @@ class ParameterValidationHook:
     @hook_impl
     def after_context_created(self, context) -> None:
         self.parameters = validate_parameters(context.config_loader["parameters"])
+
+
+class RedactionHook:
+    """Mask the secrets in what kedro-mlflow logs: the run's record
+    (``runtime_params``, which it makes tags) and the whole ``parameters``
+    tree a node takes (which it logs flattened; only the report takes it,
+    and prints it masked anyway). It runs first and edits those dicts in
+    place, since every hook receives the same objects."""
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        for key in ("runtime_params", "extra_params"):
+            if run_params.get(key):
+                run_params[key] = redact_tree(run_params[key])
+
+    @hook_impl(tryfirst=True)
+    def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
+        if isinstance(inputs.get("parameters"), dict):
+            inputs["parameters"] = redact_tree(inputs["parameters"])
 
 
 class UpstreamCheckHook:
@@ -63,17 +83,66 @@ class UpstreamCheckHook:
         )
 
 
-class ReportPathHook:
-    """End a run that wrote the report by printing where it is."""
+class ConsoleHook:
+    """What a run prints (:mod:`ethpredict.console`): a line per node with
+    its time (and a heartbeat for a long node off a terminal), then a
+    summary block — data, venue, PnL with and without the signal, risk —
+    ending with ``Report: <path>`` when the run wrote the report."""
+
+    SAVED = ("data_manifest", "backtest_metrics")
+
+    def __init__(self) -> None:
+        self._beats: dict[str, object] = {}
+        self._saved: dict[str, object] = {}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        self._saved = {}
+
+    @hook_impl
+    def before_node_run(self, node, catalog, inputs, is_async, run_id) -> None:
+        from ethpredict.console import Heartbeat
+
+        self._beats[node.name] = Heartbeat(node.name).start()
+
+    @hook_impl
+    def after_node_run(self, node, catalog, inputs, outputs, is_async, run_id) -> None:
+        from ethpredict.console import log as console
+
+        beat = self._beats.pop(node.name, None)
+        if beat is not None:
+            console.info("  %-30s %7.1f s", node.name, beat.stop())
+
+    @hook_impl
+    def on_node_error(self, error, node, catalog, inputs, is_async, run_id) -> None:
+        beat = self._beats.pop(node.name, None)
+        if beat is not None:
+            beat.stop()
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, data, node) -> None:
+        if dataset_name in self.SAVED:
+            self._saved[dataset_name] = data
 
     @hook_impl
     def after_pipeline_run(self, run_params, pipeline, catalog) -> None:
+        import click
+
+        from ethpredict.console import summary_lines
+
+        path = None
         if "report" in pipeline.all_outputs() and "report" in catalog:
             path = getattr(catalog.get("report"), "_filepath", None)
-            if path is not None:
-                import click
-
-                click.echo(f"Report: {path}")
+        backtest = self._saved.get("backtest_metrics")
+        if backtest is not None:
+            manifest = self._saved.get("data_manifest")
+            if manifest is None and "data_manifest" in catalog:
+                with contextlib.suppress(Exception):  # the summary never fails a run
+                    manifest = catalog.load("data_manifest")
+            for line in summary_lines(manifest or {}, backtest, None):
+                click.echo(line)
+        if path is not None:
+            click.echo(f"Report: {path}")
 
 
 def flatten(tree: dict, prefix: str = "") -> dict[str, object]:
@@ -138,7 +207,8 @@ class TrackingHook:
         if self._logged or params is None or mlflow.active_run() is None:
             return
         write_ahead_log(mlflow.get_tracking_uri())
-        items = list(flatten(params.model_dump(mode="json")).items())
+        tree = flatten(params.model_dump(mode="json"))
+        items = [(k, redact_tree(v, k)) for k, v in tree.items()]
         for i in range(0, len(items), 100):  # MLflow takes at most 100 per batch
             mlflow.log_params(dict(items[i : i + 100]))
         self._logged = True  # once per run
@@ -165,18 +235,23 @@ class SweepHook:
     def __init__(self, validation: ParameterValidationHook) -> None:
         self._validation = validation
         self._project_path = None
+        self._context = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
         self._project_path = context.project_path
+        self._context = context
 
     @hook_impl
     def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
         params = self._validation.parameters
         if params is None or params.sweep.n_trials is None:
             return
-        from ethpredict.sweep import param_entries, run_sweep
+        from ethpredict.sweep import param_entries, run_sweep, storage_from_credentials
 
+        if params.sweep.storage_credentials:
+            credentials = self._context.config_loader["credentials"]
+            params = storage_from_credentials(params, credentials)
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         name = names[0] if len(names) == 1 and names[0] else None
         best = run_sweep(params, pipeline, catalog, name, self._project_path)

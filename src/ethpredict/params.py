@@ -52,9 +52,19 @@ PosInt = Annotated[int, Field(ge=1)]
 
 
 class Strict(BaseModel):
-    """Base for every namespace: unknown keys rejected, values immutable."""
+    """Base for every namespace: unknown keys rejected, values immutable,
+    no infinite or NaN number."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def __repr_args__(self):  # str() and repr() (kedro-mlflow logs str()) mask secrets
+        from ethpredict.secrets import redact_tree
+
+        for name, value in super().__repr_args__():
+            yield (
+                name,
+                redact_tree(value, name or "") if isinstance(value, str) else value,
+            )
 
 
 class SyntheticParams(Strict):
@@ -63,14 +73,18 @@ class SyntheticParams(Strict):
     seed: int = Field(42, ge=0, description="RNG seed; same seed, same market")
     days: int = Field(90, ge=2, le=3660, description="length in days")
     start: dt.date = Field(dt.date(2024, 1, 1), description="first day (UTC)")
-    start_price: float = Field(3000.0, gt=0, description="USDT per ETH at start")
+    start_price: float = Field(
+        3000.0, gt=0, le=1e7, description="USDT per ETH at start"
+    )
     annual_vol: float = Field(0.65, gt=0, le=5, description="annualised volatility")
     jumps_per_day: float = Field(1.5, ge=0, le=100, description="jump intensity")
     jump_size: float = Field(
         0.004, ge=0, le=0.2, description="mean absolute jump (log return)"
     )
     tail_df: float = Field(4.0, gt=2, le=1000, description="Student-t tail index")
-    volume_per_min: float = Field(300.0, gt=0, description="mean ETH volume per bar")
+    volume_per_min: float = Field(
+        300.0, gt=0, le=1e9, description="mean ETH volume per bar"
+    )
     signal_ic: float = Field(
         0.1, ge=0, le=0.9,
         description="the planted order flow's information coefficient: its "
@@ -504,20 +518,20 @@ class MMParams(Strict):
     fee_in_spread: bool = Field(
         True, description="widen each half spread by the venue's maker fee × mid"
     )
-    max_inventory: float = Field(5.0, gt=0, description="in order sizes")
-    order_size: float = Field(1.0, gt=0, description="ETH")
+    max_inventory: float = Field(5.0, gt=0, le=1e6, description="in order sizes")
+    order_size: float = Field(1.0, gt=0, le=1e5, description="ETH")
     sizing: Literal["fixed", "vol_target", "bet_size"] = "fixed"
     vol_target_usd: float = Field(
         2000.0, gt=0, description="daily USD volatility of one order"
     )
     levels: int = Field(1, ge=1, le=20)
-    level_spacing: float = Field(0.5, ge=0, description="USDT between levels")
+    level_spacing: float = Field(0.5, ge=0, le=1e5, description="USDT between levels")
     level_size_mult: float = Field(1.0, gt=0, le=10)
     range_width: int = Field(
         1, ge=1, le=1000,
         description="uniswap_v3: tick spacings per range order (each level's range)",
     )  # fmt: skip
-    tick: float = Field(0.01, gt=0, description="USDT")
+    tick: float = Field(0.01, gt=0, le=1e3, description="USDT")
     calib_window: int = Field(1440, ge=10, description="bars")
     calib_every: int = Field(60, ge=1, description="bars between recalibrations")
     sigma: float | None = Field(None, gt=0, description="fixed, USDT/√s")
@@ -537,8 +551,8 @@ class BacktestParams(Strict):
     )
     latency_s: float | None = Field(None, ge=0, le=3600)
     requote_threshold: float = Field(50.0, ge=0, description="ticks")
-    gas_units: float | None = Field(None, ge=0, description="per order action")
-    gas_price_gwei: float | None = Field(None, ge=0)
+    gas_units: float | None = Field(None, ge=0, le=1e8, description="per order action")
+    gas_price_gwei: float | None = Field(None, ge=0, le=1e6)
     gas_price_path: str | None = Field(
         None,
         description="gas price series (CSV/Parquet/Feather/JSON; per block or "
@@ -587,8 +601,12 @@ class BacktestParams(Strict):
 class RiskParams(Strict):
     """Risk limits and how risk is measured."""
 
-    max_drawdown: float | None = Field(20_000.0, gt=0, description="USD; null: off")
-    max_var: float | None = Field(None, gt=0, description="USD, 1-day 99 % VaR cap")
+    max_drawdown: float | None = Field(
+        20_000.0, gt=0, le=1e12, description="USD; null: off"
+    )
+    max_var: float | None = Field(
+        None, gt=0, le=1e12, description="USD, 1-day 99 % VaR cap"
+    )
     periods_per_year: int = Field(365, ge=1, description="daily PnL, crypto calendar")
     interval_level: float = Field(
         0.95, gt=0, lt=1, description="block-bootstrap intervals of PnL and Sharpe"
@@ -711,6 +729,9 @@ class SweepParams(Strict):
     )
     n_jobs: int = Field(1, ge=1, le=64, description="worker processes on this machine")
     storage: str | None = Field(None, description="null: sqlite under data/09_tracking")
+    storage_credentials: str | None = Field(
+        None, description="a key of credentials.yml whose `con` is the storage URL"
+    )
     study_name: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:-]{1,100}$")
     max_failures: int | None = Field(None, ge=1, description="null: n_trials")
     mlflow_trials: int = Field(20, ge=0, description="best trials as nested runs")
@@ -719,6 +740,12 @@ class SweepParams(Strict):
         None,
         description="the no-signal book in each trial; null: when an objective needs it",
     )
+
+    @model_validator(mode="after")
+    def _one_storage(self) -> SweepParams:
+        if self.storage and self.storage_credentials:
+            raise ValueError("set storage or storage_credentials, not both")
+        return self
 
     @field_validator("space", mode="before")
     @classmethod

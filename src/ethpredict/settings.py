@@ -1,8 +1,11 @@
 """Project settings (https://docs.kedro.org/en/stable/configure/)."""
 
+from omegaconf.resolvers import oc
+
 from ethpredict.hooks import (
+    ConsoleHook,
     ParameterValidationHook,
-    ReportPathHook,
+    RedactionHook,
     SweepHook,
     TrackingHook,
     UpstreamCheckHook,
@@ -11,13 +14,17 @@ from ethpredict.hooks import (
 _validation = ParameterValidationHook()
 HOOKS = (
     _validation,
+    RedactionHook(),  # before kedro-mlflow tags the run with its parameters
     SweepHook(_validation),  # pluggy calls it after UpstreamCheckHook
     UpstreamCheckHook(),
-    ReportPathHook(),
+    ConsoleHook(),
     TrackingHook(_validation),  # logs the parameters _validation checked
 )
 
 CONFIG_LOADER_ARGS = {
+    # ${oc.env:NAME} in parameters and the catalog (Kedro allows it only in
+    # credentials by default); ${globals:…} and ${runtime_params:…} are Kedro's
+    "custom_resolvers": {"oc.env": oc.env},
     "base_env": "base",
     "default_run_env": "local",
     # Kedro merges --params into each environment, then lets conf/local replace

@@ -47,6 +47,7 @@ from optuna.trial import TrialState
 
 from ethpredict.errors import ETHPredictError
 from ethpredict.params import Distribution, Parameters, SweepParams, validate_parameters
+from ethpredict.secrets import redact
 
 log = logging.getLogger(__name__)
 # heartbeats are "experimental" in Optuna 5 and say so on every storage opened
@@ -62,8 +63,8 @@ HEARTBEAT_S = 5  # a trial without a heartbeat for 4x this is failed
 #: workers may ask at once: the last this-many trials check who is ahead
 RESERVE_MARGIN = 64
 #: sweep keys that do not change what a study is (so the same study resumes)
-RUN_ONLY = ("n_trials", "n_jobs", "timeout_s", "storage", "study_name", "max_failures",
-            "mlflow_trials", "report_rows")  # fmt: skip
+RUN_ONLY = ("n_trials", "n_jobs", "timeout_s", "storage", "storage_credentials",
+            "study_name", "max_failures", "mlflow_trials", "report_rows")  # fmt: skip
 
 
 class SweepError(ETHPredictError):
@@ -206,6 +207,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def storage_from_credentials(params: Parameters, credentials: dict) -> Parameters:
+    """``sweep.storage_credentials: KEY`` → ``sweep.storage`` set to
+    ``credentials[KEY].con`` (Kedro's convention for SQL connections, read
+    from ``conf/<env>/credentials.yml``), so the password is in no
+    parameter file. Without the key: ``params`` unchanged."""
+    key = params.sweep.storage_credentials
+    if key is None:
+        return params
+    entry = (credentials or {}).get(key)
+    con = entry.get("con") if isinstance(entry, dict) else None
+    if not isinstance(con, str) or not con:
+        raise SweepError(
+            f"sweep.storage_credentials: '{key}' needs an entry `{key}: {{con: "
+            "postgresql://user:password@host/db}` in conf/local/credentials.yml "
+            f"(found {'no entry' if entry is None else 'no `con` string'})"
+        )
+    sweep = params.sweep.model_copy(update={"storage": con})
+    return params.model_copy(update={"sweep": sweep})
+
+
 def open_storage(url: str) -> optuna.storages.RDBStorage:
     """An RDB storage with heartbeats; SQLite in WAL mode. Retries the schema
     creation race of several workers starting on an empty database."""
@@ -230,23 +251,14 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
             time.sleep(0.2 * (attempt + 1))
         except (sqlalchemy.exc.OperationalError, sqlalchemy.exc.ArgumentError) as exc:
             raise SweepError(
-                f"sweep.storage: cannot open {_redact(url)}: {exc.args[0]}"
+                f"sweep.storage: cannot open {redact(url)}: {exc.args[0]}"
             ) from None
         except ImportError as exc:
-            raise SweepError(f"sweep.storage: {_redact(url)} needs {exc.name}: pip install "
+            raise SweepError(f"sweep.storage: {redact(url)} needs {exc.name}: pip install "
                              "\"psycopg[binary]\" for PostgreSQL") from None  # fmt: skip
     raise SweepError(
-        f"sweep.storage: cannot create the schema in {_redact(url)}: {last}"
+        f"sweep.storage: cannot create the schema in {redact(url)}: {last}"
     )
-
-
-def _redact(url: str) -> str:
-    """A storage URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        cred, host = rest.rsplit("@", 1)
-        return f"{scheme}://{cred.split(':')[0]}:***@{host}"
-    return url
 
 
 def fingerprint(params: Parameters, pipeline_name: str, trial: Pipeline) -> str:
@@ -282,7 +294,7 @@ def open_study(
             study.set_user_attr(key, value)
     elif stored != print_:
         raise SweepError(
-            f"study '{name}' in {_redact(url)} was made with other parameters, "
+            f"study '{name}' in {redact(url)} was made with other parameters, "
             "objectives or pipeline; set a new sweep.study_name (or leave it null)"
         )
     if [d.name.lower() for d in study.directions] != directions:
@@ -789,7 +801,7 @@ def run_sweep(
     storage = open_storage(url)
     study = open_study(storage, url, study_name, sp, print_, attrs)
     before = len(completed(study))
-    echo(f"Sweep: study '{study_name}' in {_redact(url)}: {before} complete trial(s); "
+    echo(f"Sweep: study '{study_name}' in {redact(url)}: {before} complete trial(s); "
          f"running to {sp.n_trials} with {sp.n_jobs} worker(s) ({sp.sampler})")  # fmt: skip
     storage.engine.dispose()  # forked workers open their own connections
     t1 = time.perf_counter()
@@ -805,7 +817,7 @@ def run_sweep(
     stats = overfitting(study, best)
     report = project_path / "data" / "08_reporting" / "sweep_report.html"
     best_path = project_path / "data" / "08_reporting" / "sweep_best.yml"
-    info = {"study_name": study_name, "storage": _redact(url), "pipeline": name_,
+    info = {"study_name": study_name, "storage": redact(url), "pipeline": name_,
             "sampler": sp.sampler, "best_config": best_path.relative_to(project_path)}  # fmt: skip
     from ethpredict.sweep_report import build_sweep_report
 

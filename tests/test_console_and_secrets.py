@@ -263,7 +263,7 @@ def test_a_run_is_quiet_summarised_and_writes_no_password(project):
     for head in ("  data       ETHUSDT 1m", "  venue      cex_mm", "  PnL        ",
                  "without the signal", "signal added", "  risk       Sharpe"):  # fmt: skip
         assert head in block, block
-    assert lines[-1].startswith("Report: ")
+    assert r.stdout.splitlines()[-1].startswith("Report: ")
     assert len(lines) < 60, out
     assert PASSWORD not in out
     # every file the run wrote
@@ -280,6 +280,33 @@ def test_a_run_is_quiet_summarised_and_writes_no_password(project):
     assert any("user:***@" in str(v) for _, v in rows)
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
     assert PASSWORD not in json.dumps(metrics)
+    # MLflow artefacts are bounded: the 7 MB report only when asked
+    assert _report_artefacts(project) == [False]
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=reporting",
+        f"--params={FAST},report.mlflow_copy:true",
+    )
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert _report_artefacts(project) == [False, True]
+
+
+def _report_artefacts(project) -> list[bool]:
+    """Per finished run with parameters, oldest first: is report.html an artefact?"""
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("ethpredict")
+    runs = client.search_runs(
+        [exp.experiment_id], order_by=["attributes.start_time ASC"]
+    )
+    return [
+        "report/report.html"
+        in {a.path for a in client.list_artifacts(r.info.run_id, "report")}
+        for r in runs
+        if r.data.params
+    ]
 
 
 @pytest.mark.cli

@@ -1,6 +1,7 @@
 """ETHPredict: a Kedro experiment system for market making on ETH."""
 
 import logging
+import os
 
 from ethpredict.console import KnownWarnings
 
@@ -12,3 +13,8 @@ __version__ = "0.1.0"
 # start with it. Kedro logs captured warnings to `py.warnings`, and imports
 # this package (for its settings) before it loads the plugins' commands.
 logging.getLogger("py.warnings").addFilter(KnownWarnings())
+
+# MLflow's own logger prints INFO lines to stderr (e.g. "Updating database
+# tables" when mlflow.db is created), outside Kedro's logging configuration;
+# keep them to warnings unless the user set the level.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")

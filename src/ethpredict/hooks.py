@@ -182,7 +182,9 @@ class TrackingHook:
     namespace as one string, since nodes receive validated models), and the
     saved model files (its artefact wrapper cannot wrap versioned datasets
     under Kedro 1.7: it makes a save version of its own, which the catalog
-    rejects). Does nothing when no MLflow run is active."""
+    rejects) — and the report when ``report.mlflow_copy`` is true (7 MB a
+    run; by default only ``metrics.json`` is). Does nothing when no MLflow
+    run is active."""
 
     MODELS = ("primary_model", "meta_model")
 
@@ -215,14 +217,21 @@ class TrackingHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data, node) -> None:
-        if dataset_name not in self.MODELS or self._catalog is None:
+        params = self._validation.parameters
+        report = (
+            dataset_name == "report"
+            and params is not None
+            and params.report.mlflow_copy
+        )
+        if (dataset_name not in self.MODELS and not report) or self._catalog is None:
             return
         import mlflow
 
         dataset = self._catalog.get(dataset_name)
         if mlflow.active_run() is None or dataset is None:
             return
-        mlflow.log_artifact(str(dataset._get_load_path()), artifact_path="model")
+        folder = "report" if report else "model"
+        mlflow.log_artifact(str(dataset._get_load_path()), artifact_path=folder)
 
 
 class SweepHook:

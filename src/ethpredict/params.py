@@ -624,6 +624,9 @@ class ReportParams(Strict):
     max_points: int = Field(
         2000, ge=50, le=100_000, description="time buckets per series"
     )
+    mlflow_copy: bool = Field(
+        False, description="also log report.html (~7 MB) as an artefact of the run"
+    )
 
 
 class DownloadParams(Strict):

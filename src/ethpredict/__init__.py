@@ -3,7 +3,7 @@
 import logging
 import os
 
-from ethpredict.console import KnownWarnings
+from ethpredict.console import KnownWarnings, LikeKedro
 
 __version__ = "0.1.0"
 
@@ -18,3 +18,7 @@ logging.getLogger("py.warnings").addFilter(KnownWarnings())
 # tables" when mlflow.db is created), outside Kedro's logging configuration;
 # keep them to warnings unless the user set the level.
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+
+# kedro-mlflow's "run … has started" and "was closed because of an error":
+# as verbose as Kedro's own lines (its logger is set to INFO at its import).
+logging.getLogger("kedro_mlflow.framework.hooks.mlflow_hook").addFilter(LikeKedro())

@@ -32,6 +32,17 @@ class KnownWarnings(logging.Filter):
         return not any(k in text for k in KNOWN_WARNINGS)
 
 
+class LikeKedro(logging.Filter):
+    """Let a plugin's INFO records through only when Kedro's own are
+    (``conf/logging.yml`` sets the ``kedro`` logger): kedro-mlflow sets its
+    logger to INFO when imported, after the logging configuration."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or logging.getLogger("kedro").isEnabledFor(
+            record.levelno
+        )
+
+
 class Heartbeat:
     """While a node runs and stdout is not a terminal (CI, ``nohup``, a pipe),
     print ``  … <node> still running (N s)`` every ``every_s`` seconds."""

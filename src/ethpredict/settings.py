@@ -6,6 +6,7 @@ from ethpredict.hooks import (
     ConsoleHook,
     ParameterValidationHook,
     RedactionHook,
+    RunGuardHook,
     SweepHook,
     TrackingHook,
     UpstreamCheckHook,
@@ -18,6 +19,7 @@ HOOKS = (
     SweepHook(_validation),  # pluggy calls it after UpstreamCheckHook
     UpstreamCheckHook(),
     ConsoleHook(),
+    RunGuardHook(_validation),  # takes the project's run lock after a sweep's trials
     TrackingHook(_validation),  # logs the parameters _validation checked
 )
 

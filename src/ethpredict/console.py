@@ -47,7 +47,7 @@ class Heartbeat:
     """While a node runs and stdout is not a terminal (CI, ``nohup``, a pipe),
     print ``  … <node> still running (N s)`` every ``every_s`` seconds."""
 
-    def __init__(self, name: str, every_s: float = 30.0) -> None:
+    def __init__(self, name: str, every_s: float = 15.0) -> None:
         self.name, self.every_s = name, every_s
         self._stop = threading.Event()
         self._start = time.perf_counter()

@@ -268,10 +268,11 @@ class DataParams(Strict):
         "(2015-07-30) or after tomorrow (a 1970 or 2099 bar is refused by default)",
     )
     max_gap_fill: dt.timedelta | None = Field(
-        dt.timedelta(days=1),
+        dt.timedelta(days=1), gt=dt.timedelta(0),
         description="data.on_gap flag: a gap whose missing bars span longer than "
-        "this is refused, not filled ('1 day', 'P7D', seconds); null: no limit",
-    )
+        "this is refused, not filled ('1 day', '7 days', 'PT6H', '06:00:00', "
+        "seconds); null: no limit",
+    )  # fmt: skip
     max_price: float | None = Field(
         1e9, gt=0, description="a price above this (quote currency) is absurd; null: no limit"
     )  # fmt: skip

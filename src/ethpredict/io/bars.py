@@ -5,6 +5,9 @@ anything is written. The result is one frame indexed by bar open time (UTC),
 sorted and unique, with gaps either refused or filled with flat bars marked
 ``is_filled`` — never passed off as real — and trading halts (runs of
 zero-volume bars at a frozen price) marked ``is_stale``, dropped or refused.
+Implausible data (dates outside ETH's era, absurd prices, one-bar jumps, a
+gap too long to fill, a market without volume) is refused by the bounds of
+:class:`Limits` (``data.allow_any_dates``, ``data.max_*``).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ a folder of them.
 **Timestamps** are the bar *open* time, in one column (``time``, or
 ``open_time``, ``timestamp``, ``date``, ``datetime``, ``ts`` — or any name
 given by ``data.ohlcv.columns.time``), or a datetime index. Epoch numbers are
-seconds, milliseconds, microseconds or nanoseconds, detected per file from
-their magnitude (or fixed by ``data.ohlcv.time_unit``); epoch numbers are
+seconds, milliseconds, microseconds or nanoseconds, detected per file (the
+unit in which they fall in ETH's era, else the one in which their step is a
+bar interval: :func:`~ethpredict.io.bars.epoch_unit_ns`) or fixed by
+``data.ohlcv.time_unit``; epoch numbers are
 UTC by definition. Text and datetime values **with** an offset (``+00:00``,
 ``Z``, ``+02:00``) are converted to UTC; values **without** one are read in
 ``data.ohlcv.timezone`` (default UTC) and converted to UTC. A file mixing

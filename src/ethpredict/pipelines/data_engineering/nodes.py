@@ -248,7 +248,8 @@ def _with_reference(
     One warning line when bars have a stale reference, one when its median
     age at the bars exceeds :data:`AGE_WARN_BARS` bars of ``bar_s`` seconds
     (a 1-minute reference for 12-s blocks)."""
-    ref = read_reference(rp, limits)
+    # a reference is not traded: its volume may be absent (zero)
+    ref = read_reference(rp, replace(limits, max_zero_volume_share=None))
     j = join_reference(ref, epoch_ns(bars.index), ref.max_age_ns(rp))
     bars = bars.assign(reference_price=j.price)
     if np.isfinite(ref.volume).all():

@@ -275,6 +275,37 @@ class DataParams(Strict):
     funding_path: str | None = Field(
         None, description="funding-rate file or folder (market: perpetual)"
     )
+    # plausibility (docs/data.md, "Plausibility"): each bound refuses with one line
+    allow_any_dates: bool = Field(
+        False,
+        description="accept bars dated before ETH's first trading day "
+        "(2015-07-30) or after tomorrow (a 1970 or 2099 bar is refused by default)",
+    )
+    max_gap_fill: dt.timedelta | None = Field(
+        dt.timedelta(days=1), gt=dt.timedelta(0),
+        description="data.on_gap flag: a gap whose missing bars span longer than "
+        "this is refused, not filled ('1 day', '7 days', 'PT6H', '06:00:00', "
+        "seconds); null: no limit",
+    )  # fmt: skip
+    max_price: float | None = Field(
+        1e9, gt=0, description="a price above this (quote currency) is absurd; null: no limit"
+    )  # fmt: skip
+    max_bar_jump: float | None = Field(
+        0.5, gt=0,
+        description="a bar whose open, high, low or close is more than this |log "
+        "return| from the previous bar's close is refused; null: no limit",
+    )  # fmt: skip
+    max_funding_rate: float = Field(
+        0.01, gt=0, le=1,
+        description="a funding rate beyond ± this fraction per settlement (1 %) "
+        "is refused (it looks like percent)",
+    )  # fmt: skip
+    max_zero_volume_share: float | None = Field(
+        0.5, ge=0, le=1,
+        description="refuse candles when more than this share of the bars read "
+        "have zero volume (a market without trading); not applied to uniswap_v3 "
+        "blocks; null: no limit",
+    )  # fmt: skip
     synthetic: SyntheticParams = SyntheticParams()
     synthetic_pool: SyntheticPoolParams = SyntheticPoolParams()
     ohlcv: OHLCVParams = OHLCVParams()

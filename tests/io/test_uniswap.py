@@ -253,11 +253,11 @@ DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"
 
 def test_real_raw_logs_equal_the_decoded_table(real_data):
     folder = real_data / DAY
-    raw, other = u.read_raw_csv(
+    raw, other, removed = u.read_raw_csv(
         pd.read_csv(next(folder.glob("*-2024-01-05.raw.csv.gz")), dtype=str), "raw"
     )
     dec = u.read_decoded(pd.read_csv(next(folder.glob("*.pool.tick.csv.gz"))), "dec")
-    assert len(raw) == 6234 and other == 0
+    assert len(raw) == 6234 and other == 0 and removed == 0
     assert (raw["event"] == "SWAP").sum() == 6046
     for col in ("block", "log_index", "time_ns", "amount0", "amount1", "sqrt_price_x96",
                 "tick", "tick_lower", "tick_upper", "liquidity"):  # fmt: skip

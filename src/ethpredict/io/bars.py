@@ -5,10 +5,14 @@ anything is written. The result is one frame indexed by bar open time (UTC),
 sorted and unique, with gaps either refused or filled with flat bars marked
 ``is_filled`` — never passed off as real — and trading halts (runs of
 zero-volume bars at a frozen price) marked ``is_stale``, dropped or refused.
+Implausible data (dates outside ETH's era, absurd prices, one-bar jumps, a
+gap too long to fill, a market without volume) is refused by the bounds of
+:class:`Limits` (``data.allow_any_dates``, ``data.max_*``).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -32,13 +36,33 @@ DAY_NS = 86_400 * NS_PER_S
 
 
 UNIT_NAMES = {NS_PER_S: "s", 1_000_000: "ms", 1_000: "µs", 1: "ns"}
+#: ETH's first trading day: bars before it are no ETH market (``data.allow_any_dates``)
+ETH_FIRST_DAY = pd.Timestamp("2015-07-30", tz="UTC")
+
+
+def era_ns() -> tuple[int, int]:
+    """The span plausible bars lie in, epoch ns: ETH's first trading day to
+    now + 1 day."""
+    return int(ETH_FIRST_DAY.value), time.time_ns() + DAY_NS
+
+
+def _unit_hint(era: tuple[int, int], option: str) -> str:
+    lo, hi = (pd.Timestamp(t, tz="UTC").date() for t in era)
+    return f"in no unit do they fall between {lo} and {hi}; set {option}"
 
 
 def epoch_unit_ns(
-    values: np.ndarray, label: str, lines: np.ndarray, column: str
-) -> int:
-    """Nanoseconds per unit of numeric epoch timestamps, detected by size
-    (≥1e17 ns, ≥1e14 µs, ≥1e11 ms, else s); a file must keep one unit."""
+    values: np.ndarray, label: str, lines: np.ndarray, column: str,
+    spacing: float | None = None, option: str = "data.ohlcv.time_unit",
+) -> int:  # fmt: skip
+    """Nanoseconds per unit of numeric epoch timestamps. Each value's size
+    class (≥1e17 ns, ≥1e14 µs, ≥1e11 ms, else s) must be the first row's (a
+    file keeps one unit); the unit is then the one in which the first and
+    last time fall in ETH's era (:func:`era_ns`), else the one in which the
+    file's step (``spacing``, e.g. ``close_time − open_time``, else the most
+    common step between rows) is a bar interval (so milliseconds counted
+    from 0 are not read as seconds); else the file is refused naming
+    ``option``."""
     mag = np.select(
         [values >= 1e17, values >= 1e14, values >= 1e11],
         [1, 1_000, 1_000_000],
@@ -52,7 +76,25 @@ def epoch_unit_ns(
             f"file's first row is in {UNIT_NAMES[int(mag[0])]}",
             file=label, row=int(lines[i]), column=column,
         )  # fmt: skip
-    return int(mag[0])
+    era = era_ns()
+    lo, hi = float(values.min()), float(values.max())
+    for unit in UNIT_NAMES:
+        if era[0] <= lo * unit and hi * unit <= era[1]:
+            return unit
+    if spacing is None and values.size > 1:
+        steps, counts = np.unique(np.diff(values), return_counts=True)
+        spacing = float(steps[counts.argmax()])
+    known = {s * NS_PER_S for s in INTERVALS_S.values()}
+    fits = [u for u in UNIT_NAMES if spacing and spacing * u in known]
+    if len(fits) == 1:
+        return fits[0]
+    raise DataValidationError(
+        f"the unit of the epoch timestamps ({lo:.0f} to {hi:.0f}) is ambiguous: "
+        f"{_unit_hint(era, option)} (s, ms, us or ns)"
+        + ("" if spacing is None else f"; their step {spacing:g} is a bar interval "
+           f"in {'no unit' if not fits else 'several units'}"),
+        file=label, row=int(lines[0]), column=column,
+    )  # fmt: skip
 
 
 def epoch_ns(index) -> np.ndarray:
@@ -146,6 +188,78 @@ class SourceFrame:
     time_column: str = "open_time"
 
 
+@dataclass(frozen=True)
+class Limits:
+    """Plausibility bounds of bars (docs/data.md, "Plausibility"), from the
+    ``data`` parameters of the same names; ``None`` switches a bound off.
+
+    Attributes:
+        any_dates: Accept bars outside ETH's era (:func:`era_ns`).
+        max_price: Largest plausible price (quote currency).
+        max_bar_jump: Largest |log return| of a bar's open, high, low or close
+            from the previous bar's close.
+        max_gap_fill_ns: Longest gap filled with flat bars (ns of missing bars).
+        max_zero_volume_share: Largest share of zero-volume bars read.
+        max_funding_rate: Largest |funding rate| per settlement (a fraction).
+    """
+
+    any_dates: bool = False
+    max_price: float | None = 1e9
+    max_bar_jump: float | None = 0.5
+    max_gap_fill_ns: int | None = DAY_NS
+    max_zero_volume_share: float | None = 0.5
+    max_funding_rate: float = 0.01
+
+    @classmethod
+    def of(cls, p) -> Limits:
+        """The limits a ``DataParams`` sets."""
+        gap = p.max_gap_fill
+        return cls(
+            any_dates=p.allow_any_dates, max_price=p.max_price,
+            max_bar_jump=p.max_bar_jump,
+            max_gap_fill_ns=None if gap is None else int(gap.total_seconds() * NS_PER_S),
+            max_zero_volume_share=p.max_zero_volume_share,
+            max_funding_rate=p.max_funding_rate,
+        )  # fmt: skip
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def check_dates(
+    time_ns: np.ndarray, label: str, lines: np.ndarray, column: str, limits: Limits
+) -> None:
+    """Refuse the first time outside ETH's era (unless ``limits.any_dates``)."""
+    if limits.any_dates or not time_ns.size:
+        return
+    lo, hi = era_ns()
+    bad = _first((time_ns < lo) | (time_ns > hi))
+    if bad is not None:
+        raise DataValidationError(
+            f"bar dated {pd.Timestamp(int(time_ns[bad]), tz='UTC')} is outside ETH's "
+            f"trading era ({ETH_FIRST_DAY.date()} to now + 1 day); a corrupt row or "
+            "a wrong epoch unit? — set data.allow_any_dates: true to accept it",
+            file=label, row=int(lines[bad]), column=column,
+        )  # fmt: skip
+
+
+def refuse_duplicate_columns(names, label: str, row: int | None = 1) -> None:
+    """Refuse a header naming one column twice (letter case ignored): which
+    of the two is meant cannot be known (pandas would rename the second
+    ``close.1`` and use the first)."""
+    seen: dict[str, int] = {}
+    for i, name in enumerate(map(str, names)):
+        key = name.strip().lower()
+        if key in seen:
+            raise DataValidationError(
+                f"the header names column '{name}' twice (columns {seen[key] + 1} "
+                f"and {i + 1}); which is meant cannot be told — rename or drop one "
+                "in the file",
+                file=label, row=row, column=name,
+            )  # fmt: skip
+        seen[key] = i
+
+
 def interval_name(seconds: int) -> str:
     """``60`` → ``'1m'``; an interval Binance does not publish → ``'<n>s'``."""
     for name, s in INTERVALS_S.items():
@@ -159,9 +273,10 @@ def _first(mask: np.ndarray) -> int | None:
     return int(idx[0]) if idx.size else None
 
 
-def check_rows(src: SourceFrame) -> None:
-    """Row-level checks of one file: values present, positive, OHLC-consistent,
-    times sorted and unique. Raises on the first bad row."""
+def check_rows(src: SourceFrame, limits: Limits = DEFAULT_LIMITS) -> None:
+    """Row-level checks of one file: values present, positive, below
+    ``limits.max_price``, OHLC-consistent, times in ETH's era, sorted and
+    unique. Raises on the first bad row."""
     v, lines, label = src.values, src.lines, src.label
     for col in REQUIRED_COLUMNS[1:]:
         bad = _first(~np.isfinite(v[col].to_numpy()))
@@ -179,6 +294,15 @@ def check_rows(src: SourceFrame) -> None:
                 f"price {v[col].iat[bad]} is not > 0",
                 file=label, row=int(lines[bad]), column=col,
             )  # fmt: skip
+        if limits.max_price is not None:
+            bad = _first(v[col].to_numpy() > limits.max_price)
+            if bad is not None:
+                raise DataValidationError(
+                    f"price {v[col].iat[bad]:g} is absurd: above data.max_price "
+                    f"({limits.max_price:g}) — a corrupt row or a wrong unit? Raise "
+                    "data.max_price (or null) to accept it",
+                    file=label, row=int(lines[bad]), column=col,
+                )  # fmt: skip
     o, h, lo, c = (v[k].to_numpy() for k in PRICE_COLUMNS)
     for col, mask, rule in (
         ("high", h < np.maximum(o, c), "high must be ≥ open and close"),
@@ -207,6 +331,7 @@ def check_rows(src: SourceFrame) -> None:
                 f"taker buy volume {tb[bad]} exceeds volume {vol[bad]}",
                 file=label, row=int(lines[bad]), column="taker_buy_volume",
             )  # fmt: skip
+    check_dates(src.time_ns, label, lines, src.time_column, limits)
     d = np.diff(src.time_ns)
     bad = _first(d <= 0)
     if bad is not None:
@@ -318,6 +443,43 @@ def _fill_gaps(time_ns: np.ndarray, values: pd.DataFrame, step: int):
     return full, pd.DataFrame(arr, columns=values.columns), ~present
 
 
+def _check_market(values, lines, labels, sources, limits: Limits) -> None:
+    """Across the rows read (all files, in time order): no bar jumps more
+    than ``limits.max_bar_jump`` from the previous close; at most
+    ``limits.max_zero_volume_share`` of the bars have zero volume."""
+
+    def at(i, column):
+        src = sources[labels[i]]
+        return {"file": src.label, "row": int(lines[i]), "column": column}
+
+    if limits.max_bar_jump is not None and len(values) > 1:
+        prev = values["close"].to_numpy()[:-1]
+        jumps = np.abs(np.log(values[PRICE_COLUMNS].to_numpy()[1:] / prev[:, None]))
+        row = _first(jumps.max(axis=1) > limits.max_bar_jump)
+        if row is not None:
+            j = int(jumps[row].argmax())
+            col = PRICE_COLUMNS[j]
+            price = values[col].iat[row + 1]
+            raise DataValidationError(
+                f"{col} {price:g} is a one-bar jump of log return "
+                f"{np.log(price / prev[row]):+.3f} from the previous bar's close "
+                f"{prev[row]:g} (line {lines[row]}), beyond data.max_bar_jump "
+                f"({limits.max_bar_jump:g}) — a corrupt row? Raise data.max_bar_jump "
+                "(or null) to accept it",
+                **at(row + 1, col),
+            )  # fmt: skip
+    share = limits.max_zero_volume_share
+    zero = values["volume"].to_numpy() == 0
+    if share is not None and zero.mean() > share:
+        raise DataValidationError(
+            f"{int(zero.sum())} of {zero.size} bars ({zero.mean():.0%}) have zero "
+            f"volume, more than data.max_zero_volume_share ({share:g}): a market "
+            "without trading is not one to trade in as if liquid — raise "
+            "data.max_zero_volume_share (or null) to load it anyway",
+            **at(int(zero.argmax()), "volume"),
+        )  # fmt: skip
+
+
 def _where(sources, labels, lines, real_ns, t_ns) -> dict:
     """File, line and column of the row read for bar time ``t_ns``."""
     i = int(np.searchsorted(real_ns, t_ns))
@@ -351,6 +513,7 @@ def assemble_bars(
     expected_interval: str | None = None,
     stale_min_bars: int | None = 3,
     on_stale: str = "flag",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Assembled:
     """Check each file, order files by time, check across files, handle gaps
     and halts.
@@ -365,6 +528,8 @@ def assemble_bars(
         on_stale: ``"flag"`` marks them ``is_stale``; ``"drop"`` removes them
             (the index then has holes); ``"fail"`` raises naming the file,
             the count and the time ranges.
+        limits: Plausibility bounds (:class:`Limits`); a gap longer than
+            ``limits.max_gap_fill_ns`` is refused before anything is filled.
 
     Returns:
         The bars with a UTC ``DatetimeIndex`` named ``time`` (bar open time).
@@ -373,7 +538,7 @@ def assemble_bars(
     if not sources:
         raise DataValidationError("no bars found: every input file is empty")
     for src in sources:
-        check_rows(src)
+        check_rows(src, limits)
     sources.sort(key=lambda s: int(s.time_ns[0]))
 
     steps = {s.label: _file_interval(s) for s in sources}
@@ -419,6 +584,7 @@ def assemble_bars(
             values[col] = np.nan
     values = values[["open", "high", "low", "close", "volume", *OPTIONAL_COLUMNS]]
 
+    _check_market(values, lines, labels, sources, limits)
     d = np.diff(time_ns)
     off = _first(d % step != 0)
     if off is not None:
@@ -450,6 +616,19 @@ def assemble_bars(
             file=g["file"], row=g["line"], column=g["column"],
         )  # fmt: skip
 
+    longest = limits.max_gap_fill_ns
+    big = next(
+        (g for g in gaps if g["missing_bars"] * step > (longest or np.inf)), None
+    )
+    if big is not None:
+        span = pd.Timedelta(big["missing_bars"] * step)
+        raise DataValidationError(
+            f"gap of {big['missing_bars']:,} missing bar(s) ({span}) between "
+            f"{big['after']} and {big['before']} is longer than data.max_gap_fill "
+            f"({pd.Timedelta(longest)}); it is not filled — set data.start / "
+            "data.end to leave it out, or raise data.max_gap_fill (or null)",
+            file=big["file"], row=big["line"], column=big["column"],
+        )  # fmt: skip
     real_ns = time_ns  # the rows read, for the lines of messages
     is_filled = np.zeros(time_ns.size, dtype=bool)
     if gaps:

@@ -30,6 +30,7 @@ from ethpredict.io.bars import (
     SourceFrame,
     epoch_ns,
     epoch_unit_ns,
+    refuse_duplicate_columns,
 )
 
 KLINE_COLUMNS = [
@@ -136,6 +137,7 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
     fields = [f.strip().strip('"').lower() for f in first.split(",")]
     has_header = not _is_number(fields[0])
     if has_header:
+        refuse_duplicate_columns(fields, label)
         names = [_HEADER_ALIASES.get(f, f) for f in fields]
         missing = [c for c in REQUIRED_COLUMNS if c not in names]
         if missing:
@@ -188,10 +190,16 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
             f"'{ot[i]}' is not an epoch timestamp (integer ms or µs)",
             file=label, row=int(lines[i]), column="open_time",
         )  # fmt: skip
-    unit = epoch_unit_ns(ot, label, lines, "open_time")
+    has_close = "close_time" in df and df["close_time"].notna().all()
+    raw_dur = df["close_time"].to_numpy() + 1 - ot if has_close else None
+    unit = epoch_unit_ns(
+        ot, label, lines, "open_time",
+        spacing=float(np.median(raw_dur)) if has_close else None,
+        option="data.source: ohlcv with data.ohlcv.time_unit",
+    )  # fmt: skip
     time_ns = ot.astype(np.int64) * unit
     duration = np.empty(0, np.int64)
-    if "close_time" in df and df["close_time"].notna().all():
+    if has_close:
         duration = (df["close_time"].to_numpy().astype(np.int64) + 1) * unit - time_ns
     values = df.drop(
         columns=[c for c in ("open_time", "close_time", "ignore") if c in df]

@@ -7,8 +7,10 @@ a folder of them.
 **Timestamps** are the bar *open* time, in one column (``time``, or
 ``open_time``, ``timestamp``, ``date``, ``datetime``, ``ts`` — or any name
 given by ``data.ohlcv.columns.time``), or a datetime index. Epoch numbers are
-seconds, milliseconds, microseconds or nanoseconds, detected per file from
-their magnitude (or fixed by ``data.ohlcv.time_unit``); epoch numbers are
+seconds, milliseconds, microseconds or nanoseconds, detected per file (the
+unit in which they fall in ETH's era, else the one in which their step is a
+bar interval: :func:`~ethpredict.io.bars.epoch_unit_ns`) or fixed by
+``data.ohlcv.time_unit``; epoch numbers are
 UTC by definition. Text and datetime values **with** an offset (``+00:00``,
 ``Z``, ``+02:00``) are converted to UTC; values **without** one are read in
 ``data.ohlcv.timezone`` (default UTC) and converted to UTC. A file mixing
@@ -30,11 +32,15 @@ import pandas as pd
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import (
+    DEFAULT_LIMITS,
     NS_PER_S,
     OPTIONAL_COLUMNS,
     PRICE_COLUMNS,
+    Limits,
     SourceFrame,
+    check_dates,
     epoch_unit_ns,
+    refuse_duplicate_columns,
 )
 from ethpredict.io.binance import list_files
 from ethpredict.params import OHLCVParams
@@ -72,6 +78,8 @@ def read_table(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
     kind = file_format(path, fmt)
     try:
         if kind == "csv":
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str)
+            refuse_duplicate_columns(header.iloc[0].fillna(""), str(path))
             return pd.read_csv(path, skip_blank_lines=True), 2
         if kind == "parquet":
             return pd.read_parquet(path), 1
@@ -80,7 +88,12 @@ def read_table(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
         opener = gzip.open if path.name.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as fh:
             rows = json.load(fh)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
+    except (
+        OSError,
+        ValueError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    ) as exc:
         raise DataValidationError(
             f"cannot be read as {kind} ({str(exc).splitlines()[0][:200]})",
             file=str(path),
@@ -201,6 +214,7 @@ def frame_to_source(
     """Map the columns, parse the times and return a :class:`SourceFrame`."""
     if isinstance(frame.index, pd.DatetimeIndex):
         frame = frame.reset_index(names="time" if frame.index.name is None else None)
+    refuse_duplicate_columns(frame.columns, label, None)
     names = dict(p.columns)
     time_col = _find_time(frame, names, label)
     if time_col is None:
@@ -229,6 +243,18 @@ def frame_to_source(
     values = {}
     for std, src in picked.items():
         col = frame[src]
+        flags = (
+            np.ones(len(col), bool) if pd.api.types.is_bool_dtype(col.dtype)
+            else col.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(bool)
+            if col.dtype == object else np.zeros(len(col), bool)
+        )  # fmt: skip
+        if flags.any():
+            i = int(flags.argmax())
+            raise DataValidationError(
+                f"'{col.iat[i]}' is a boolean (True/False); expected a number — is "
+                f"data.ohlcv.columns.{std} the right column?",
+                file=label, row=int(lines[i]), column=str(src),
+            )  # fmt: skip
         num = pd.to_numeric(col, errors="coerce")
         bad = np.flatnonzero(num.isna().to_numpy() & col.notna().to_numpy())
         if bad.size:
@@ -262,13 +288,17 @@ FUNDING_NAMES = ("funding_rate", "last_funding_rate", "fundingrate", "rate", "op
 FUNDING_TIME_NAMES = (*TIME_NAMES, "calc_time", "fundingtime")
 
 
-def read_funding(path: str | Path, p: OHLCVParams) -> pd.Series:
+def read_funding(
+    path: str | Path, p: OHLCVParams, limits: Limits = DEFAULT_LIMITS
+) -> pd.Series:
     """Funding rates by settlement time (UTC), from one file or a folder.
 
     The rate is the first of the columns ``funding_rate``,
     ``last_funding_rate`` (Binance's archive), ``fundingRate``, ``rate``,
     ``open`` (freqtrade's layout: the rate in ``open``). A rate is a fraction
-    per settlement (0.0001 = 1 bp): longs pay it when positive.
+    per settlement (0.0001 = 1 bp): longs pay it when positive; one beyond
+    ``± limits.max_funding_rate`` (``data.max_funding_rate``) is refused as
+    looking like percent, a settlement outside ETH's era as implausible.
     """
     parts = []
     for f in list_files(path, OHLCV_SUFFIXES, "funding-rate"):
@@ -288,18 +318,29 @@ def read_funding(path: str | Path, p: OHLCVParams) -> pd.Series:
             )  # fmt: skip
         lines = np.arange(first, first + len(frame))
         rate = pd.to_numeric(frame[rate_col], errors="coerce").to_numpy(np.float64)
-        bad = np.flatnonzero(~np.isfinite(rate) | (np.abs(rate) > 0.1))
+        bad = np.flatnonzero(~np.isfinite(rate))
         if bad.size:
             i = int(bad[0])
             raise DataValidationError(
-                f"funding rate '{frame[rate_col].iat[i]}' is not a fraction per "
-                "settlement between -0.1 and 0.1",
+                f"funding rate '{frame[rate_col].iat[i]}' is not a number",
+                file=label, row=int(lines[i]), column=str(rate_col),
+            )  # fmt: skip
+        bound = limits.max_funding_rate
+        bad = np.flatnonzero(np.abs(rate) > bound)
+        if bad.size:
+            i = int(bad[0])
+            raise DataValidationError(
+                f"funding rate {rate[i]:g} is beyond ±{bound:g} per settlement "
+                f"(data.max_funding_rate): it looks like percent — a rate is a "
+                f"fraction (0.0001 = 0.01 %); divide the column by 100, or raise "
+                "data.max_funding_rate",
                 file=label, row=int(lines[i]), column=str(rate_col),
             )  # fmt: skip
         t = parse_times(
             frame[time_col], label=label, column=str(time_col), lines=lines,
             unit=p.time_unit, timezone=p.timezone,
         )  # fmt: skip
+        check_dates(t, label, lines, str(time_col), limits)
         parts.append(pd.Series(rate, index=t))
     s = pd.concat(parts).sort_index()
     s = s[~s.index.duplicated(keep="first")]

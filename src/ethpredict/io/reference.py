@@ -31,7 +31,9 @@ import pandas as pd
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import (
+    DEFAULT_LIMITS,
     NS_PER_S,
+    Limits,
     assemble_bars,
     epoch_ns,
     interval_name,
@@ -135,8 +137,9 @@ def _label(files: list[str]) -> str:
     return f"{len(files)} files in {Path(files[0]).parent}"
 
 
-def read_reference(p: ReferenceParams) -> Reference:
-    """Read ``data.reference.path`` with the reader its source names.
+def read_reference(p: ReferenceParams, limits: Limits = DEFAULT_LIMITS) -> Reference:
+    """Read ``data.reference.path`` with the reader its source names; candles
+    get the plausibility bounds ``limits`` (those of ``data``).
 
     Raises:
         DataValidationError: the path is missing, or a file is malformed (the
@@ -163,7 +166,8 @@ def read_reference(p: ReferenceParams) -> Reference:
             if source == "binance_klines"
             else read_ohlcv_files(p.path, p.ohlcv)
         )
-        a = assemble_bars(sources, on_gap="flag", stale_min_bars=3, on_stale="flag")
+        a = assemble_bars(sources, on_gap="flag", stale_min_bars=3, on_stale="flag",
+                          limits=limits)  # fmt: skip
     except DataValidationError as exc:
         raise DataValidationError(f"data.reference: {exc}") from None
     b = a.bars

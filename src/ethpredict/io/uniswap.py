@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from ethpredict.io.binance import list_files
 from ethpredict.io.ohlcv import parse_times
 from ethpredict.params import INTERVALS_S, UniswapParams
 
+log = logging.getLogger(__name__)
 SWAP = "0xc42079f94a6350d7e6235f29174924f928cc2ac818eb64fed8004e115fbcca67"
 MINT = "0x7a53080ba414158be7ec69b987b5fb7d07dee101fe85488f0853ae16239d0bde"
 BURN = "0x0c396cd989a39f4459b5fa1aed6a9a8dcdbc45908acfd67e028cd568da98982c"
@@ -284,27 +286,37 @@ def _int_column(frame, col, label, lines) -> np.ndarray:
     return v.to_numpy().astype(np.int64)
 
 
-def read_raw_csv(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int]:
-    """demeter-fetch's raw layout: one ``eth_getLogs`` log per row."""
+def read_raw_csv(frame: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, int]:
+    """demeter-fetch's raw layout: one ``eth_getLogs`` log per row. Returns
+    the events, the count of other logs and of logs dropped as re-orged
+    away (a ``removed`` column that is true)."""
     _require(frame, ["block_number", "block_timestamp", "log_index", "topics", "data"],
              label, "raw pool logs")  # fmt: skip
     lines = np.arange(2, len(frame) + 2)
+    removed = 0
+    if "removed" in frame:  # a log of a block re-orged away
+        gone = (
+            frame["removed"].astype(str).str.strip().str.lower().eq("true").to_numpy()
+        )
+        removed = int(gone.sum())
+        frame, lines = frame.loc[~gone].reset_index(drop=True), lines[~gone]
     t = parse_times(frame["block_timestamp"], label=label, column="block_timestamp",
                     lines=lines)  # fmt: skip
     cols, other = decode_logs(frame["topics"], frame["data"], label, lines)
     return _events_frame(
         cols, t, _int_column(frame, "block_number", label, lines),
         _int_column(frame, "log_index", label, lines), lines,
-    ), other  # fmt: skip
+    ), other, removed  # fmt: skip
 
 
 def _hex_or_int(v) -> int:
     return int(v, 16) if isinstance(v, str) and v.startswith("0x") else int(v)
 
 
-def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None]:
+def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None, int]:
     """``eth_getLogs`` results as JSON: a list, ``{"result": [...]}``, or JSON
-    lines. Returns the events, the count of other logs and the pool address."""
+    lines. Returns the events, the count of other logs, the pool address and
+    the count of logs dropped as ``"removed": true`` (re-orged away)."""
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as fh:
         text = fh.read()
@@ -330,6 +342,11 @@ def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None]:
         raise DataValidationError(
             "expected eth_getLogs results: a list of log objects", file=label
         )
+    # a log of a block re-orged away comes back with "removed": true
+    kept = np.array([g.get("removed") not in (True, "true") for g in logs], bool)
+    removed = int((~kept).sum())
+    if removed:
+        logs, lines = [g for g, k in zip(logs, kept, strict=True) if k], lines[kept]
     block, idx, ts = (np.zeros(len(logs), np.int64) for _ in range(3))
     addresses = set()
     for i, g in enumerate(logs):
@@ -362,7 +379,7 @@ def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None]:
     cols, other = decode_logs([g.get("topics", []) for g in logs],
                               [g.get("data", "") for g in logs], label, lines)  # fmt: skip
     events = _events_frame(cols, ts * NS_PER_S, block, idx, lines)
-    return events, other, next(iter(addresses), None)
+    return events, other, next(iter(addresses), None), removed
 
 
 def read_decoded(frame: pd.DataFrame, label: str) -> pd.DataFrame:
@@ -613,6 +630,7 @@ class PoolData:
     files: list[str]
     other_logs: int = 0
     events: int = 0
+    removed_logs: int = 0  # re-orged away ("removed": true), dropped
 
 
 def _choose_files(path, p: UniswapParams) -> tuple[str, list[Path], str | None]:
@@ -639,20 +657,31 @@ def _choose_files(path, p: UniswapParams) -> tuple[str, list[Path], str | None]:
     return form, chosen, next(iter(found), None)
 
 
-def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str | None]:
-    """Every event of the files, in chain order, checked for overlaps."""
-    parts, other, addresses = [], 0, set()
+def _read_events(
+    chosen: list[Path], form: str
+) -> tuple[pd.DataFrame, int, str | None, int]:
+    """Every event of the files, in chain order, checked for overlaps; the
+    counts of other logs and of re-orged logs dropped (one log line)."""
+    parts, other, addresses, removed = [], 0, set(), 0
     for f in chosen:
+        gone = 0
         if f.name.endswith(_JSON):
-            ev, o, address = read_raw_json(f)
+            ev, o, address, gone = read_raw_json(f)
             addresses |= {address} - {None}
         elif form == "raw":
-            ev, o = read_raw_csv(pd.read_csv(f, dtype=str), str(f))
+            ev, o, gone = read_raw_csv(pd.read_csv(f, dtype=str), str(f))
         else:
             ev, o = read_decoded(pd.read_csv(f), str(f)), 0
         ev["file"] = str(f)
         parts.append(ev)
         other += o
+        removed += gone
+    if removed:
+        log.warning(
+            "Dropped %d log(s) marked \"removed\": true (their block was re-orged "
+            "away) from %s",
+            removed, ", ".join(str(f) for f in chosen),
+        )  # fmt: skip
     if len(addresses) > 1:
         raise DataValidationError(
             f"the JSON log files hold logs of several pools ({', '.join(sorted(addresses))})"
@@ -674,7 +703,7 @@ def _read_events(chosen: list[Path], form: str) -> tuple[pd.DataFrame, int, str 
             f"{events['block'].iat[int(back[0])]}", file=r["file"], row=int(r["line"]),
             column="block_timestamp",
         )  # fmt: skip
-    return events.reset_index(drop=True), other, next(iter(addresses), None)
+    return events.reset_index(drop=True), other, next(iter(addresses), None), removed
 
 
 def read_pool(
@@ -713,7 +742,7 @@ def read_pool(
         liquidity = pd.concat(liq, ignore_index=True) if liq else pd.DataFrame()
         return PoolData(pool, form, bars, empty, liquidity, names)
 
-    events, other, json_address = _read_events(chosen, form)
+    events, other, json_address, removed = _read_events(chosen, form)
     if address and json_address and address != json_address:
         raise DataValidationError(
             f"the file names say pool {address} but the logs come from {json_address}",
@@ -735,4 +764,5 @@ def read_pool(
     step = INTERVALS_S[interval] if interval else int(pool.block_time_s)
     bars = [bars_from_swaps(swaps.reset_index(drop=True), step, label)]
     return PoolData(pool, form, bars, swaps.reset_index(drop=True),
-                    liquidity.reset_index(drop=True), names, other, len(events))  # fmt: skip
+                    liquidity.reset_index(drop=True), names, other, len(events),
+                    removed)  # fmt: skip

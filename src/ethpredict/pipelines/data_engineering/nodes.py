@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from ethpredict.io import synthetic_pool
 from ethpredict.io.bars import (
     NS_PER_S,
     Assembled,
+    Limits,
     SourceFrame,
     assemble_bars,
     describe_ranges,
@@ -126,7 +128,8 @@ def ingest_market_data(
                  "eth_token": pool.pool.eth_token, "decimals0": pool.pool.decimals0,
                  "decimals1": pool.pool.decimals1}  # fmt: skip
         extra = {"pool_form": pool.form, "pool_events": pool.events,
-                 "other_logs": pool.other_logs, "swaps": len(pool.swaps)}  # fmt: skip
+                 "other_logs": pool.other_logs, "removed_logs": pool.removed_logs,
+                 "swaps": len(pool.swaps)}  # fmt: skip
     else:
         raw = read_trade_stream(p.path)
         sources = [bars_from_trades(raw, INTERVALS_S[p.interval or "1m"])]
@@ -139,17 +142,18 @@ def ingest_market_data(
             )
             venue = {"venue": "perpetual"}
     sources = _window(sources, start_ns, end_ns)
+    limits = Limits.of(p)
     a = assemble_bars(
         sources, on_gap=p.on_gap, expected_interval=expected,
         stale_min_bars=None if p.source in POOLS else p.stale_min_bars,
-        on_stale=p.on_stale,
+        on_stale=p.on_stale, limits=_bar_limits(p, limits),
     )  # fmt: skip
     synthetic = p.source in ("synthetic", "synthetic_pool")
     bars = a.bars
     if len(trades) and p.source == "binance_trades":
         trades = trades.loc[in_window(epoch_ns(trades.index), start_ns, end_ns)]
     if p.market == "perpetual":
-        funding = read_funding(p.funding_path, p.ohlcv)
+        funding = read_funding(p.funding_path, p.ohlcv, limits)
         bars["funding_rate"] = funding_per_bar(
             funding, epoch_ns(bars.index), a.interval_s * NS_PER_S
         )
@@ -161,7 +165,9 @@ def ingest_market_data(
             )
     ref_attrs: dict = {}
     if p.has_reference:
-        bars, extra["reference"] = _with_reference(bars, reference, a.interval_s)
+        bars, extra["reference"] = _with_reference(
+            bars, reference, a.interval_s, limits
+        )
         ref_attrs = {"reference": extra["reference"]["name"],
                      "reference_source": extra["reference"]["source"]}  # fmt: skip
     attrs = {
@@ -222,8 +228,19 @@ def _pool(p: DataParams, start_ns, end_ns) -> tuple[PoolData, ReferenceParams]:
 AGE_WARN_BARS = 1
 
 
+def _bar_limits(p: DataParams, limits: Limits) -> Limits:
+    """The plausibility bounds of the source's bars: the embedded markets are
+    dated as configured; a pool's block without swaps is its real quiet
+    state, not a market without trading."""
+    if p.source in ("synthetic", "synthetic_pool"):
+        limits = replace(limits, any_dates=True)
+    if p.source in POOLS:
+        limits = replace(limits, max_zero_volume_share=None)
+    return limits
+
+
 def _with_reference(
-    bars: pd.DataFrame, rp: ReferenceParams, bar_s: int
+    bars: pd.DataFrame, rp: ReferenceParams, bar_s: int, limits: Limits
 ) -> tuple[pd.DataFrame, dict]:
     """``bars`` with the reference joined causally (:mod:`ethpredict.io.
     reference`): ``reference_price``, and ``reference_volume`` /
@@ -231,7 +248,8 @@ def _with_reference(
     One warning line when bars have a stale reference, one when its median
     age at the bars exceeds :data:`AGE_WARN_BARS` bars of ``bar_s`` seconds
     (a 1-minute reference for 12-s blocks)."""
-    ref = read_reference(rp)
+    # a reference is not traded: its volume may be absent (zero)
+    ref = read_reference(rp, replace(limits, max_zero_volume_share=None))
     j = join_reference(ref, epoch_ns(bars.index), ref.max_age_ns(rp))
     bars = bars.assign(reference_price=j.price)
     if np.isfinite(ref.volume).all():

@@ -248,3 +248,66 @@ def test_coerce_accepts_dict_or_model_and_names_the_namespace():
     assert m.on_gap == "fail" and coerce(DataParams, m, "data") is m
     with pytest.raises(ParameterError, match="data.on_gap = 'x'"):
         coerce(DataParams, {"on_gap": "x"}, "data")
+
+
+def _loaded_parameters() -> dict:
+    from kedro.config import OmegaConfigLoader
+
+    from ethpredict.settings import CONFIG_LOADER_ARGS
+    from tests.conftest import PROJECT
+
+    return OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
+
+
+def test_the_yaml_files_say_what_the_models_default_to():
+    """A default is written in the model and in conf/base: they must agree
+    (the YAML's sweep space is the one place that sets more than the model)."""
+    from ethpredict.hooks import flatten
+
+    shipped = flatten(
+        Parameters.model_validate(_loaded_parameters()).model_dump(mode="json")
+    )
+    model = flatten(Parameters().model_dump(mode="json"))
+    drift = {
+        k: (v, model.get(k, "not in the model"))
+        for k, v in shipped.items()
+        if not k.startswith("sweep.space.") and model.get(k, "not in the model") != v
+    }
+    assert not drift, drift
+
+
+def test_every_parameter_has_a_row_in_the_docs():
+    import re
+
+    from pydantic import BaseModel
+
+    from tests.conftest import PROJECT
+
+    rows: dict[str, set[str]] = {}
+    section = None
+    for line in (PROJECT / "docs" / "parameters.md").read_text().splitlines():
+        head = re.match(r"^## `(\w+)`", line)
+        if head or line.startswith("## "):
+            section = head.group(1) if head else None
+            rows.setdefault(section, set())
+        elif section and line.startswith("| `"):
+            rows[section].update(re.findall(r"`([^`]+)`", line.split("|")[1]))
+
+    def leaves(model, prefix=""):
+        for name, field in model.model_fields.items():
+            kind = field.annotation
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                yield from leaves(kind, f"{prefix}{name}.")
+            else:
+                yield f"{prefix}{name}"
+
+    missing = {}
+    for ns, field in Parameters.model_fields.items():
+        keys = rows.get(ns, set())
+        # data.reference.ohlcv.* is documented as "the same keys as data.ohlcv"
+        lost = [p for p in leaves(field.annotation)
+                if p not in keys and p.rsplit(".", 1)[-1] not in keys
+                and not p.startswith("reference.ohlcv.")]  # fmt: skip
+        if lost:
+            missing[ns] = lost
+    assert not missing, missing

@@ -330,3 +330,17 @@ def test_globals_and_environment_variables_reach_the_parameters(tmp_path):
                        timeout=300, check=False)  # fmt: skip
     assert r.returncode != 0
     assert "ETHP_TEST_DAYS" in r.stdout + r.stderr
+
+
+def test_no_command_writes_into_tracked_files():
+    """kedro-telemetry writes a project id into pyproject.toml when there is
+    none, and kedro-viz rewrites .viz/ on every run: the id is settled in the
+    project and .viz/ is ignored, so a newcomer's clone stays clean."""
+    import tomllib
+
+    from tests.conftest import PROJECT
+
+    pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text())
+    assert len(pyproject["tool"]["kedro_telemetry"]["project_id"]) == 32
+    ignored = (PROJECT / ".gitignore").read_text().splitlines()
+    assert ".viz/" in ignored and "mlflow.db" in ignored and "mlruns/" in ignored

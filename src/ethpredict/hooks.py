@@ -399,6 +399,12 @@ class SweepHook:
     @hook_impl
     def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
         params = self._validation.parameters
+        if params is not None and params.rpc.url_credentials:
+            from ethpredict.io.pool_download import url_from_credentials
+
+            url = url_from_credentials(params.rpc, self._context.config_loader)
+            rpc = params.rpc.model_copy(update={"url": url, "url_credentials": None})
+            catalog["params:rpc"] = rpc.model_dump()
         if params is None or params.sweep.n_trials is None:
             return
         from ethpredict.sweep import param_entries, run_sweep, storage_from_credentials

@@ -688,6 +688,12 @@ class RpcParams(Strict):
     timeout_s: float = Field(30.0, gt=0, le=3600)
     retries: int = Field(5, ge=0, le=20)
 
+    @field_validator("pool", mode="before")
+    @classmethod
+    def _hex_address(cls, value: Any) -> Any:
+        # --params=rpc.pool=0x88e6… is read as a YAML hex number
+        return f"0x{value:040x}" if isinstance(value, int) and value >= 0 else value
+
     @model_validator(mode="after")
     def _range(self) -> RpcParams:
         if self.url and self.url_credentials:

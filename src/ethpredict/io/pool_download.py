@@ -46,6 +46,24 @@ def destination(p: RpcParams) -> Path:
     return Path(p.dest or f"data/01_raw/uniswap_v3/{p.pool.lower()}")
 
 
+def url_from_credentials(p: RpcParams, config_loader) -> str:
+    """``rpc.url_credentials: KEY`` → ``credentials[KEY].url`` (from
+    ``conf/<env>/credentials.yml``), so the key is in no parameter file."""
+    key = p.url_credentials
+    try:
+        entry = (config_loader["credentials"] or {}).get(key)
+    except (KeyError, ValueError):
+        entry = None
+    url = entry.get("url") if isinstance(entry, dict) else None
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise DownloadError(
+            f"rpc.url_credentials: '{key}' needs an entry `{key}: {{url: "
+            "https://…}` in conf/local/credentials.yml "
+            f"(found {'no entry' if entry is None else 'no http(s) `url`'})"
+        )
+    return url
+
+
 def check_pool(client: RpcClient, pool: str) -> None:
     """Refuse an address without code, or whose ``token0()`` fails."""
     code = client.call("eth_getCode", [pool, "latest"])

@@ -68,8 +68,12 @@ def test_every_fault_survived_and_the_day_equals_the_shared_file(
     assert table["number"].is_monotonic_increasing and table["number"].is_unique
     assert (np.diff(table["number"]) == 1).all()
     assert table["number"].iat[0] == m["start_block"] == 18937381
-    assert pd.Timestamp(table["timestamp"].iat[0], unit="s") >= pd.Timestamp("2024-01-05")
-    assert pd.Timestamp(table["timestamp"].iat[-1], unit="s") < pd.Timestamp("2024-01-06")
+    assert pd.Timestamp(table["timestamp"].iat[0], unit="s") >= pd.Timestamp(
+        "2024-01-05"
+    )
+    assert pd.Timestamp(table["timestamp"].iat[-1], unit="s") < pd.Timestamp(
+        "2024-01-06"
+    )
     g = read_gas_prices(tmp_path / "blocks.csv")
     assert len(g["gwei"]) == len(table) and "block" in g and "time_ns" in g
     idx = pd.date_range("2024-01-05 01:00", periods=3, freq="1h", tz="UTC")

@@ -661,7 +661,9 @@ class DownloadParams(Strict):
         return self
 
 
-_BLOCK_OR_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?(Z|[+-]00:?00)?)?$")
+_BLOCK_OR_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?(Z|[+-]00:?00)?)?$"
+)
 
 
 class RpcParams(Strict):

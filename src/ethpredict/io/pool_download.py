@@ -171,7 +171,9 @@ def check_recorded(client: RpcClient, state: dict, dest: Path) -> None:
 
 
 def _fetch_range(client, p: RpcParams, pool, a, b, state) -> tuple[list, list, int]:
-    blocks = client.batch("eth_getBlockByNumber", [[hex(n), False] for n in range(a, b + 1)])
+    blocks = client.batch(
+        "eth_getBlockByNumber", [[hex(n), False] for n in range(a, b + 1)]
+    )
     known = {r["to"]: r["hash"] for r in state["ranges"]}
     parents = {r["from"]: r["parent"] for r in state["ranges"]}
     prev = known.get(a - 1)
@@ -253,7 +255,9 @@ def download_pool(p: RpcParams, url: str) -> dict:
             f"{p.confirmations} confirmations (block {safe}); choose an earlier end"
         )
     if end < start:
-        raise DownloadError(f"rpc.end (block {end}) is before rpc.start (block {start})")
+        raise DownloadError(
+            f"rpc.end (block {end}) is before rpc.start (block {start})"
+        )
     dest = destination(p)
     state = _load_state(dest, pool)
     check_recorded(client, state, dest)
@@ -271,7 +275,9 @@ def download_pool(p: RpcParams, url: str) -> dict:
         _write_json(dest / STATE, state)
         n_logs, n_calls = n_logs + len(logs), n_calls + calls
         log.info("blocks %d–%d: %d logs", a, b, len(logs))
-    n_blocks = _merge_blocks(dest) if todo or not (dest / "blocks.csv").exists() else None
+    n_blocks = (
+        _merge_blocks(dest) if todo or not (dest / "blocks.csv").exists() else None
+    )
     return {
         "dest": str(dest), "node": client.where, "pool": pool, "start_block": start,
         "end_block": end, "head": head, "ranges_fetched": len(todo),

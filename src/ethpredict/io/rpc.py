@@ -115,7 +115,7 @@ class RpcClient:
                     ) from None
                 else:
                     why = str(getattr(reason, "strerror", None) or reason)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 why = f"no answer within {self.timeout_s:g} s"
             except (ConnectionError, http.client.HTTPException) as exc:
                 why = type(exc).__name__
@@ -133,7 +133,9 @@ class RpcClient:
         return {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params}
 
     def _result(self, method: str, answer: Any) -> Any:
-        if not isinstance(answer, dict) or ("result" not in answer and "error" not in answer):
+        if not isinstance(answer, dict) or (
+            "result" not in answer and "error" not in answer
+        ):
             raise DownloadError(f"{self.where}: {method}: not a JSON-RPC answer")
         if answer.get("error") is not None:
             e = answer["error"]
@@ -151,7 +153,9 @@ class RpcClient:
         POST; the results in order (the first error raised)."""
         out: list[Any] = []
         for i in range(0, len(params_list), self.batch_size):
-            reqs = [self._request(method, p) for p in params_list[i : i + self.batch_size]]
+            reqs = [
+                self._request(method, p) for p in params_list[i : i + self.batch_size]
+            ]
             answer = self._post(reqs)
             if isinstance(answer, dict):  # one error for the whole batch
                 self._result(method, answer)

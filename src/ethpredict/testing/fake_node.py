@@ -20,6 +20,7 @@ is also served once with ``"removed": true``, as after a reorg).
 from __future__ import annotations
 
 import bisect
+import contextlib
 import hashlib
 import http.server
 import json
@@ -130,7 +131,9 @@ class FakeNode:
         self.http_requests = 0
         self.calls: list[tuple[str, list]] = []  # every JSON-RPC call answered
         self._lock = threading.Lock()
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), self._handler()
+        )
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
 
@@ -151,7 +154,11 @@ class FakeNode:
         rid = req.get("id")
 
         def err(code, message):
-            return {"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}}
+            return {
+                "jsonrpc": "2.0",
+                "id": rid,
+                "error": {"code": code, "message": message},
+            }
 
         c = self.chain
         if method == "eth_blockNumber":
@@ -165,7 +172,10 @@ class FakeNode:
             result = "0x6080604052" if params[0].lower() == c.pool else "0x"
         elif method == "eth_call":
             call = params[0]
-            if call.get("to", "").lower() != c.pool or call.get("data") != TOKEN0_SELECTOR:
+            if (
+                call.get("to", "").lower() != c.pool
+                or call.get("data") != TOKEN0_SELECTOR
+            ):
                 return err(-32000, "execution reverted")
             result = "0x" + USDC[2:].rjust(64, "0")
         elif method == "eth_getLogs":
@@ -178,7 +188,9 @@ class FakeNode:
             else:
                 result = c.get_logs(lo, hi)
                 if self.max_results and len(result) > self.max_results:
-                    return err(-32005, f"query returned more than {self.max_results} results")
+                    return err(
+                        -32005, f"query returned more than {self.max_results} results"
+                    )
                 if self.removed_copies:
                     result = [*result, *({**g, "removed": True} for g in result)]
         else:
@@ -199,7 +211,7 @@ class FakeNode:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def do_POST(self):  # noqa: N802 (http.server's name)
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with node._lock:
                     node.http_requests += 1
@@ -217,12 +229,13 @@ class FakeNode:
                 doc = json.loads(body)
                 reqs = doc if isinstance(doc, list) else [doc]
                 with node._lock:
-                    node.calls += [(r.get("method"), r.get("params") or []) for r in reqs]
+                    node.calls += [
+                        (r.get("method"), r.get("params") or []) for r in reqs
+                    ]
                 out = [node._answer(r) for r in reqs]
-                try:
-                    self._send(200, json.dumps(out if isinstance(doc, list) else out[0])
-                               .encode())  # fmt: skip
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and went away
+                answer = json.dumps(out if isinstance(doc, list) else out[0]).encode()
+                # a client that timed out has gone away
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self._send(200, answer)
 
         return Handler

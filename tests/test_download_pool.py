@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from ethpredict.io.rpc import RpcClient, show_url
 from ethpredict.io.uniswap import _read_events, read_raw_csv
 from ethpredict.params import RpcParams
 from ethpredict.testing.fake_node import FakeNode, chain_from_raw_csv
-from tests.conftest import kedro, scratch_project
+from tests.conftest import kedro, kedro_command, scratch_project
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
 DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"
@@ -112,9 +114,12 @@ def test_a_reorg_below_the_recorded_end_is_refused_in_one_line(node, tmp_path):
 
 def test_one_line_errors(node, tmp_path):
     head = node.chain.head
+    node.other_contracts = {"0x" + "2" * 40}
     cases = [
         ({"pool": "0x" + "1" * 40}, "no contract code"),
+        ({"pool": "0x" + "2" * 40}, "not a Uniswap v3 pool"),
         ({"start": 1, "end": head - 10}, "beyond the node's head"),
+        ({"end": "2024-01-06"}, "beyond the node's head"),
         ({"url": "http://127.0.0.1:9/"}, "cannot reach the node"),
     ]
     for kw, want in cases:
@@ -141,12 +146,40 @@ def test_rpc_params_refuse_a_bad_range():
         RpcParams(start="5 Jan 2024")
 
 
-def test_a_sliced_kedro_run_against_the_local_node(node, raw_file, tmp_path):
+@pytest.mark.parametrize("how", ["params", "credentials", "env"])
+def test_a_sliced_kedro_run_against_the_local_node(node, tmp_path, how):
     project = scratch_project(tmp_path / "project")
     dest = tmp_path / "pool"
-    r = kedro(project, "run", "--pipeline=download_pool",
-              f"--params=rpc.url={node.url},rpc.pool={POOL},rpc.start=18937400,"
-              f"rpc.end=18939399,rpc.dest={dest}")  # fmt: skip
+    given = f"rpc.pool={POOL},rpc.start=18937400,rpc.end=18939399,rpc.dest={dest}"
+    env = {}
+    if how == "params":
+        given += f",rpc.url={node.url}"
+    elif how == "credentials":
+        local = project / "conf" / "local"
+        local.mkdir(parents=True, exist_ok=True)
+        (local / "credentials.yml").write_text(f"my_node:\n  url: {node.url}\n")
+        given += ",rpc.url_credentials=my_node"
+    else:
+        local = project / "conf" / "local"
+        local.mkdir(parents=True, exist_ok=True)
+        (local / "parameters_download_pool.yml").write_text(
+            "rpc:\n  url: ${oc.env:ETH_RPC_URL}\n"
+        )
+        env = {"ETH_RPC_URL": node.url}
+    argv, full_env = kedro_command("run", "--pipeline=download_pool", f"--params={given}",
+                                   **env)  # fmt: skip
+    r = subprocess.run(argv, cwd=project, env=full_env, capture_output=True, text=True,
+                       timeout=600, check=False)  # fmt: skip
     assert r.returncode == 0, r.stdout + r.stderr
     assert len(events(dest)) > 1000
-    assert (project / "data" / "01_raw" / "download_pool_manifest.json").exists()
+    manifest = project / "data" / "01_raw" / "download_pool_manifest.json"
+    assert json.loads(manifest.read_text())["node"] == node.url.rstrip("/")
+
+
+def test_a_kedro_run_without_a_url_says_so_in_one_line(tmp_path):
+    project = scratch_project(tmp_path / "project")
+    r = kedro(project, "run", "--pipeline=download_pool",
+              f"--params=rpc.pool={POOL},rpc.start=1,rpc.end=2")  # fmt: skip
+    assert r.returncode == 1
+    assert "download_pool needs rpc.url" in r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr

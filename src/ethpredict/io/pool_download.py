@@ -119,6 +119,11 @@ def resolve_block(client: RpcClient, value: int | str, end: bool, safe: int) -> 
         return int(value)
     t, _ = _as_time(value, end)
     first = first_block_at(client, t, safe)
+    if first > safe:  # an end's range is complete only once a later block exists
+        raise DownloadError(
+            f"rpc.{'end' if end else 'start'} '{value}' is beyond the node's head minus "
+            f"the confirmations (block {safe}); choose an earlier date"
+        )
     return first - 1 if end else first
 
 

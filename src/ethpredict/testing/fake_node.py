@@ -13,7 +13,8 @@ range too large"), ``max_results`` (more logs answers -32005 "query returned
 more than N results"), ``http429_every`` (every N-th HTTP request gets 429),
 ``sleep_on`` (request numbers that sleep ``sleep_s`` before answering),
 ``fail_after_getlogs`` (after that many ``eth_getLogs`` calls every request
-gets 503: a node that went away mid-download), ``removed_copies`` (each log
+gets 503: a node that went away mid-download), ``other_contracts``
+(addresses with code that are not pools), ``removed_copies`` (each log
 is also served once with ``"removed": true``, as after a reorg).
 """
 
@@ -128,6 +129,7 @@ class FakeNode:
         self.sleep_s = 0.0
         self.fail_after_getlogs: int | None = None
         self.removed_copies = False
+        self.other_contracts: set[str] = set()  # code, but no token0()
         self.http_requests = 0
         self.calls: list[tuple[str, list]] = []  # every JSON-RPC call answered
         self._lock = threading.Lock()
@@ -169,7 +171,8 @@ class FakeNode:
             tag = params[0]
             result = c.block(c.head if tag == "latest" else int(tag, 16))
         elif method == "eth_getCode":
-            result = "0x6080604052" if params[0].lower() == c.pool else "0x"
+            has_code = params[0].lower() in {c.pool, *self.other_contracts}
+            result = "0x6080604052" if has_code else "0x"
         elif method == "eth_call":
             call = params[0]
             if (

@@ -379,6 +379,33 @@ class TrackingHook:
         mlflow.log_artifact(str(dataset._get_load_path()), artifact_path=folder)
 
 
+class RpcCredentialsHook:
+    """``rpc.url_credentials: KEY``: the node that takes ``params:rpc`` gets
+    ``rpc.url`` from ``credentials[KEY].url``. Only that node's inputs are
+    changed (Kedro's ``before_node_run`` return), so the URL is in no
+    parameter that is written out (MLflow, the report)."""
+
+    @hook_impl
+    def after_context_created(self, context) -> None:
+        self._context = context
+
+    @hook_impl
+    def before_node_run(self, node, catalog, inputs, is_async, run_id):
+        from ethpredict.params import RpcParams, coerce
+
+        rpc = inputs.get("params:rpc")  # a dict, or RpcParams (Kedro's validation)
+        if rpc is None:
+            return None
+        p = coerce(RpcParams, rpc, "rpc")
+        if not p.url_credentials:
+            return None
+        from ethpredict.io.pool_download import url_from_credentials
+
+        url = url_from_credentials(p, self._context.config_loader)
+        resolved = p.model_copy(update={"url": url, "url_credentials": None})
+        return {"params:rpc": resolved}
+
+
 class SweepHook:
     """``sweep.n_trials`` set: before the pipeline runs, run (or resume) the
     Optuna study over ``sweep.space`` (see :mod:`ethpredict.sweep`), then let

@@ -692,6 +692,60 @@ class DownloadParams(Strict):
         return self
 
 
+_BLOCK_OR_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?(Z|[+-]00:?00)?)?$"
+)
+
+
+class RpcParams(Strict):
+    """A Uniswap v3 pool's logs and the per-block table from a JSON-RPC node
+    (``kedro run --pipeline=download_pool``)."""
+
+    url: str | None = Field(
+        None, pattern=r"^https?://\S+$", description="the node; null: url_credentials"
+    )
+    url_credentials: str | None = Field(
+        None, description="a key of credentials.yml whose `url` is the node's URL"
+    )
+    pool: str | None = Field(None, pattern=r"^0x[0-9a-fA-F]{40}$")
+    start: int | str | None = Field(
+        None, description="first block, or a UTC date/time (its first block)"
+    )
+    end: int | str | None = Field(
+        None, description="last block (inclusive), or a UTC date (its last block)"
+    )
+    confirmations: int = Field(64, ge=0, le=100_000, description="blocks behind head")
+    batch_size: int = Field(100, ge=1, le=1000, description="requests per HTTP batch")
+    max_range: int = Field(2000, ge=1, le=1_000_000, description="blocks per getLogs")
+    dest: str | None = Field(None, description="null: data/01_raw/uniswap_v3/<pool>")
+    timeout_s: float = Field(30.0, gt=0, le=3600)
+    retries: int = Field(5, ge=0, le=20)
+
+    @field_validator("pool", mode="before")
+    @classmethod
+    def _hex_address(cls, value: Any) -> Any:
+        # --params=rpc.pool=0x88e6… is read as a YAML hex number
+        return f"0x{value:040x}" if isinstance(value, int) and value >= 0 else value
+
+    @model_validator(mode="after")
+    def _range(self) -> RpcParams:
+        if self.url and self.url_credentials:
+            raise ValueError("set rpc.url or rpc.url_credentials, not both")
+        for name in ("start", "end"):
+            v = getattr(self, name)
+            if isinstance(v, int) and v < 0:
+                raise ValueError(f"rpc.{name} must be a block number ≥ 0, got {v}")
+            if isinstance(v, str) and not (v.isdigit() or _BLOCK_OR_DATE.match(v)):
+                raise ValueError(
+                    f"rpc.{name} must be a block number or a UTC date "
+                    f"(YYYY-MM-DD[THH:MM[:SS]]), got '{v}'"
+                )
+        s, e = self.start, self.end
+        if isinstance(s, int) and isinstance(e, int) and e < s:
+            raise ValueError(f"rpc.end ({e}) is before rpc.start ({s})")
+        return self
+
+
 class Distribution(Strict):
     """One swept parameter: ``float`` / ``int`` between ``low`` and ``high``
     (optionally ``log`` scale or a ``step``), or ``categorical`` ``choices``."""
@@ -813,6 +867,7 @@ class Parameters(Strict):
     report: ReportParams = ReportParams()
     download: DownloadParams = DownloadParams()
     sweep: SweepParams = SweepParams()
+    rpc: RpcParams = RpcParams()
 
     @model_validator(mode="after")
     def _reference_features(self) -> Parameters:

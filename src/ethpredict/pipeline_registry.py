@@ -17,7 +17,7 @@ from kedro.pipeline import Pipeline
 import ethpredict.pipelines
 
 #: Pipelines that reach the network; never part of ``__default__``.
-NETWORK_PIPELINES = {"download"}
+NETWORK_PIPELINES = {"download", "download_pool"}
 #: ``kedro run --pipeline=backtest``: market making onwards, from persisted inputs
 BACKTEST = ("market_making", "backtesting", "reporting")
 

@@ -6,6 +6,7 @@ from ethpredict.hooks import (
     ConsoleHook,
     ParameterValidationHook,
     RedactionHook,
+    RpcCredentialsHook,
     RunGuardHook,
     SweepHook,
     TrackingHook,
@@ -21,6 +22,7 @@ HOOKS = (
     ConsoleHook(),
     RunGuardHook(_validation),  # takes the project's run lock after a sweep's trials
     TrackingHook(_validation),  # logs the parameters _validation checked
+    RpcCredentialsHook(),
 )
 
 CONFIG_LOADER_ARGS = {

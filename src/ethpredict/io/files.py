@@ -1,0 +1,77 @@
+"""Reading a data file's bytes: gzip told by content, not by name; a
+truncated or corrupt file, a BOM, a symlink loop each explained in one line
+(docs/data.md, "Formats recognised")."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import io
+import os
+import zlib
+from pathlib import Path
+
+from ethpredict.errors import DataValidationError
+
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = b"\xef\xbb\xbf"
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether the file starts with gzip's magic bytes (whatever its name)."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def check_path(path: str | Path) -> Path:
+    """``path``, refused in one line when missing or a symlink loop."""
+    p = Path(path)
+    try:
+        os.stat(p)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DataValidationError(
+                f"data.path '{p}' is a symlink loop (a link that points back to "
+                "itself); point it at the real file or folder"
+            ) from None
+        raise DataValidationError(f"data.path '{p}' does not exist") from None
+    return p
+
+
+def gunzip(raw: bytes, label: str) -> bytes:
+    """``raw`` decompressed, or one line on a truncated or corrupt stream."""
+    try:
+        return gzip.decompress(raw)
+    except EOFError:
+        raise DataValidationError(
+            "gzip file is truncated (the download or copy did not finish)", file=label
+        ) from None
+    except (OSError, zlib.error) as exc:
+        raise DataValidationError(
+            f"not a valid gzip file ({exc})", file=label
+        ) from None
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, gunzipped when it is gzip (by its magic bytes),
+    without a leading UTF-8 BOM."""
+    raw = path.read_bytes()
+    if raw[:2] == GZIP_MAGIC:
+        raw = gunzip(raw, str(path))
+    elif path.name.endswith(".gz"):
+        raise DataValidationError(
+            "not a valid gzip file (it does not start with gzip's bytes 1f 8b)",
+            file=str(path),
+        )
+    return raw.removeprefix(BOM)
+
+
+def open_text(path: Path) -> io.StringIO:
+    """The file as text (UTF-8; gzip and BOM handled as by :func:`read_bytes`)."""
+    try:
+        return io.StringIO(read_bytes(path).decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DataValidationError(
+            f"not UTF-8 text (byte {exc.start}); expected CSV or JSON text",
+            file=str(path),
+        ) from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import logging
 import os
 import zipfile
 
@@ -243,3 +244,39 @@ def test_capture_named_gz_is_found_by_content(tmp_path):
         str(tmp_path / "ethusdt_20240101.gz")
     }
     assert np.isclose(trades["price"], 3000.0).all() and T0_MS == T0
+
+
+# 11. the symbol and quote currency from the data -----------------------------------
+
+
+def test_symbol_and_quote_from_the_file_names(tmp_path, caplog):
+    rows = kline_rows()
+    path = write_csv(tmp_path / "ETHUSDC-1m-2024-01.csv", rows)
+    with caplog.at_level(logging.WARNING):
+        manifest = klines(tmp_path, [], path=str(path))[2]
+    assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDC", "USDC")
+    warned = [r.getMessage() for r in caplog.records if "data.symbol" in r.getMessage()]
+    assert len(warned) == 1 and "ETHUSDC" in warned[0] and "ETHUSDT" in warned[0]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        manifest = klines(tmp_path, [], path=str(path), symbol="ETHUSDC")[2]
+    assert manifest["symbol"] == "ETHUSDC" and not caplog.records
+    manifest = klines(tmp_path, rows, name="k.csv")[2]  # the name says nothing
+    assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDT", "USDT")
+    (tmp_path / "ft").mkdir()
+    (tmp_path / "ft" / "ETH_USD-1m.csv").write_text(csv_text(candles()))
+    assert ohlcv(tmp_path / "ft")[2]["symbol"] == "ETHUSD"
+
+
+def test_symbol_from_the_trade_messages(tmp_path):
+    from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+
+    lines = [
+        trade_line(i, T0 + 1000 * i, i, 3000.0 + i % 3, 0.1, False).replace(
+            "ETHUSDT", "ETHUSDC"
+        )
+        for i in range(600)
+    ]
+    path = capture(tmp_path, lines)
+    manifest = ingest_market_data({"source": "binance_trades", "path": str(path)})[2]
+    assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDC", "USDC")

@@ -8,6 +8,7 @@ import errno
 import gzip
 import io
 import os
+import re
 import zlib
 from pathlib import Path
 
@@ -75,3 +76,27 @@ def open_text(path: Path) -> io.StringIO:
             f"not UTF-8 text (byte {exc.start}); expected CSV or JSON text",
             file=str(path),
         ) from None
+
+
+#: ETH against a quote currency in a file name: ETHUSDC-1m-2024-01.zip,
+#: ETH_USDT-1m.feather, ETH-USD.csv, WETH/USDC (a pool), XETHZUSD (Kraken)
+_SYMBOL = re.compile(
+    r"(?<![A-Z])X?W?ETHZ?[_\-/]?(USDT|USDC|FDUSD|BUSD|DAI|USD|EUR|BTC)(?![A-Z])", re.I
+)
+
+
+def symbol_of(names: list[str]) -> str | None:
+    """``ETH`` + the quote currency the file names (their last path part)
+    carry, when they all agree; else None."""
+    found = {
+        f"ETH{m.group(1).upper()}"
+        for n in names
+        if (m := _SYMBOL.search(Path(str(n).split(":")[0]).name))
+    }
+    return found.pop() if len(found) == 1 else None
+
+
+def quote_of(symbol: str) -> str | None:
+    """The quote currency of an ETH symbol (``ETHUSDC`` → ``USDC``)."""
+    m = re.fullmatch(r"W?ETH(\w+)", symbol.upper())
+    return m.group(1) if m else None

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import errno
 import gzip
-import io
 import os
 import re
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
 from ethpredict.errors import DataValidationError
 
@@ -67,14 +69,31 @@ def read_bytes(path: Path) -> bytes:
     return raw.removeprefix(BOM)
 
 
-def open_text(path: Path) -> io.StringIO:
-    """The file as text (UTF-8; gzip and BOM handled as by :func:`read_bytes`)."""
+@contextmanager
+def open_text(path: Path) -> Iterator[TextIO]:
+    """The file as streamed text (UTF-8, BOM dropped; gunzipped when gzip by
+    its magic bytes); a truncated or corrupt stream is one line."""
+    label = str(path)
+    gz = is_gzip(path)
+    if not gz and path.name.endswith(".gz"):
+        read_bytes(path)  # raises: not gzip
     try:
-        return io.StringIO(read_bytes(path).decode("utf-8"))
+        with (
+            gzip.open(path, "rt", encoding="utf-8-sig") if gz
+            else open(path, encoding="utf-8-sig")
+        ) as fh:  # fmt: skip
+            yield fh
+    except EOFError:
+        raise DataValidationError(
+            "gzip file is truncated (the download or copy did not finish)", file=label
+        ) from None
+    except (gzip.BadGzipFile, zlib.error) as exc:
+        raise DataValidationError(
+            f"not a valid gzip file ({exc})", file=label
+        ) from None
     except UnicodeDecodeError as exc:
         raise DataValidationError(
-            f"not UTF-8 text (byte {exc.start}); expected CSV or JSON text",
-            file=str(path),
+            f"not UTF-8 text ({exc.reason}); expected CSV or JSON text", file=label
         ) from None
 
 

@@ -46,6 +46,7 @@ from ethpredict.io.binance import (
     read_kline_files,
     read_trade_stream,
 )
+from ethpredict.io.files import open_text
 from ethpredict.io.ohlcv import OHLCV_SUFFIXES, read_ohlcv_files
 from ethpredict.params import ReferenceParams
 
@@ -97,11 +98,10 @@ class Reference:
 def _looks_like_klines(path: Path) -> bool:
     """A CSV in Binance's kline layout: a header-less row of numbers, or a
     header naming ``open_time`` (what the kline reader takes)."""
-    opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        with open_text(path) as fh:
             first = next((ln for ln in fh if ln.strip()), "")
-    except (OSError, EOFError):
+    except (OSError, ValueError):  # not text: the reader says why
         return False
     cells = [c.strip().strip('"').lower() for c in first.split(",")]
     try:

@@ -280,3 +280,13 @@ def test_symbol_from_the_trade_messages(tmp_path):
     path = capture(tmp_path, lines)
     manifest = ingest_market_data({"source": "binance_trades", "path": str(path)})[2]
     assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDC", "USDC")
+
+
+def test_reference_capture_named_gz_is_detected(tmp_path):
+    from ethpredict.io.reference import detect_source
+
+    lines = [trade_line(i, T0 + 1000 * i, i, 3000.0, 0.1, False) for i in range(5)]
+    (tmp_path / "ethusdt_20240101.gz").write_bytes(
+        gzip.compress(("\n".join(lines) + "\n").encode())
+    )
+    assert detect_source(tmp_path) == "binance_trades"

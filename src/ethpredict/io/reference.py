@@ -22,7 +22,6 @@ NaN and counted, never passed off as a current exchange price.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +41,7 @@ from ethpredict.io.bars import (
 from ethpredict.io.binance import (
     KLINE_SUFFIXES,
     TRADE_SUFFIXES,
+    is_trade_capture,
     list_files,
     read_kline_files,
     read_trade_stream,
@@ -116,12 +116,12 @@ def detect_source(path: str | Path) -> str:
     ``.jsonl``/``.jsonl.gz`` trade captures; CSVs in the kline layout;
     everything else generic OHLCV."""
     files = list_files(path, (*TRADE_SUFFIXES, *KLINE_SUFFIXES, *OHLCV_SUFFIXES),
-                       "reference")  # fmt: skip
+                       "reference", is_trade_capture)  # fmt: skip
     name = files[0].name.lower()
-    if name.endswith((".jsonl", ".jsonl.gz")):
+    if name.endswith((".jsonl", ".jsonl.gz")) or is_trade_capture(files[0]):
         return "binance_trades"
     if name.endswith(".json.gz"):  # a trade capture or freqtrade candles
-        with gzip.open(files[0], "rt", encoding="utf-8", errors="replace") as fh:
+        with open_text(files[0]) as fh:
             head = fh.read(1).strip()
         return "ohlcv" if head == "[" else "binance_trades"
     if name.endswith(".zip") or (

@@ -26,18 +26,19 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == GZIP_MAGIC
 
 
-def check_path(path: str | Path) -> Path:
-    """``path``, refused in one line when missing or a symlink loop."""
+def check_path(path: str | Path, param: str = "data.path") -> Path:
+    """``path`` (of parameter ``param``), refused in one line when missing or
+    a symlink loop."""
     p = Path(path)
     try:
         os.stat(p)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise DataValidationError(
-                f"data.path '{p}' is a symlink loop (a link that points back to "
+                f"{param} '{p}' is a symlink loop (a link that points back to "
                 "itself); point it at the real file or folder"
             ) from None
-        raise DataValidationError(f"data.path '{p}' does not exist") from None
+        raise DataValidationError(f"{param} '{p}' does not exist") from None
     return p
 
 

@@ -46,7 +46,7 @@ from ethpredict.io.binance import (
     read_kline_files,
     read_trade_stream,
 )
-from ethpredict.io.files import open_text
+from ethpredict.io.files import check_path, open_text
 from ethpredict.io.ohlcv import OHLCV_SUFFIXES, read_ohlcv_files
 from ethpredict.params import ReferenceParams
 
@@ -148,8 +148,7 @@ def read_reference(p: ReferenceParams, limits: Limits = DEFAULT_LIMITS) -> Refer
     """
     if p.path is None:
         raise ValueError("read_reference needs data.reference.path")
-    if not Path(p.path).exists():
-        raise DataValidationError(f"data.reference.path '{p.path}' does not exist")
+    check_path(p.path, "data.reference.path")
     try:
         source = detect_source(p.path) if p.source == "auto" else p.source
         if source == "binance_trades":

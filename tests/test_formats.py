@@ -290,3 +290,12 @@ def test_reference_capture_named_gz_is_detected(tmp_path):
         gzip.compress(("\n".join(lines) + "\n").encode())
     )
     assert detect_source(tmp_path) == "binance_trades"
+
+
+def test_truncated_gzip_pool_logs(tmp_path):
+    path, _ = synthetic_pool(tmp_path)
+    raw = gzip.compress(path.read_bytes())
+    path.unlink()
+    gz = path.with_name(path.name + ".gz")
+    gz.write_bytes(raw[: len(raw) // 2])
+    refused(lambda: ohlcv_pool(gz), gz.name, "truncated")

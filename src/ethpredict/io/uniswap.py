@@ -28,6 +28,7 @@ ETH from the pool, −1 when the taker sold ETH into it.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -40,7 +41,7 @@ import pandas as pd
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import NS_PER_S, SourceFrame, epoch_ns, in_window
 from ethpredict.io.binance import list_files
-from ethpredict.io.files import open_text
+from ethpredict.io.files import open_text, read_bytes
 from ethpredict.io.ohlcv import parse_times
 from ethpredict.params import INTERVALS_S, UniswapParams
 
@@ -611,6 +612,11 @@ _HEADER_KINDS = (("topics", "raw"), ("tx_type", "decoded"), ("closeTick", "minut
 _JSON = (".json", ".json.gz", ".jsonl", ".jsonl.gz")
 
 
+def _csv(path: Path, **kw) -> pd.DataFrame:
+    """A CSV (gzip by content: a truncated one is one line; BOM dropped)."""
+    return pd.read_csv(io.BytesIO(read_bytes(path)), **kw)
+
+
 def _kind(path: Path) -> str:
     """raw / decoded / decoded_proxy / minute / other, from the file name (in
     demeter-fetch's naming) or else from the CSV header."""
@@ -619,7 +625,7 @@ def _kind(path: Path) -> str:
         return "raw"
     kind = next((k for tag, k in _NAME_KINDS if tag in name), None)
     if kind is None:
-        head = set(pd.read_csv(path, nrows=0).columns)
+        head = set(_csv(path, nrows=0).columns)
         kind = next((k for col, k in _HEADER_KINDS if col in head), "other")
     return kind
 
@@ -675,9 +681,9 @@ def _read_events(
             ev, o, address, gone = read_raw_json(f)
             addresses |= {address} - {None}
         elif form == "raw":
-            ev, o, gone = read_raw_csv(pd.read_csv(f, dtype=str), str(f))
+            ev, o, gone = read_raw_csv(_csv(f, dtype=str), str(f))
         else:
-            ev, o = read_decoded(pd.read_csv(f), str(f)), 0
+            ev, o = read_decoded(_csv(f), str(f)), 0
         ev["file"] = str(f)
         parts.append(ev)
         other += o
@@ -733,7 +739,7 @@ def read_pool(
             pool = Pool(**{**pool.__dict__, "block_time_s": block})
         bars, liq = [], []
         for f in chosen:
-            frame = pd.read_csv(f)
+            frame = _csv(f)
             src = read_minutes(frame, str(f), pool)
             bars.append(src)
             if "currentLiquidity" in frame:

@@ -138,6 +138,12 @@ class OHLCVParams(Strict):
         description="zone of timestamps written without an offset; text with an "
         "offset is converted to UTC whatever this says",
     )
+    delimiter: Literal["auto", ",", ";", "\t", "|"] = Field(
+        "auto", description="CSV column separator; auto: the one in the first line"
+    )
+    decimal: Literal["auto", ".", ","] = Field(
+        "auto", description="CSV decimal mark; auto: ',' when the separator is not"
+    )
 
     @field_validator("columns")
     @classmethod

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from ethpredict.io.bars import (
     epoch_unit_ns,
     refuse_duplicate_columns,
 )
+from ethpredict.io.files import BOM, GZIP_MAGIC, check_path, open_text, read_bytes
 
 KLINE_COLUMNS = [
     "open_time",
@@ -60,14 +62,20 @@ KLINE_SUFFIXES = (".csv", ".csv.gz", ".zip")
 TRADE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz")
 
 
-def list_files(path: str | Path, suffixes: tuple[str, ...], what: str) -> list[Path]:
-    """One file, or the matching files of a folder (not recursive), sorted."""
-    p = Path(path)
-    if not p.exists():
-        raise DataValidationError(f"data.path '{p}' does not exist")
+def list_files(
+    path: str | Path, suffixes: tuple[str, ...], what: str, sniff=None
+) -> list[Path]:
+    """One file, or the matching files of a folder (not recursive), sorted.
+
+    ``sniff(file) -> bool`` admits a folder's files of other names by content.
+    """
+    p = check_path(path)
     if p.is_file():
         return [p]
-    files = sorted(f for f in p.iterdir() if f.is_file() and f.name.endswith(suffixes))
+    files = sorted(
+        f for f in p.iterdir()
+        if f.is_file() and (f.name.endswith(suffixes) or (sniff and sniff(f)))
+    )  # fmt: skip
     if not files:
         raise DataValidationError(
             f"data.path '{p}' holds no {what} files (looked for {', '.join(suffixes)})"
@@ -86,6 +94,7 @@ def _is_number(text: str) -> bool:
 def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
     """``(label, content)`` for a plain, gzip or zip file (one per CSV member)."""
     if path.name.endswith(".zip"):
+        label = str(path)
         try:
             with zipfile.ZipFile(path) as zf:
                 members = [m for m in zf.namelist() if m.lower().endswith(".csv")]
@@ -93,18 +102,18 @@ def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
                     raise DataValidationError(
                         "zip archive holds no .csv file", file=str(path)
                     )
-                return [(f"{path}:{m}", zf.read(m)) for m in members]
-        except zipfile.BadZipFile:
-            raise DataValidationError(
-                "not a valid zip archive", file=str(path)
-            ) from None
-    raw = path.read_bytes()
-    if path.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            raise DataValidationError("not a valid gzip file", file=str(path)) from None
-    return [(str(path), raw)]
+                out = []
+                for m in members:
+                    label = f"{path}:{m}"
+                    out.append((label, zf.read(m)))
+                return out
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            what = (
+                "not a valid zip archive" if label == str(path)
+                else f"corrupt compressed data ({exc}); download the archive again"
+            )  # fmt: skip
+            raise DataValidationError(what, file=label) from None
+    return [(str(path), read_bytes(path))]
 
 
 def _diagnose(label: str, raw: bytes, names: list[str], skip: int) -> None:
@@ -127,6 +136,7 @@ def _diagnose(label: str, raw: bytes, names: list[str], skip: int) -> None:
 
 def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
     """Parse one kline CSV (header row optional) into a :class:`SourceFrame`."""
+    raw = raw.removeprefix(BOM)
     first = next((ln for ln in raw.splitlines() if ln.strip()), b"").decode(
         "utf-8", "replace"
     )
@@ -217,6 +227,20 @@ def read_kline_files(path: str | Path) -> list[SourceFrame]:
     ]
 
 
+def is_trade_capture(path: Path) -> bool:
+    """Whether a file (plain or gzip, any name — hftbacktest's ``*.gz``)
+    starts with Binance ``@trade`` JSON lines."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        if head[:2] == GZIP_MAGIC:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(1 << 16)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return b'"e":"trade"' in head.replace(b" ", b"")
+
+
 def read_trade_stream(path: str | Path) -> pd.DataFrame:
     """Trades from Binance ``@trade`` captures.
 
@@ -232,9 +256,8 @@ def read_trade_stream(path: str | Path) -> pd.DataFrame:
         overlapping captures is kept once.
     """
     rows: list[tuple] = []
-    for f in list_files(path, TRADE_SUFFIXES, "trade stream"):
-        opener = gzip.open if f.name.endswith(".gz") else open
-        with opener(f, "rt", encoding="utf-8") as fh:
+    for f in list_files(path, TRADE_SUFFIXES, "trade stream", is_trade_capture):
+        with open_text(f) as fh:
             for n, line in enumerate(fh, start=1):
                 if '"trade"' not in line:
                     continue

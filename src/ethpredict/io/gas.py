@@ -20,7 +20,7 @@ carried across a hole in the file.
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 from pathlib import Path
 
@@ -29,6 +29,7 @@ import pandas as pd
 
 from ethpredict.errors import DataValidationError, ParameterError
 from ethpredict.io.bars import epoch_ns
+from ethpredict.io.files import open_text, read_bytes
 from ethpredict.io.ohlcv import parse_times
 
 TIME_COLUMNS = ("time", "timestamp", "block_timestamp", "date", "datetime", "ts")
@@ -51,13 +52,12 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
         )
     try:
         if name.endswith((".csv", ".csv.gz")):
-            return pd.read_csv(path), 2
+            return pd.read_csv(io.BytesIO(read_bytes(path))), 2
         if name.endswith((".parquet", ".pq")):
             return pd.read_parquet(path), 1
         if name.endswith((".feather", ".ftr")):
             return pd.read_feather(path), 1
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as fh:
+        with open_text(path) as fh:
             text = fh.read()
         if name.endswith((".jsonl", ".jsonl.gz")):
             rows = [json.loads(ln) for ln in text.splitlines() if ln.strip()]

@@ -23,8 +23,9 @@ OHLC-consistent values, sorted unique times, one interval, gaps.
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,8 @@ from ethpredict.io.bars import (
     epoch_unit_ns,
     refuse_duplicate_columns,
 )
-from ethpredict.io.binance import list_files
+from ethpredict.io.binance import KLINE_COLUMNS, list_files
+from ethpredict.io.files import open_text, read_bytes
 from ethpredict.params import OHLCVParams
 
 OHLCV_SUFFIXES = (
@@ -72,21 +74,84 @@ def file_format(path: Path, fmt: str = "auto") -> str:
     )
 
 
-def read_table(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
+#: positional columns of a CSV without a header row, by its number of columns
+HEADERLESS = {
+    6: ["time", *PRICE_COLUMNS, "volume"],  # freqtrade, most exports
+    7: ["time", *PRICE_COLUMNS, "volume", "trades"],  # Kraken's OHLCVT files
+    8: ["time", *PRICE_COLUMNS, "vwap", "volume", "trades"],  # Kraken's REST OHLC
+    12: KLINE_COLUMNS,  # Binance klines
+}
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _delimiter(header: str, label: str) -> str:
+    """The one of :data:`DELIMITERS` in the first line; ``,`` when none is."""
+    found = [d for d in DELIMITERS if d in header]
+    if len(found) > 1:
+        shown = " and ".join(repr(d) for d in found)
+        raise DataValidationError(
+            f"the first line holds both {shown}: which separates the columns is "
+            "ambiguous; set data.ohlcv.delimiter",
+            file=label, row=1,
+        )  # fmt: skip
+    return found[0] if found else ","
+
+
+def read_csv(path: Path, delimiter: str = "auto", decimal: str = "auto"):
+    """A CSV (gzip by content, BOM stripped; delimiter, decimal comma and a
+    missing header row detected) as a frame and the line of its first row."""
+    raw, label = read_bytes(path), str(path)
+    lines = [ln for ln in raw.splitlines() if ln.strip()]
+    if not lines:
+        raise DataValidationError("file is empty", file=label)
+    first = lines[0].decode("utf-8", "replace")
+    sep = _delimiter(first, label) if delimiter == "auto" else delimiter
+    dec = decimal
+    if dec == "auto":
+        body = lines[1] if len(lines) > 1 else lines[0]
+        comma = sep != "," and re.search(rb"\d,\d", body) is not None
+        dec = "," if comma else "."
+    cells = [c.strip().strip('"') for c in first.split(sep)]
+    names, first_line = None, 2
+    if all(_is_number(c.replace(dec, ".")) for c in cells):
+        names, first_line = HEADERLESS.get(len(cells)), 1
+        if names is None:
+            raise DataValidationError(
+                f"the first row is all numbers (no header) with {len(cells)} "
+                "columns; known header-less layouts have 6 (time, open, high, low, "
+                "close, volume), 7 (Kraken: … volume, trades), 8 (Kraken: … close, "
+                "vwap, volume, trades) or 12 (Binance klines) — add a header row",
+                file=label, row=1,
+            )  # fmt: skip
+    else:
+        refuse_duplicate_columns(pd.Series(cells), label)
+    frame = pd.read_csv(
+        io.BytesIO(raw), sep=sep, decimal=dec, header=None if names else "infer",
+        names=names, skip_blank_lines=True,
+    )  # fmt: skip
+    return frame, first_line
+
+
+def read_table(path: Path, p: OHLCVParams) -> tuple[pd.DataFrame, int]:
     """The file as a frame and the file line of its first row (CSV: 2 with a
     header; other formats count rows from 1)."""
-    kind = file_format(path, fmt)
+    kind = file_format(path, p.format)
     try:
         if kind == "csv":
-            header = pd.read_csv(path, header=None, nrows=1, dtype=str)
-            refuse_duplicate_columns(header.iloc[0].fillna(""), str(path))
-            return pd.read_csv(path, skip_blank_lines=True), 2
+            return read_csv(path, p.delimiter, p.decimal)
         if kind == "parquet":
             return pd.read_parquet(path), 1
         if kind == "feather":
             return pd.read_feather(path), 1
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as fh:
+        with open_text(path) as fh:
             rows = json.load(fh)
     except (
         OSError,
@@ -94,6 +159,8 @@ def read_table(path: Path, fmt: str = "auto") -> tuple[pd.DataFrame, int]:
         pd.errors.ParserError,
         pd.errors.EmptyDataError,
     ) as exc:
+        if isinstance(exc, DataValidationError):
+            raise
         raise DataValidationError(
             f"cannot be read as {kind} ({str(exc).splitlines()[0][:200]})",
             file=str(path),
@@ -208,6 +275,19 @@ def _find_time(
     return next((lower[n] for n in candidates if n in lower), None)
 
 
+FLOAT32_RTOL = 1e-6  # float32 keeps ~7 digits: 3000.123 is stored as 3000.1230469
+
+
+def _snap_float32(v: dict[str, np.ndarray]) -> None:
+    """High and low within :data:`FLOAT32_RTOL` of the open/close they must
+    bound, set to it (in place): float32 rounding, not a bad bar."""
+    top, bottom = np.maximum(v["open"], v["close"]), np.minimum(v["open"], v["close"])
+    near = (v["high"] < top) & (v["high"] >= top * (1 - FLOAT32_RTOL))
+    v["high"] = np.where(near, top, v["high"])
+    near = (v["low"] > bottom) & (v["low"] <= bottom * (1 + FLOAT32_RTOL))
+    v["low"] = np.where(near, bottom, v["low"])
+
+
 def frame_to_source(
     frame: pd.DataFrame, label: str, first_line: int, p: OHLCVParams
 ) -> SourceFrame:
@@ -264,6 +344,8 @@ def frame_to_source(
                 column=str(src),
             )  # fmt: skip
         values[std] = num.to_numpy(np.float64)
+    if any(frame[picked[c]].dtype == np.float32 for c in PRICE_COLUMNS):
+        _snap_float32(values)
     time_ns = parse_times(
         frame[time_col], label=label, column=str(time_col), lines=lines,
         unit=p.time_unit, timezone=p.timezone,
@@ -276,7 +358,7 @@ def read_ohlcv_files(path: str | Path, p: OHLCVParams) -> list[SourceFrame]:
     """Every OHLCV file under ``path`` (a file or a folder)."""
     out = []
     for f in list_files(path, OHLCV_SUFFIXES, "OHLCV"):
-        frame, first = read_table(f, p.format)
+        frame, first = read_table(f, p)
         if frame.empty:
             raise DataValidationError("file has no rows", file=str(f))
         out.append(frame_to_source(frame, str(f), first, p))
@@ -302,7 +384,7 @@ def read_funding(
     """
     parts = []
     for f in list_files(path, OHLCV_SUFFIXES, "funding-rate"):
-        frame, first = read_table(f, p.format)
+        frame, first = read_table(f, p)
         label = str(f)
         if isinstance(frame.index, pd.DatetimeIndex):
             frame = frame.reset_index(names="time")

@@ -22,7 +22,6 @@ NaN and counted, never passed off as a current exchange price.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +41,12 @@ from ethpredict.io.bars import (
 from ethpredict.io.binance import (
     KLINE_SUFFIXES,
     TRADE_SUFFIXES,
+    is_trade_capture,
     list_files,
     read_kline_files,
     read_trade_stream,
 )
+from ethpredict.io.files import check_path, open_text
 from ethpredict.io.ohlcv import OHLCV_SUFFIXES, read_ohlcv_files
 from ethpredict.params import ReferenceParams
 
@@ -97,11 +98,10 @@ class Reference:
 def _looks_like_klines(path: Path) -> bool:
     """A CSV in Binance's kline layout: a header-less row of numbers, or a
     header naming ``open_time`` (what the kline reader takes)."""
-    opener = gzip.open if path.name.endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
+        with open_text(path) as fh:
             first = next((ln for ln in fh if ln.strip()), "")
-    except (OSError, EOFError):
+    except (OSError, ValueError):  # not text: the reader says why
         return False
     cells = [c.strip().strip('"').lower() for c in first.split(",")]
     try:
@@ -116,12 +116,12 @@ def detect_source(path: str | Path) -> str:
     ``.jsonl``/``.jsonl.gz`` trade captures; CSVs in the kline layout;
     everything else generic OHLCV."""
     files = list_files(path, (*TRADE_SUFFIXES, *KLINE_SUFFIXES, *OHLCV_SUFFIXES),
-                       "reference")  # fmt: skip
+                       "reference", is_trade_capture)  # fmt: skip
     name = files[0].name.lower()
-    if name.endswith((".jsonl", ".jsonl.gz")):
+    if name.endswith((".jsonl", ".jsonl.gz")) or is_trade_capture(files[0]):
         return "binance_trades"
     if name.endswith(".json.gz"):  # a trade capture or freqtrade candles
-        with gzip.open(files[0], "rt", encoding="utf-8", errors="replace") as fh:
+        with open_text(files[0]) as fh:
             head = fh.read(1).strip()
         return "ohlcv" if head == "[" else "binance_trades"
     if name.endswith(".zip") or (
@@ -148,8 +148,7 @@ def read_reference(p: ReferenceParams, limits: Limits = DEFAULT_LIMITS) -> Refer
     """
     if p.path is None:
         raise ValueError("read_reference needs data.reference.path")
-    if not Path(p.path).exists():
-        raise DataValidationError(f"data.reference.path '{p.path}' does not exist")
+    check_path(p.path, "data.reference.path")
     try:
         source = detect_source(p.path) if p.source == "auto" else p.source
         if source == "binance_trades":

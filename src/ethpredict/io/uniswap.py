@@ -28,7 +28,7 @@ ETH from the pool, −1 when the taker sold ETH into it.
 
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import logging
 import re
@@ -41,6 +41,7 @@ import pandas as pd
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import NS_PER_S, SourceFrame, epoch_ns, in_window
 from ethpredict.io.binance import list_files
+from ethpredict.io.files import open_text, read_bytes
 from ethpredict.io.ohlcv import parse_times
 from ethpredict.params import INTERVALS_S, UniswapParams
 
@@ -188,8 +189,14 @@ def decode_logs(
         name = EVENTS.get(str(words[0]).lower()) if words else None
         if name is None:
             continue
-        d = str(hexdata)
+        d = "" if pd.isna(hexdata) else str(hexdata).strip()
         need = _WORDS[name]
+        if not d.startswith("0x"):
+            raise DataValidationError(
+                f"a {name.title()} log needs its data field: 0x-hex of {need} "
+                f"32-byte words; found {'nothing' if not d else repr(d[:20])}",
+                file=label, row=int(lines[i]), column="data",
+            )  # fmt: skip
         if (
             not d.startswith("0x")
             or len(d) < 2 + 64 * need
@@ -199,7 +206,7 @@ def decode_logs(
             raise DataValidationError(
                 f"a {name.title()} log needs {need} data words and "
                 f"{1 if name == 'SWAP' else 4} topics; found {(len(d) - 2) / 64:g} "
-                f"words and {len(words)} topics",
+                f"words and {len(words)} topics (is the data cut short?)",
                 file=label, row=int(lines[i]), column="data",
             )  # fmt: skip
         try:
@@ -317,8 +324,7 @@ def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None, int]:
     """``eth_getLogs`` results as JSON: a list, ``{"result": [...]}``, or JSON
     lines. Returns the events, the count of other logs, the pool address and
     the count of logs dropped as ``"removed": true`` (re-orged away)."""
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
+    with open_text(path) as fh:
         text = fh.read()
     label = str(path)
     try:
@@ -354,6 +360,7 @@ def read_raw_json(path: Path) -> tuple[pd.DataFrame, int, str | None, int]:
             block[i] = _hex_or_int(g["blockNumber"])
             idx[i] = _hex_or_int(g["logIndex"])
             ts[i] = _hex_or_int(g["blockTimestamp"])
+            _ = g["topics"], g["data"]  # every eth_getLogs log has both
         except KeyError as exc:
             hint = (
                 "; the log's block time is needed (recent clients return "
@@ -605,6 +612,11 @@ _HEADER_KINDS = (("topics", "raw"), ("tx_type", "decoded"), ("closeTick", "minut
 _JSON = (".json", ".json.gz", ".jsonl", ".jsonl.gz")
 
 
+def _csv(path: Path, **kw) -> pd.DataFrame:
+    """A CSV (gzip by content: a truncated one is one line; BOM dropped)."""
+    return pd.read_csv(io.BytesIO(read_bytes(path)), **kw)
+
+
 def _kind(path: Path) -> str:
     """raw / decoded / decoded_proxy / minute / other, from the file name (in
     demeter-fetch's naming) or else from the CSV header."""
@@ -613,7 +625,7 @@ def _kind(path: Path) -> str:
         return "raw"
     kind = next((k for tag, k in _NAME_KINDS if tag in name), None)
     if kind is None:
-        head = set(pd.read_csv(path, nrows=0).columns)
+        head = set(_csv(path, nrows=0).columns)
         kind = next((k for col, k in _HEADER_KINDS if col in head), "other")
     return kind
 
@@ -669,9 +681,9 @@ def _read_events(
             ev, o, address, gone = read_raw_json(f)
             addresses |= {address} - {None}
         elif form == "raw":
-            ev, o, gone = read_raw_csv(pd.read_csv(f, dtype=str), str(f))
+            ev, o, gone = read_raw_csv(_csv(f, dtype=str), str(f))
         else:
-            ev, o = read_decoded(pd.read_csv(f), str(f)), 0
+            ev, o = read_decoded(_csv(f), str(f)), 0
         ev["file"] = str(f)
         parts.append(ev)
         other += o
@@ -727,7 +739,7 @@ def read_pool(
             pool = Pool(**{**pool.__dict__, "block_time_s": block})
         bars, liq = [], []
         for f in chosen:
-            frame = pd.read_csv(f)
+            frame = _csv(f)
             src = read_minutes(frame, str(f), pool)
             bars.append(src)
             if "currentLiquidity" in frame:

@@ -23,6 +23,7 @@ from ethpredict.io.bars import (
     interval_name,
 )
 from ethpredict.io.binance import bars_from_trades, read_kline_files, read_trade_stream
+from ethpredict.io.files import quote_of, symbol_of
 from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
 from ethpredict.io.reference import join_reference, read_reference
 from ethpredict.io.synthetic import NOTICE, ensure_synthetic_klines
@@ -141,6 +142,8 @@ def ingest_market_data(
                 "data.market=perpetual and data.funding_path are set)"
             )
             venue = {"venue": "perpetual"}
+    symbol = _symbol(p, [s.label for s in sources],
+                     raw["symbol"].iat[0] if p.source == "binance_trades" else None)  # fmt: skip
     sources = _window(sources, start_ns, end_ns)
     limits = Limits.of(p)
     a = assemble_bars(
@@ -173,7 +176,8 @@ def ingest_market_data(
     attrs = {
         "source": p.source,
         "synthetic": synthetic,
-        "symbol": p.symbol,
+        "symbol": symbol,
+        "quote": quote_of(symbol),
         "interval": interval_name(a.interval_s),
         **venue,
         **ref_attrs,
@@ -204,11 +208,28 @@ def ingest_market_data(
     }
     log.info(
         "Loaded %d %s bars of %s%s from %s to %s (%d filled in %d gaps)",
-        len(bars), attrs["interval"], p.symbol, " (SYNTHETIC)" if synthetic else "",
+        len(bars), attrs["interval"], symbol, " (SYNTHETIC)" if synthetic else "",
         manifest["start"], manifest["end"], manifest["filled_bars"], len(a.gaps),
     )  # fmt: skip
     _warn_unobserved(a, p)
     return bars, trades, manifest, liquidity
+
+
+def _symbol(p: DataParams, labels: list[str], in_data: str | None) -> str:
+    """The data's own symbol (a trade capture's ``s``, else the one the file
+    names carry: ``ETHUSDC-1m-2024-01.zip``) when it differs from
+    ``data.symbol`` (one warning), else ``data.symbol``."""
+    if p.source in ("synthetic", "synthetic_pool"):
+        return p.symbol
+    own = in_data or symbol_of(labels)
+    if own is None or own == p.symbol:
+        return p.symbol
+    log.warning(
+        "The data is %s (from %s), not data.symbol %s: labelled %s; set "
+        "data.symbol=%s to silence this",
+        own, "its trade messages" if in_data else "its file names", p.symbol, own, own,
+    )  # fmt: skip
+    return own
 
 
 def _pool(p: DataParams, start_ns, end_ns) -> tuple[PoolData, ReferenceParams]:

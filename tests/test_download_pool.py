@@ -43,12 +43,12 @@ def params(node, dest, **kw) -> RpcParams:
 
 
 def events(dest: Path) -> pd.DataFrame:
-    ev, _, _ = _read_events(sorted(dest.glob("*.raw.jsonl")), "raw")
+    ev, _, _, _ = _read_events(sorted(dest.glob("*.raw.jsonl")), "raw")
     return ev[COLS].reset_index(drop=True)
 
 
 def reference(raw_file: Path) -> pd.DataFrame:
-    ev, _ = read_raw_csv(pd.read_csv(raw_file, dtype=str), str(raw_file))
+    ev, _, _ = read_raw_csv(pd.read_csv(raw_file, dtype=str), str(raw_file))
     return ev[COLS].reset_index(drop=True)
 
 

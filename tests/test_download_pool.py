@@ -102,6 +102,51 @@ def test_a_kill_mid_download_resumes_with_only_the_missing_ranges(
     assert node.getlogs_ranges() == []
 
 
+def test_a_process_killed_mid_download_leaves_no_half_file_and_resumes(
+    node, raw_file, tmp_path
+):
+    """A real SIGKILL of a download in another process, once it has recorded
+    a range: every log file it left is whole, and a restart fetches only the
+    missing ranges and gives the shared day exactly."""
+    import os
+    import signal
+    import sys
+    import time
+
+    node.sleep_on, node.sleep_s = set(range(100_000)), 0.03  # a slow node
+    code = (
+        "import sys; from ethpredict.io.pool_download import download_pool; "
+        "from ethpredict.params import RpcParams; "
+        f"download_pool(RpcParams(url={node.url!r}, pool={POOL!r}, start='2024-01-05', "
+        f"end='2024-01-05', dest={str(tmp_path)!r}, max_range=500), {node.url!r})"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE)
+    state = tmp_path / ".download_state.json"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if state.exists() and json.loads(state.read_text()).get("ranges"):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    recorded = json.loads(state.read_text())["ranges"]
+    assert recorded  # killed after some, before all
+    for f in tmp_path.glob("*.raw.jsonl"):  # every file left is whole JSON lines
+        for line in f.read_text().splitlines():
+            json.loads(line)
+    node.sleep_on, node.calls = set(), []
+    m = download_pool(params(node, tmp_path, max_range=500), node.url)
+    assert m["ranges_fetched"] > 0
+    fetched = node.getlogs_ranges()
+    assert fetched and not [
+        (a, b) for a, b in fetched for r in recorded if a <= r["to"] and r["from"] <= b
+    ]  # nothing recorded is fetched again
+    pd.testing.assert_frame_equal(events(tmp_path), reference(raw_file))
+
+
 def test_a_reorg_below_the_recorded_end_is_refused_in_one_line(node, tmp_path):
     first = params(node, tmp_path, start=18937400, end=18938399)
     download_pool(first, node.url)

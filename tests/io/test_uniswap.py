@@ -147,6 +147,12 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
                                                      "path": str(path)})  # fmt: skip
     assert manifest["interval"] == "12s" and bars.attrs["venue"] == "uniswap_v3"
     assert bars.attrs["fee_bps"] == 5.0 and bars.attrs["tick_spacing"] == 10
+    # the USDC/WETH pool is labelled by its tokens, not data.symbol's ETHUSDT
+    assert (manifest["symbol"], manifest["quote"], manifest["pool_quote"]) == (
+        "ETHUSDC",
+        "USDC",
+        "USDC",
+    )
     assert len(swaps) == 400 and manifest["pool_events"] == 401
     # a swap that put WETH into the pool is a taker sale of ETH
     eth = pd.to_numeric(frame.loc[frame["topics"].str.contains(u.SWAP[2:12]), "data"]

@@ -85,19 +85,20 @@ class Pool:
     fee_bps: float
     tick_spacing: int
     block_time_s: float | None = None
+    quote: str | None = None  # the other token's symbol (USDC.e counts as USDC)
 
 
 #: pools whose token order and decimals need no parameters (lower-case address)
 _POOL_TABLE = """
-# address                                   chain    ETH is  dec0 dec1 fee_bp spacing block_s
+# address                                   chain    ETH is  dec0 dec1 fee_bp spacing block_s quote
 # USDC/WETH 0.05 % and 0.30 % (token0 USDC, token1 WETH)
-0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640  ethereum token1  6    18   5      10      12
-0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8  ethereum token1  6    18   30     60      12
+0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640  ethereum token1  6    18   5      10      12      USDC
+0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8  ethereum token1  6    18   30     60      12      USDC
 # WETH/USDT 0.05 % and 0.30 % (token0 WETH, token1 USDT)
-0x11b815efb8f581194ae79006d24e0d814b7697f6  ethereum token0  18   6    5      10      12
-0x4e68ccd3e89f51c3074ca5072bbac773960dfa36  ethereum token0  18   6    30     60      12
+0x11b815efb8f581194ae79006d24e0d814b7697f6  ethereum token0  18   6    5      10      12      USDT
+0x4e68ccd3e89f51c3074ca5072bbac773960dfa36  ethereum token0  18   6    30     60      12      USDT
 # Polygon USDC.e/WETH 0.05 % (block time measured from the events)
-0x45dda9cb7c25131df268515131f647d726f50608  polygon  token1  6    18   5      10      -
+0x45dda9cb7c25131df268515131f647d726f50608  polygon  token1  6    18   5      10      -       USDC
 """
 
 
@@ -109,7 +110,9 @@ CHAIN_BLOCK_S = {"ethereum": 12.0, "polygon": 2.0, "optimism": 2.0, "base": 2.0,
 
 def _pool_row(f: list[str]) -> Pool:
     block = None if f[7] == "-" else float(f[7])
-    return Pool(f[0], f[1], f[2], int(f[3]), int(f[4]), float(f[5]), int(f[6]), block)
+    return Pool(
+        f[0], f[1], f[2], int(f[3]), int(f[4]), float(f[5]), int(f[6]), block, f[8]
+    )
 
 
 KNOWN_POOLS: dict[str, Pool] = {
@@ -146,7 +149,8 @@ def resolve_pool(p: UniswapParams, address: str | None) -> Pool:
             f"set {', '.join(missing)}"
         )
     return Pool(address=address or "unknown", **{
-        **fields, "chain": fields["chain"] or "unknown"
+        **fields, "chain": fields["chain"] or "unknown",
+        "quote": getattr(known, "quote", None),
     })  # fmt: skip
 
 

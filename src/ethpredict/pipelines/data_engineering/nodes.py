@@ -130,7 +130,7 @@ def ingest_market_data(
                  "decimals1": pool.pool.decimals1}  # fmt: skip
         extra = {"pool_form": pool.form, "pool_events": pool.events,
                  "other_logs": pool.other_logs, "removed_logs": pool.removed_logs,
-                 "swaps": len(pool.swaps)}  # fmt: skip
+                 "swaps": len(pool.swaps), "pool_quote": pool.pool.quote}  # fmt: skip
     else:
         raw = read_trade_stream(p.path)
         sources = [bars_from_trades(raw, INTERVALS_S[p.interval or "1m"])]
@@ -142,8 +142,12 @@ def ingest_market_data(
                 "data.market=perpetual and data.funding_path are set)"
             )
             venue = {"venue": "perpetual"}
-    symbol = _symbol(p, [s.label for s in sources],
-                     raw["symbol"].iat[0] if p.source == "binance_trades" else None)  # fmt: skip
+    symbol = _symbol(
+        p, [s.label for s in sources],
+        (raw["symbol"].iat[0], "its trade messages") if p.source == "binance_trades"
+        else (f"ETH{extra['pool_quote']}", "the known-pools table")
+        if extra.get("pool_quote") else None,
+    )  # fmt: skip
     sources = _window(sources, start_ns, end_ns)
     limits = Limits.of(p)
     a = assemble_bars(
@@ -215,19 +219,20 @@ def ingest_market_data(
     return bars, trades, manifest, liquidity
 
 
-def _symbol(p: DataParams, labels: list[str], in_data: str | None) -> str:
-    """The data's own symbol (a trade capture's ``s``, else the one the file
-    names carry: ``ETHUSDC-1m-2024-01.zip``) when it differs from
-    ``data.symbol`` (one warning), else ``data.symbol``."""
+def _symbol(p: DataParams, labels: list[str], in_data: tuple[str, str] | None) -> str:
+    """The data's own symbol when it differs from ``data.symbol`` (one
+    warning), else ``data.symbol``. ``in_data``: the symbol the data carries
+    and where it was found (a trade capture's ``s``; a known pool's tokens,
+    ``ETHUSDC``); else the one its file names carry (``ETHUSDC-1m-2024-01.zip``)."""
     if p.source in ("synthetic", "synthetic_pool"):
         return p.symbol
-    own = in_data or symbol_of(labels)
+    own, where = in_data or (symbol_of(labels), "its file names")
     if own is None or own == p.symbol:
         return p.symbol
     log.warning(
         "The data is %s (from %s), not data.symbol %s: labelled %s; set "
         "data.symbol=%s to silence this",
-        own, "its trade messages" if in_data else "its file names", p.symbol, own, own,
+        own, where, p.symbol, own, own,
     )  # fmt: skip
     return own
 

@@ -272,6 +272,7 @@ def test_a_run_is_quiet_summarised_and_writes_no_password(project):
             assert PASSWORD not in path.read_text(errors="replace"), path
     report = (project / "data/08_reporting/report.html").read_text()
     assert "postgresql://user:***@127.0.0.1:1/db" in report
+    assert "quote currency" in report and "USDT per ETH" in report  # the data's quote
     # MLflow: parameters and tags (runtime_params) in the SQLite store
     with sqlite3.connect(project / "mlflow.db") as db:
         rows = db.execute("SELECT key, value FROM params UNION ALL "

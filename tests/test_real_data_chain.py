@@ -127,6 +127,11 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     assert model_ll <= prior_ll + 1e-12, (name, model_ll, prior_ll)
     assert mm["bet_size"]["source"] in ("meta", "primary", "mixed")
     assert "before calibration" in report.read_text()
+    # labelled by what was read: a USDC/WETH pool is ETHUSDC, quoted in USDC
+    manifest = json.loads((out / "02_intermediate" / "data_manifest.json").read_text())
+    if name in ("uniswap-raw-blocks", "uniswap-030-1m"):  # Ethereum's USDC/WETH pools
+        assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDC", "USDC")
+        assert "USDC per ETH" in report.read_text()
 
     bars = pd.read_parquet(out / "02_intermediate" / "bars.parquet")
     preds = pd.read_parquet(out / "07_model_output" / "predictions.parquet")
@@ -150,7 +155,7 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     venue = json.loads((out / "08_reporting" / "backtest_metrics.json").read_text())[
         "venue"
     ]
-    if data["source"] == "uniswap_v3":
+    if name in ("uniswap-raw-blocks", "uniswap-030-1m"):  # Ethereum's USDC/WETH pools
         assert venue["name"] == "uniswap_v3" and venue["maker_fee_bps"] < 0
         assert venue["log_tick"] > 0
     if data.get("market") == "perpetual":

@@ -144,7 +144,9 @@ def signal_figures(model_metrics: dict) -> tuple[go.Figure, go.Figure]:
     return roc, cal
 
 
-def _quotes_figure(book: pd.DataFrame, fills: pd.DataFrame, buckets: int) -> go.Figure:
+def _quotes_figure(
+    book: pd.DataFrame, fills: pd.DataFrame, buckets: int, quote: str = "USDT"
+) -> go.Figure:
     fig = go.Figure()
     for col, name, color in (("ask", "ask (live)", "#d62728"), ("bid", "bid (live)", "#2ca02c"),
                              ("mid", "close", "#1f77b4")):  # fmt: skip
@@ -163,7 +165,8 @@ def _quotes_figure(book: pd.DataFrame, fills: pd.DataFrame, buckets: int) -> go.
             fig.add_scattergl(x=s.index, y=s["price"], mode="markers", name=name,
                               marker={"symbol": sym, "size": 6})  # fmt: skip
     fig.update_layout(title="Price, live quotes and fills (drag to zoom)", height=480,
-                      xaxis={"rangeslider": {"visible": True}}, yaxis_title="USDT")  # fmt: skip
+                      xaxis={"rangeslider": {"visible": True}},
+                      yaxis_title=f"{quote} per ETH")  # fmt: skip
     return fig
 
 
@@ -193,7 +196,7 @@ def book_figure(book: pd.DataFrame, base: pd.DataFrame, mp_order: float, buckets
     return fig
 
 
-def _inventory_and_markouts(bt: dict, max_inv: float) -> go.Figure:
+def _inventory_and_markouts(bt: dict, max_inv: float, quote: str = "USDT") -> go.Figure:
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Inventory distribution",
                                                         "Mean markout after fills"))  # fmt: skip
     hist = bt["with_signal"]["inventory_hist"]
@@ -209,7 +212,7 @@ def _inventory_and_markouts(bt: dict, max_inv: float) -> go.Figure:
                         name=name, mode="lines+markers", row=1, col=2)  # fmt: skip
     fig.update_xaxes(title_text="order sizes", row=1, col=1)
     fig.update_xaxes(title_text="bars after the fill", row=1, col=2)
-    fig.update_yaxes(title_text="USDT per ETH (+ = in our favour)", row=1, col=2)
+    fig.update_yaxes(title_text=f"{quote} per ETH (+ = in our favour)", row=1, col=2)
     fig.update_layout(height=380)
     return fig
 
@@ -307,6 +310,7 @@ def build_report(
     )
     data_rows = {
         "source": manifest["source"], "synthetic": synthetic, "symbol": manifest["symbol"],
+        "quote currency": manifest.get("quote") or "—",
         "interval": manifest["interval"], "period": f"{manifest['start']} → {manifest['end']}",
         "bars": f"{manifest['bars']:,}",
         "gaps filled": f"{manifest['gaps']} gaps, {manifest['filled_bars']:,} flat bars"
@@ -352,10 +356,11 @@ def build_report(
     ].astype(float)
     max_inv = float(parameters.get("mm", {}).get("max_inventory", 5.0))
     order = float(parameters.get("mm", {}).get("order_size", 1.0))
+    quote = manifest.get("quote") or "USDT"  # the data's quote currency
     figs = [
-        _quotes_figure(book, fills, buckets),
+        _quotes_figure(book, fills, buckets, quote),
         book_figure(book, base, order, buckets),
-        _inventory_and_markouts(backtest_metrics, max_inv),
+        _inventory_and_markouts(backtest_metrics, max_inv, quote),
         roc,
         cal,
     ]

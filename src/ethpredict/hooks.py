@@ -100,6 +100,7 @@ class RunGuardHook:
         self._persisted: set[str] = set()
         self._inputs: dict[str, list[str]] = {}
         self._folds = False
+        self._catalog = None
 
     @hook_impl
     def after_context_created(self, context) -> None:
@@ -183,7 +184,7 @@ class RunGuardHook:
         self._catalog = catalog
 
     def _catalog_of(self, name: str):
-        return self._catalog.get(name) if getattr(self, "_catalog", None) else None
+        return self._catalog.get(name) if self._catalog is not None else None
 
     @hook_impl
     def after_pipeline_run(self, run_params, pipeline, catalog) -> None:

@@ -33,7 +33,14 @@ from ethpredict.io.bars import (
     epoch_unit_ns,
     refuse_duplicate_columns,
 )
-from ethpredict.io.files import BOM, GZIP_MAGIC, check_path, open_text, read_bytes
+from ethpredict.io.files import (
+    BOM,
+    GZIP_MAGIC,
+    check_path,
+    is_number,
+    open_text,
+    read_bytes,
+)
 
 KLINE_COLUMNS = [
     "open_time",
@@ -81,14 +88,6 @@ def list_files(
             f"data.path '{p}' holds no {what} files (looked for {', '.join(suffixes)})"
         )
     return files
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
@@ -145,7 +144,7 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
             "file is empty; expected Binance kline rows", file=label
         )
     fields = [f.strip().strip('"').lower() for f in first.split(",")]
-    has_header = not _is_number(fields[0])
+    has_header = not is_number(fields[0])
     if has_header:
         refuse_duplicate_columns(fields, label)
         names = [_HEADER_ALIASES.get(f, f) for f in fields]

@@ -56,6 +56,15 @@ def gunzip(raw: bytes, label: str) -> bytes:
         ) from None
 
 
+def is_number(text: str) -> bool:
+    """Whether ``text`` reads as a number (a header cell does not)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_bytes(path: Path) -> bytes:
     """The file's content, gunzipped when it is gzip (by its magic bytes),
     without a leading UTF-8 BOM."""

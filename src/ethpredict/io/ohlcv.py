@@ -44,7 +44,7 @@ from ethpredict.io.bars import (
     refuse_duplicate_columns,
 )
 from ethpredict.io.binance import KLINE_COLUMNS, list_files
-from ethpredict.io.files import open_text, read_bytes
+from ethpredict.io.files import is_number, open_text, read_bytes
 from ethpredict.params import OHLCVParams
 
 OHLCV_SUFFIXES = (
@@ -84,14 +84,6 @@ HEADERLESS = {
 DELIMITERS = (",", ";", "\t", "|")
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
 def _delimiter(header: str, label: str) -> str:
     """The one of :data:`DELIMITERS` in the first line; ``,`` when none is."""
     found = [d for d in DELIMITERS if d in header]
@@ -121,7 +113,7 @@ def read_csv(path: Path, delimiter: str = "auto", decimal: str = "auto"):
         dec = "," if comma else "."
     cells = [c.strip().strip('"') for c in first.split(sep)]
     names, first_line = None, 2
-    if all(_is_number(c.replace(dec, ".")) for c in cells):
+    if all(is_number(c.replace(dec, ".")) for c in cells):
         names, first_line = HEADERLESS.get(len(cells)), 1
         if names is None:
             raise DataValidationError(

@@ -86,3 +86,24 @@ def test_the_report_shows_calibration_before_and_after():
     m = flat_metrics({}, mm, {})
     assert m["signal.bet_source"] == "primary"
     assert m["signal.primary.log_loss_uncalibrated"] > m["signal.primary.log_loss"]
+
+
+def test_the_risk_table_takes_a_stop_in_one_book_only():
+    """The risk stop ended the book without the signal, not the other: the
+    text row has no difference and the numbers still do (a sweep's best trial
+    met this)."""
+    from ethpredict.reporting import risk_table
+
+    bt = {
+        "with_signal": {"total_pnl": 5.0, "stopped_at": None, "sharpe": 1.5},
+        "without_signal": {
+            "total_pnl": -2.0,
+            "stopped_at": "2024-05-15 01:34:00+00:00",
+            "sharpe": -0.5,
+        },
+    }
+    t = risk_table(bt)
+    assert t.loc["total_pnl", "signal added"] == 7.0
+    assert t.loc["sharpe", "signal added"] == 2.0
+    assert np.isnan(t.loc["stopped_at", "signal added"])
+    assert t.loc["stopped_at", "without signal"] == "2024-05-15 01:34:00+00:00"

@@ -58,6 +58,31 @@ def _scalar(v: Any) -> bool:
     )
 
 
+def risk_table(backtest_metrics: dict) -> pd.DataFrame:
+    """The report's risk table: one row per scalar metric, the books with and
+    without the signal and their difference. A text row (``stopped_at`` when
+    the risk stop ended one book and not the other) has no difference.
+
+    Args:
+        backtest_metrics: ``evaluate_backtest``'s output (``with_signal`` and
+            ``without_signal`` dicts of one book each).
+    """
+    with_signal = backtest_metrics["with_signal"]
+    keys = [k for k, v in with_signal.items() if _scalar(v) or v is None]
+    frame = pd.DataFrame(
+        {
+            "with signal": {k: with_signal[k] for k in keys},
+            "without signal": {k: backtest_metrics["without_signal"][k] for k in keys},
+        }
+    )
+    with_s, without = (
+        pd.to_numeric(frame[c], errors="coerce")
+        for c in ("with signal", "without signal")
+    )
+    frame["signal added"] = with_s - without
+    return frame
+
+
 def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) -> dict:
     """Every scalar metric under a stable dotted key (``signal.gbt.log_loss``,
     ``backtest.sharpe``, ``baseline.total_pnl``, ``signal_added.total_pnl``…)."""
@@ -343,17 +368,7 @@ def build_report(
         for m in overall
     }
     roc, cal = signal_figures(model_metrics)
-    risk_keys = [
-        k for k, v in backtest_metrics["with_signal"].items() if _scalar(v) or v is None
-    ]
-    risk = {
-        "with signal": {k: backtest_metrics["with_signal"][k] for k in risk_keys},
-        "without signal": {k: backtest_metrics["without_signal"][k] for k in risk_keys},
-    }
-    risk_frame = pd.DataFrame(risk)
-    risk_frame["signal added"] = risk_frame["with signal"].astype(float) - risk_frame[
-        "without signal"
-    ].astype(float)
+    risk_frame = risk_table(backtest_metrics)
     max_inv = float(parameters.get("mm", {}).get("max_inventory", 5.0))
     order = float(parameters.get("mm", {}).get("order_size", 1.0))
     quote = manifest.get("quote") or "USDT"  # the data's quote currency

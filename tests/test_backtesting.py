@@ -85,6 +85,43 @@ def test_risk_metrics_on_a_known_book():
     assert m["mean_markout_1"] == 0.5
 
 
+def test_inventory_metrics_read_the_position_path():
+    """Time at the bound, mean and spread of the inventory come from the
+    position path in order sizes, not from another statistic (the VaR loop
+    once overwrote the inventory array they read: the mean was the 99 % VaR,
+    the spread 0 and the time at the bound a count)."""
+    idx = pd.date_range("2024-01-01", periods=4 * 1440, freq="60s", tz="UTC")
+    rng = np.random.default_rng(7)
+    mp = MMParams(order_size=0.5, max_inventory=3)
+    units = rng.integers(-3, 4, idx.size).astype(float)  # whole order sizes
+    eq = np.cumsum(rng.normal(0, 1, idx.size))
+    book = pd.DataFrame(
+        {
+            "equity": eq,
+            "spread_pnl": eq,
+            "inventory_pnl": 0.0,
+            "fees": 0.0,
+            "gas": 0.0,
+            "updates": 1,
+            "halted": 0.0,
+            "position": units * mp.order_size,
+            "bid": 1.0,
+            "ask": 2.0,
+        },
+        index=idx,
+    )
+    fills = pd.DataFrame({"price": [3000.0], "size": [0.5]})
+    m = risk_metrics(book, fills, mp, RiskParams())
+    assert m["inventory_mean"] == pytest.approx(units.mean())
+    assert m["inventory_std"] == pytest.approx(units.std(ddof=1))
+    assert m["time_at_bound"] == pytest.approx(np.mean(np.abs(units) >= 3))
+    assert 0.0 < m["time_at_bound"] < 1.0
+    assert (
+        m["inventory_hist"]
+        == np.bincount((units + 3).astype(int), minlength=7).tolist()
+    )
+
+
 def average_cost_reference(fills, close):
     pos, avg, realized, out = 0.0, math.nan, 0.0, []
     for j, c in enumerate(close):

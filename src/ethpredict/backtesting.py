@@ -284,12 +284,12 @@ def risk_metrics(
     s, kx = np.nan_to_num(s), np.nan_to_num(kx)
     for level in (0.95, 0.99):
         a = 1 - level
-        q = np.quantile(daily, a) if nd else np.nan
-        tail = daily[daily <= q]
+        cut = np.quantile(daily, a) if nd else np.nan
+        tail = daily[daily <= cut]
         cf = cornish_fisher_z(a, s, kx)
         cf_tail = float(np.mean(cornish_fisher_z(np.linspace(a / 50, a, 50), s, kx)))
         tag = int(level * 100)
-        out[f"var_hist_{tag}"] = _none_if_nan(-q)
+        out[f"var_hist_{tag}"] = _none_if_nan(-cut)
         out[f"cvar_hist_{tag}"] = _none_if_nan(-tail.mean()) if tail.size else None
         out[f"var_cf_{tag}"] = _none_if_nan(-(mean + cf * sd))
         out[f"cvar_cf_{tag}"] = _none_if_nan(-(mean + cf_tail * sd))

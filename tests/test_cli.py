@@ -182,6 +182,9 @@ def test_backtest_gamma_changes_quotes_and_metrics(fresh):
     )
     numeric = {k for k, v in flat.items() if isinstance(v, int | float)}
     assert set(last.data.metrics) == numeric  # all of them, in one batch
+    from ethpredict.testing.invariants import check_metrics
+
+    assert not check_metrics(flat, max_inventory=5.0)  # the default mm.max_inventory
     # the store was put in WAL mode (each MLflow write is a transaction)
     import sqlite3
 

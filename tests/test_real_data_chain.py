@@ -21,7 +21,11 @@ import pytest
 import yaml
 
 from ethpredict.io.bars import unobserved
-from ethpredict.testing.invariants import check_execution, check_pool_execution
+from ethpredict.testing.invariants import (
+    check_execution,
+    check_metrics,
+    check_pool_execution,
+)
 from tests.conftest import REAL, kedro, scratch_project
 
 UNI = "uniswap-v3"
@@ -119,6 +123,7 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
               "max_drawdown", "fills", "updates"):  # fmt: skip
         assert isinstance(metrics[f"backtest.{k}"], int | float), k
     assert metrics["data.bars"] == n and metrics["data.synthetic"] is False
+    assert not check_metrics(metrics, max_inventory=5.0)
 
     # calibrated probabilities at least as good as knowing nothing but the prior
     mm = json.loads((out / "07_model_output" / "model_metrics.json").read_text())

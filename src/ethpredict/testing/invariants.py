@@ -161,3 +161,32 @@ def check_pool_execution(
         ),
         "money": int(np.sum(np.abs(parts - book["equity"].to_numpy()) > 1e-6)),
     }
+
+
+def check_metrics(metrics: dict, max_inventory: float) -> list[str]:
+    """Risk metrics that no book could have (empty for a sane run).
+
+    Args:
+        metrics: ``metrics.json`` (flat ``backtest.*`` and ``baseline.*`` keys).
+        max_inventory: ``mm.max_inventory``, the bound in order sizes.
+
+    Returns:
+        One line per metric out of its physical range: a time share outside
+        [0, 1], a mean inventory beyond the bound, an inventory spread below
+        0 or beyond the bound, a negative count.
+    """
+    bad = []
+    for book in ("backtest", "baseline"):
+        prefix = f"{book}."
+        m = {k[len(prefix) :]: v for k, v in metrics.items() if k.startswith(prefix)}
+        if "time_at_bound" not in m:
+            continue
+        if not 0.0 <= m["time_at_bound"] <= 1.0:
+            bad.append(f"{book}.time_at_bound {m['time_at_bound']} is not a share")
+        if abs(m["inventory_mean"]) > max_inventory + TOL:
+            bad.append(f"{book}.inventory_mean {m['inventory_mean']} beyond the bound")
+        if not 0.0 <= m["inventory_std"] <= max_inventory + TOL:
+            bad.append(f"{book}.inventory_std {m['inventory_std']} out of range")
+        if m["fill_ratio"] < 0 or m["fills"] < 0 or m["updates"] < 0:
+            bad.append(f"{book}: a negative count or ratio")
+    return bad

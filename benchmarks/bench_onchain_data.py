@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.io.uniswap import encode_log, read_pool
-from ethpredict.params import UniswapParams
+from ethpredict.params import DataParams, UniswapParams
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
@@ -108,11 +108,11 @@ def main() -> None:
               f"({len(pool.swaps):,} swaps) decoded into swaps, per-block bars and "
               f"liquidity in {s:.3f} s (goal <= 1 s)")  # fmt: skip
         data = {"source": "uniswap_v3", "path": str(day), "uniswap": {"form": "raw"}}
-        s, out = best(lambda: ingest_market_data(data), args.repeat)
+        s, out = best(lambda: ingest_market_data(DataParams(**data)), args.repeat)
         print(f"  ... and the whole ingest node (validation, {len(out[0]):,} bars): "
               f"{s:.3f} s")  # fmt: skip
         data = {"source": "ohlcv", "path": str(minutes)}
-        s, out = best(lambda: ingest_market_data(data), args.repeat)
+        s, out = best(lambda: ingest_market_data(DataParams(**data)), args.repeat)
         print(f"1-minute OHLCV file ({kind}, {minutes.stat().st_size / 1e6:.1f} MB gzip): "
               f"{len(out[0]):,} bars read, validated and assembled in {s:.3f} s "
               "(goal <= 2 s)")  # fmt: skip

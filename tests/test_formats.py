@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.io.binance import read_trade_stream
+from ethpredict.io.trades import read_trade_stream
 from tests.conftest import T0_MS, kline_rows, write_csv
 from tests.io.test_trades import T0, capture, trade_line
 from tests.io.test_uniswap import POOL, synthetic_pool
@@ -183,9 +183,10 @@ def test_trade_message_missing_field(tmp_path):
 
 
 def ohlcv_pool(path):
+    from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
-    return ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+    return ingest_market_data(DataParams(source="uniswap_v3", path=str(path)))
 
 
 # 8. a symlink loop -----------------------------------------------------------------
@@ -269,6 +270,7 @@ def test_symbol_and_quote_from_the_file_names(tmp_path, caplog):
 
 
 def test_symbol_from_the_trade_messages(tmp_path):
+    from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
     lines = [
@@ -278,7 +280,8 @@ def test_symbol_from_the_trade_messages(tmp_path):
         for i in range(600)
     ]
     path = capture(tmp_path, lines)
-    manifest = ingest_market_data({"source": "binance_trades", "path": str(path)})[2]
+    data = DataParams(source="binance_trades", path=str(path))
+    manifest = ingest_market_data(data)[2]
     assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDC", "USDC")
 
 

@@ -47,9 +47,12 @@ def day(request):
 
     if not REAL.is_dir():
         pytest.skip(f"real market data folder {REAL} is absent")
+    from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
-    return ingest_market_data({"source": "uniswap_v3", "path": str(REAL / POOL_DAY)})
+    return ingest_market_data(
+        DataParams(source="uniswap_v3", path=str(REAL / POOL_DAY))
+    )
 
 
 def run(bars, trades, liq, q, mm=None, bt=None, risk=None):

@@ -12,20 +12,27 @@ import pandas as pd
 import pytest
 
 from ethpredict.errors import DataValidationError
+from ethpredict.params import DataParams
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 from tests.conftest import T0_MS, kline_rows, write_csv
 from tests.io.test_uniswap import POOL, synthetic_pool
+
+
+def ingest(data: dict):
+    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
+    return ingest_market_data(DataParams(**data))
+
 
 DAY_MS = 86_400_000
 
 
 def klines(tmp_path, rows, name="k.csv", **data):
     path = write_csv(tmp_path / name, rows)
-    return ingest_market_data({"source": "binance_klines", "path": str(path), **data})
+    return ingest({"source": "binance_klines", "path": str(path), **data})
 
 
 def ohlcv(path, **data):
-    return ingest_market_data({"source": "ohlcv", "path": str(path), **data})
+    return ingest({"source": "ohlcv", "path": str(path), **data})
 
 
 def candles(n=40, t0_ms=T0_MS, step_ms=60_000, seed=0) -> pd.DataFrame:
@@ -212,7 +219,7 @@ def test_duplicate_column_names_are_refused(tmp_path):
     header = ",".join(KLINE_COLUMNS).replace("ignore", "Close")
     path = tmp_path / "k.csv"
     path.write_text(header + "\n" + "\n".join(",".join(r) for r in kline_rows(5)))
-    refused(lambda: ingest_market_data({"source": "binance_klines", "path": str(path)}),
+    refused(lambda: ingest({"source": "binance_klines", "path": str(path)}),
             "k.csv, line 1, column 'close'", "twice")  # fmt: skip
 
 
@@ -224,7 +231,7 @@ def perp(tmp_path, rate, **data):
     f = tmp_path / "funding.csv"
     f.write_text(f"time,funding_rate\n{T0_MS + 60 * 60_000},0.0001\n"
                  f"{T0_MS + 480 * 60_000},{rate}\n")  # fmt: skip
-    return ingest_market_data({"source": "binance_klines", "path": str(k),
+    return ingest({"source": "binance_klines", "path": str(k),
                                "market": "perpetual", "funding_path": str(f), **data})  # fmt: skip
 
 
@@ -254,11 +261,9 @@ def test_removed_logs_are_dropped_and_counted(tmp_path, caplog):
     ]
     (tmp_path / "json").mkdir()
     (tmp_path / "json" / "logs.json").write_text(json.dumps(gone + logs))
-    want = ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+    want = ingest({"source": "uniswap_v3", "path": str(path)})
     with caplog.at_level(logging.WARNING):
-        got = ingest_market_data(
-            {"source": "uniswap_v3", "path": str(tmp_path / "json")}
-        )
+        got = ingest({"source": "uniswap_v3", "path": str(tmp_path / "json")})
     pd.testing.assert_frame_equal(want[0], got[0])
     assert got[2]["removed_logs"] == 3 and want[2]["removed_logs"] == 0
     assert any("Dropped 3 log(s)" in r.getMessage() and "re-orged" in r.getMessage()
@@ -269,7 +274,7 @@ def test_removed_logs_are_dropped_and_counted(tmp_path, caplog):
         [csv.iloc[[5]].assign(removed="true", data=csv["data"].iat[6]), csv]
     )
     csv.to_csv(path, index=False)
-    got = ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+    got = ingest({"source": "uniswap_v3", "path": str(path)})
     pd.testing.assert_frame_equal(want[0], got[0])
     assert got[2]["removed_logs"] == 1
 

@@ -83,9 +83,10 @@ def real() -> object:
 
 
 def count_bars(data: dict) -> int:
+    from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
-    return len(ingest_market_data(data)[0])
+    return len(ingest_market_data(DataParams(**data))[0])
 
 
 @pytest.mark.parametrize("name", list(DATASETS))

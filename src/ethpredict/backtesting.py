@@ -1,4 +1,8 @@
-"""Backtest wrapper, markouts and risk metrics."""
+"""Backtest wrapper, markouts and risk metrics.
+
+The bar length is :func:`ethpredict.timeaxis.bar_seconds` (importable from
+here too, as before).
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,12 @@ import pandas as pd
 from ethpredict.core import types as T
 from ethpredict.core.backtest import average_cost_nb, backtest_nb
 from ethpredict.core.risk import path_stats_nb
-from ethpredict.io.bars import DAY_NS, epoch_ns, unobserved, utc_day_ends
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.timeaxis import DAY_NS, bar_seconds, epoch_ns, utc_day_ends
 from ethpredict.venues import activation_delay, venue_of
+from ethpredict.volatility import unobserved
 
 AVG_COLUMNS = ("avg_entry", "realized_pnl", "unrealized_pnl")
-
-
-def bar_seconds(bars: pd.DataFrame) -> float:
-    """The bar length in seconds (the most common step)."""
-    d = np.diff(epoch_ns(bars.index)[: min(len(bars), 1000)]) / 1e9
-    return float(pd.Series(d).mode().iloc[0]) if d.size else 60.0
 
 
 def _before(x: np.ndarray) -> np.ndarray:

@@ -1,7 +1,9 @@
 """Events, triple-barrier labels, meta-labels and sample weights (pandas side).
 
 Kernels live in :mod:`ethpredict.core.labeling`; these wrappers validate,
-convert frames to arrays and back. Log returns throughout.
+convert frames to arrays and back. Log returns throughout. The volatility
+that scales the barriers is :func:`ethpredict.volatility.causal_volatility`
+(importable from here too).
 """
 
 from __future__ import annotations
@@ -18,31 +20,14 @@ from ethpredict.core.labeling import (
     cusum_events_nb,
     triple_barrier_nb,
 )
-from ethpredict.io.bars import unobserved, unobserved_change
 from ethpredict.params import LabelsParams
+from ethpredict.volatility import causal_volatility, unobserved
 
 BOTH_RULES = {
     "nearest_to_open": BOTH_NEAREST_TO_OPEN,
     "stop_first": BOTH_STOP_FIRST,
     "profit_first": BOTH_PROFIT_FIRST,
 }
-
-
-def causal_volatility(
-    close: pd.Series, span: int, bars: pd.DataFrame | None = None
-) -> pd.Series:
-    """EWM standard deviation of 1-bar log returns (known at each bar's close).
-
-    With ``bars`` (the frame ``close`` comes from), gap-filled and stale bars
-    are missing: a return that is no one-bar observation
-    (:func:`~ethpredict.io.bars.unobserved_change`) is skipped, and the
-    volatility is NaN on the unobserved bars themselves.
-    """
-    r = np.log(close).diff()
-    if bars is None:
-        return r.ewm(span=span, min_periods=span).std()
-    vol = r.mask(unobserved_change(bars)).ewm(span=span, min_periods=span).std()
-    return vol.mask(unobserved(bars))
 
 
 def sample_events(bars: pd.DataFrame, p: LabelsParams) -> pd.DataFrame:

@@ -37,9 +37,9 @@ from ethpredict.core.glft import (
     SIZING_VOL_TARGET,
     quote_block_nb,
 )
-from ethpredict.io.bars import epoch_ns, unobserved, unobserved_change
-from ethpredict.labeling import causal_volatility
 from ethpredict.params import LabelsParams, MMParams, RiskParams
+from ethpredict.timeaxis import epoch_ns
+from ethpredict.volatility import causal_volatility, unobserved, unobserved_change
 
 SIZING = {
     "fixed": SIZING_FIXED,

@@ -1,34 +1,66 @@
 """Results remembered per live object, for the hot paths of a sweep.
 
-A sweep quotes and backtests the same bars and predictions thousands of
-times; values derived only from them (epoch times, day boundaries, the
-volatility, aligned predictions) are computed once. An entry lives as long
-as the objects it was computed from (weak references) and is recomputed when
-their content signature changes (pandas indexes are immutable and need none;
-frames can be changed in place, so callers pass a cheap signature). Arrays
+A sweep quotes and backtests the same bars thousands of times; a few values
+derived only from them are computed once: the epoch times and UTC day ends
+of a ``DatetimeIndex`` (:mod:`ethpredict.timeaxis`) and a pool's swap arrays
+and passive-LP baselines (:mod:`ethpredict.lp`). What the DAG already
+computes once — the aligned signal, the volatility (the ``align_signal``
+node) — is no longer remembered here.
+
+An entry lives as long as the objects it was computed from (weak
+references). Pandas indexes are immutable and need no signature; frames can
+be changed in place, so callers pass :func:`signature` of the arrays the
+result depends on: a digest of their bytes, which any change — also one in
+the interior that keeps the length, the ends and the sum — alters. Arrays
 come back read-only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import weakref
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 _MEMO: dict[tuple, tuple[tuple[weakref.ref, ...], tuple, Any]] = {}
 
 
-def signature(values: np.ndarray) -> tuple:
-    """Length, ends and NaN-ignoring sum: a changed column shows in one."""
-    if not len(values):
-        return (0,)
-    return (len(values), float(values[0]), float(values[-1]), float(np.nansum(values)))
+def signature(values: np.ndarray | pd.DataFrame | pd.Series) -> tuple:
+    """Length and a BLAKE2 digest of the content (a frame's index and every
+    column): any changed value shows in it. Hashing is ~1 GB/s, a few ms for
+    a year of minute bars."""
+    h = hashlib.blake2b(digest_size=16)
+    if isinstance(values, pd.DataFrame | pd.Series):
+        frame = values.to_frame() if isinstance(values, pd.Series) else values
+        idx = frame.index
+        _update(h, idx.asi8 if isinstance(idx, pd.DatetimeIndex) else idx.to_numpy())
+        for c in frame.columns:
+            _update(h, frame[c].to_numpy())
+        return (len(frame), h.hexdigest())
+    _update(h, np.asarray(values))
+    return (len(values), h.hexdigest())
+
+
+def _update(h, a: np.ndarray) -> None:
+    if a.dtype == object:
+        h.update(repr(a.tolist()).encode())
+    else:
+        h.update(np.ascontiguousarray(a).view(np.uint8))
 
 
 def memo(objs: tuple, key: tuple, make, sig: tuple = ()) -> Any:
     """``make()`` remembered while every object in ``objs`` lives and ``sig``
-    is unchanged."""
+    is unchanged.
+
+    Args:
+        objs: The objects the result is computed from (weakly referenced).
+        key: What is computed from them (with the settings that change it).
+        make: Computes the result: an array or a list of arrays.
+        sig: :func:`signature` of the mutable objects' content; ``()`` only
+            when every object in ``objs`` is immutable (a pandas index).
+    """
     full = (*map(id, objs), *key)
     hit = _MEMO.get(full)
     alive = hit is not None and all(r() is o for r, o in zip(hit[0], objs, strict=True))

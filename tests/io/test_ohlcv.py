@@ -11,9 +11,15 @@ import pytest
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import assemble_bars
-from ethpredict.io.ohlcv import funding_per_bar, read_funding, read_ohlcv_files
-from ethpredict.params import OHLCVParams
+from ethpredict.io.funding import funding_per_bar, read_funding
+from ethpredict.io.ohlcv import read_ohlcv_files
+from ethpredict.params import DataParams, OHLCVParams
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+
+
+def ingest(data: dict):
+    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
+    return ingest_market_data(DataParams(**data))
 
 
 def candles(n=30, t0="2024-03-01", freq="1min", seed=0) -> pd.DataFrame:
@@ -147,13 +153,13 @@ def test_folder_of_files_and_interval_check(tmp_path):
     df = candles(60)
     df.iloc[:30].to_csv(tmp_path / "a.csv", index=False)
     df.iloc[30:].to_parquet(tmp_path / "b.parquet")
-    out = ingest_market_data({"source": "ohlcv", "path": str(tmp_path)})
+    out = ingest({"source": "ohlcv", "path": str(tmp_path)})
     assert len(out[0]) == 60 and out[2]["interval"] == "1m"
     with pytest.raises(
         DataValidationError, match="bars are 1m but data.interval is '5m'"
     ):
-        ingest_market_data({"source": "ohlcv", "path": str(tmp_path), "interval": "5m"})
-    window = ingest_market_data(
+        ingest({"source": "ohlcv", "path": str(tmp_path), "interval": "5m"})
+    window = ingest(
         {
             "source": "ohlcv",
             "path": str(tmp_path),
@@ -188,7 +194,7 @@ def test_funding_rates_fall_on_the_bar_that_holds_the_settlement(tmp_path):
     # settled at 08:00: the position after the bar 07:59–08:00 pays it
     assert per_bar[479] == 1e-4 and per_bar[959] == -2e-4
     assert np.count_nonzero(per_bar) == 2  # the third is after the bars
-    b, *_ = ingest_market_data({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
+    b, *_ = ingest({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
                                 "market": "perpetual",
                                 "funding_path": str(tmp_path / "f.csv")})  # fmt: skip
     assert b.attrs["venue"] == "perpetual" and b["funding_rate"].iat[479] == 1e-4
@@ -214,7 +220,7 @@ def test_real_one_minute_files(real_data):
         assert not bars["is_filled"].any()
     perp = sorted((real_data / "perp-1m").glob("ETHUSDT-PERP_1m_*.csv.gz"))[0]
     fund = sorted((real_data / "perp-1m").glob("*funding*"))[0]
-    b, _, m, _ = ingest_market_data(
+    b, _, m, _ = ingest(
         {
             "source": "ohlcv",
             "path": str(perp),
@@ -253,13 +259,13 @@ def test_documented_ohlcv_errors(tmp_path, write, words):
 def test_window_and_funding_outside_the_bars(tmp_path):
     candles(60).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(DataValidationError, match="no bars between data.start"):
-        ingest_market_data({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
+        ingest({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
                             "start": "2025-01-01"})  # fmt: skip
     pd.DataFrame({"date": ["2023-01-01 00:00:00"], "funding_rate": [1e-4]}).to_csv(
         tmp_path / "f.csv", index=False
     )
     with pytest.raises(DataValidationError, match="no funding settlement"):
-        ingest_market_data(
+        ingest(
             {
                 "source": "ohlcv",
                 "path": str(tmp_path / "c.csv"),
@@ -305,5 +311,5 @@ def test_perpetual_klines_take_funding_too(tmp_path):
         "market": "perpetual",
         "funding_path": str(tmp_path / "f.csv"),
     }
-    bars, *_ = ingest_market_data(data)
+    bars, *_ = ingest(data)
     assert bars["funding_rate"].iat[59] == 1e-4 and bars["funding_rate"].sum() == 1e-4

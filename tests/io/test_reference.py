@@ -15,10 +15,16 @@ import pytest
 from ethpredict.errors import DataValidationError, ParameterError
 from ethpredict.io.bars import epoch_ns
 from ethpredict.io.reference import Reference, detect_source, join_reference
-from ethpredict.params import validate_parameters
+from ethpredict.params import DataParams, validate_parameters
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 from tests.conftest import REAL, T0_MS, kline_rows, write_csv
 from tests.io.test_ohlcv import candles
+
+
+def ingest(data: dict):
+    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
+    return ingest_market_data(DataParams(**data))
+
 
 POOL_DAY = REAL / "uniswap-v3" / "ethereum-usdc-weth-005-2024-01-05"
 CEX_DAY = REAL / "cex-reference" / "ETHUSDT-PERP_1m_2024-01-05.csv.gz"
@@ -96,7 +102,7 @@ def bars_and_reference(tmp_path, n=120, ref_rows=None, **ref):
     write_csv(tmp_path / "bars" / "b.csv", kline_rows(n))
     rows = ref_rows if ref_rows is not None else kline_rows(n + 10, seed=3)
     write_csv(tmp_path / "ref" / "r.csv", rows)
-    return ingest_market_data({"source": "binance_klines",
+    return ingest({"source": "binance_klines",
                                "path": str(tmp_path / "bars"),
                                "reference": {"path": str(tmp_path / "ref"), **ref}})  # fmt: skip
 
@@ -159,7 +165,7 @@ def test_ohlcv_and_trade_references_and_auto_detection(tmp_path):
     assert detect_source(tmp_path / "ref.parquet") == "ohlcv"
     bars = bars_and_reference(tmp_path, ref_rows=kline_rows(5))[0]  # warm the dirs
     pq = str(tmp_path / "ref.parquet")
-    bars, _, m, _ = ingest_market_data({"source": "binance_klines",
+    bars, _, m, _ = ingest({"source": "binance_klines",
                                         "path": str(tmp_path / "bars"),
                                         "reference": {"path": pq}})  # fmt: skip
     assert m["reference"]["source"] == "ohlcv" and "reference_buy_volume" not in bars
@@ -175,7 +181,7 @@ def test_ohlcv_and_trade_references_and_auto_detection(tmp_path):
     with gzip.open(cap, "wt") as fh:
         fh.write("\n".join(lines))
     assert detect_source(cap) == "binance_trades"
-    bars, _, m, _ = ingest_market_data({"source": "binance_klines",
+    bars, _, m, _ = ingest({"source": "binance_klines",
                                         "path": str(tmp_path / "bars"),
                                         "reference": {"path": str(cap)}})  # fmt: skip
     assert m["reference"]["interval"] is None and m["reference"]["max_age_s"] == 60
@@ -192,17 +198,17 @@ def test_errors_are_one_clear_message(tmp_path):
     write_csv(tmp_path / "bars" / "b.csv", kline_rows(50))
     base = {"source": "binance_klines", "path": str(tmp_path / "bars")}
     with pytest.raises(DataValidationError, match="data.reference.path '/nowhere'"):
-        ingest_market_data({**base, "reference": {"path": "/nowhere"}})
+        ingest({**base, "reference": {"path": "/nowhere"}})
     rows = kline_rows(50, seed=3)
     rows[7][4] = "abc"
     write_csv(tmp_path / "bad" / "r.csv", rows)
     with pytest.raises(DataValidationError,
                        match=r"^data.reference: .*r.csv, line 8, column 'close'"):  # fmt: skip
-        ingest_market_data({**base, "reference": {"path": str(tmp_path / "bad")}})
+        ingest({**base, "reference": {"path": str(tmp_path / "bad")}})
     later = kline_rows(50, t0_ms=T0_MS + 86_400_000)
     write_csv(tmp_path / "later" / "r.csv", later)
     with pytest.raises(DataValidationError, match="does not overlap the bars"):
-        ingest_market_data({**base, "reference": {"path": str(tmp_path / "later")}})
+        ingest({**base, "reference": {"path": str(tmp_path / "later")}})
     with pytest.raises(ParameterError, match="data.reference.max_age_bars"):
         validate_parameters({"data": {"reference": {"max_age_bars": 0}}})
     with pytest.raises(ParameterError, match="features.sets includes 'reference'"):
@@ -214,7 +220,7 @@ def test_errors_are_one_clear_message(tmp_path):
 def test_shared_pool_day_against_its_exchange_minutes(tmp_path):
     data = {"source": "uniswap_v3", "path": str(POOL_DAY),
             "reference": {"path": str(CEX_DAY)}}  # fmt: skip
-    bars, _, manifest, _ = ingest_market_data(data)
+    bars, _, manifest, _ = ingest(data)
     assert bars.attrs["reference"] == CEX_DAY.name and bars.attrs["interval"] == "12s"
     m = manifest["reference"]
     assert m["stale_bars"] == 0 and m["coverage"] > 0.99
@@ -227,7 +233,7 @@ def test_shared_pool_day_against_its_exchange_minutes(tmp_path):
     keep = ref["open_time"] + 60_000 <= t.value // 1_000_000
     ref[keep].to_csv(tmp_path / "cut.csv", index=False)
     cut_ref = {"path": str(tmp_path / "cut.csv")}
-    cut = ingest_market_data({**data, "reference": cut_ref})[0]
+    cut = ingest({**data, "reference": cut_ref})[0]
     upto = bars.index <= t
     np.testing.assert_array_equal(cut["reference_price"].to_numpy()[upto],
                                   bars["reference_price"].to_numpy()[upto])  # fmt: skip

@@ -14,7 +14,8 @@ from ethpredict.io.bars import (
     unobserved_change,
 )
 from ethpredict.io.binance import read_kline_files
-from ethpredict.io.ohlcv import funding_per_bar, read_ohlcv_files
+from ethpredict.io.funding import funding_per_bar
+from ethpredict.io.ohlcv import read_ohlcv_files
 from ethpredict.params import OHLCVParams
 from tests.conftest import kline_rows, write_csv
 

@@ -9,7 +9,7 @@ import pytest
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import assemble_bars
-from ethpredict.io.binance import bars_from_trades, read_trade_stream
+from ethpredict.io.trades import bars_from_trades, read_trade_stream
 
 
 def trade_line(recv, t_ms, tid, price, qty, maker, **extra):

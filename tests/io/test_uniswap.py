@@ -14,11 +14,16 @@ import pytest
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io import uniswap as u
-from ethpredict.params import UniswapParams
+from ethpredict.params import DataParams, UniswapParams
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
 FLASH = "0xbdbdb71d7860376ba52b25a5028beea23581364a40522f6bcfb86bb1f2dca633"
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
+
+
+def ingest(data: dict):
+    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
+    return ingest_market_data(DataParams(**data))
 
 
 def encode(kind: str, f: dict) -> tuple[list[str], str]:
@@ -143,7 +148,7 @@ def synthetic_pool(tmp_path, n=400, seed=0, name=f"ethereum-{POOL}-2024-01-05.ra
 
 def test_swaps_table_bars_and_liquidity(tmp_path):
     path, frame = synthetic_pool(tmp_path)
-    bars, swaps, manifest, liq = ingest_market_data({"source": "uniswap_v3",
+    bars, swaps, manifest, liq = ingest({"source": "uniswap_v3",
                                                      "path": str(path)})  # fmt: skip
     assert manifest["interval"] == "12s" and bars.attrs["venue"] == "uniswap_v3"
     assert bars.attrs["fee_bps"] == 5.0 and bars.attrs["tick_spacing"] == 10
@@ -172,7 +177,7 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
     i = list(liq["event"]).index("MINT")
     level = liq["liquidity"].to_numpy()
     assert level[i] == level[i - 1] + 1e18 == level[i + 1]  # the next swap reports it
-    one_minute = ingest_market_data({"source": "uniswap_v3", "path": str(path),
+    one_minute = ingest({"source": "uniswap_v3", "path": str(path),
                                      "interval": "1m"})[0]  # fmt: skip
     assert one_minute.attrs["interval"] == "1m"
     assert one_minute["volume"].sum() == pytest.approx(swaps["qty"].sum(), rel=1e-12)
@@ -190,8 +195,8 @@ def test_eth_getlogs_json_equals_the_csv(tmp_path):
     (tmp_path / "json").mkdir()
     with gzip.open(tmp_path / "json" / "logs.json.gz", "wt") as fh:
         json.dump({"jsonrpc": "2.0", "id": 1, "result": logs}, fh)
-    a = ingest_market_data({"source": "uniswap_v3", "path": str(path)})
-    b = ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path / "json")})
+    a = ingest({"source": "uniswap_v3", "path": str(path)})
+    b = ingest({"source": "uniswap_v3", "path": str(tmp_path / "json")})
     pd.testing.assert_frame_equal(a[0], b[0])
     pd.testing.assert_frame_equal(a[1], b[1])
     assert b[0].attrs["pool"] == POOL  # the address came from the logs
@@ -204,7 +209,7 @@ def test_eth_getlogs_json_equals_the_csv(tmp_path):
     with pytest.raises(
         DataValidationError, match=r"logs\.jsonl, line 1.*blockTimestamp"
     ):
-        ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path / "json")})
+        ingest({"source": "uniswap_v3", "path": str(tmp_path / "json")})
 
 
 def test_json_logs_of_another_pool_are_refused(tmp_path):
@@ -224,27 +229,25 @@ def test_json_logs_of_another_pool_are_refused(tmp_path):
     (folder / "a.json").write_text(logs(POOL, frame.iloc[:15]))
     (folder / "b.json").write_text(logs(other, frame.iloc[15:]))
     with pytest.raises(DataValidationError, match=f"several pools.*{other}"):
-        ingest_market_data({"source": "uniswap_v3", "path": str(folder)})
+        ingest({"source": "uniswap_v3", "path": str(folder)})
     named = tmp_path / "named"
     named.mkdir()
     (named / f"{POOL}.json").write_text(logs(other, frame))
     with pytest.raises(
         DataValidationError, match=f"file names say pool {POOL} but the logs come"
     ):
-        ingest_market_data({"source": "uniswap_v3", "path": str(named)})
+        ingest({"source": "uniswap_v3", "path": str(named)})
 
 
 def test_unknown_pool_needs_its_tokens(tmp_path):
     other = "0x" + "12" * 20
     path, _ = synthetic_pool(tmp_path, name=f"{other}.raw.csv")
     with pytest.raises(DataValidationError) as exc:
-        ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+        ingest({"source": "uniswap_v3", "path": str(path)})
     for w in (other, "data.uniswap.eth_token", "data.uniswap.decimals0", "fee_bps"):
         assert w in str(exc.value)
     spec = {"eth_token": "token1", "decimals0": 6, "decimals1": 18, "fee_bps": 30}
-    bars = ingest_market_data(
-        {"source": "uniswap_v3", "path": str(path), "uniswap": spec}
-    )[0]
+    bars = ingest({"source": "uniswap_v3", "path": str(path), "uniswap": spec})[0]
     assert bars.attrs["tick_spacing"] == 60 and bars.attrs["fee_bps"] == 30
 
 
@@ -294,14 +297,14 @@ def test_real_pools_load(real_data):
         (DAY, 6046),
         ("uniswap-v3/ethereum-usdc-weth-030-2024-01-05", 267),
     ):
-        bars, swaps, m, liq = ingest_market_data(
+        bars, swaps, m, liq = ingest(
             {"source": "uniswap_v3", "path": str(real_data / path)}
         )
         assert len(swaps) == n_swaps and m["interval"] == "12s"  # fmt: skip
         assert 2200 < bars["close"].min() < bars["close"].max() < 2400
         assert liq["liquidity"].notna().sum() > 0.9 * len(liq)
     poly = real_data / "uniswap-v3/polygon-usdc-weth-005-minute"
-    bars = ingest_market_data({"source": "uniswap_v3", "path": str(poly),
+    bars = ingest({"source": "uniswap_v3", "path": str(poly),
                                "start": "2024-02-15", "end": "2024-02-17"})[0]  # fmt: skip
     assert len(bars) == 2880 and bars.attrs["chain"] == "polygon"
     # minute summaries have no blocks: the chain's usual block time
@@ -331,7 +334,7 @@ def _edit_raw(tmp_path, edit):
 def test_documented_pool_errors(tmp_path, edit, words):
     path = _edit_raw(tmp_path, edit)
     with pytest.raises(DataValidationError) as exc:
-        ingest_market_data({"source": "uniswap_v3", "path": str(path)})
+        ingest({"source": "uniswap_v3", "path": str(path)})
     for w in words:
         assert w in str(exc.value)
 
@@ -344,18 +347,16 @@ def test_overlapping_and_mixed_pool_files(tmp_path):
     with pytest.raises(
         DataValidationError, match=r"appears twice \(overlapping files\?\)"
     ):
-        ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path)})
+        ingest({"source": "uniswap_v3", "path": str(tmp_path)})
     other = "0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8"
     (tmp_path / f"ethereum-{POOL}-2024-01-06.raw.csv").rename(
         tmp_path / f"ethereum-{other}-2024-01-06.raw.csv"
     )
     with pytest.raises(DataValidationError, match="files of several pools"):
-        ingest_market_data({"source": "uniswap_v3", "path": str(tmp_path)})
+        ingest({"source": "uniswap_v3", "path": str(tmp_path)})
 
 
 def test_minute_summaries_are_one_minute_bars(tmp_path, real_data):
     folder = real_data / "uniswap-v3/polygon-usdc-weth-005-minute"
     with pytest.raises(DataValidationError, match="1m bars; data.interval is '5m'"):
-        ingest_market_data(
-            {"source": "uniswap_v3", "path": str(folder), "interval": "5m"}
-        )
+        ingest({"source": "uniswap_v3", "path": str(folder), "interval": "5m"})

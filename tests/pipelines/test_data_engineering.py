@@ -9,7 +9,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from ethpredict.errors import DataValidationError, ParameterError
-from ethpredict.params import DataParams
+from ethpredict.params import DataParams, FeaturesParams
 from ethpredict.pipelines.data_engineering import create_pipeline
 from tests.conftest import kline_rows, write_csv
 
@@ -30,7 +30,9 @@ def catalog(data: dict, features: dict | None = None) -> DataCatalog:
     return DataCatalog(
         {
             "params:data": MemoryDataset(DataParams.model_validate(data)),
-            "params:features": MemoryDataset(features or {"zscore_window": 30}),
+            "params:features": MemoryDataset(
+                FeaturesParams.model_validate(features or {"zscore_window": 30})
+            ),
             **{name: Kept() for name in OUTPUTS},
         }
     )

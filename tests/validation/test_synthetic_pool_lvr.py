@@ -54,7 +54,7 @@ def full_range(tmp_path, name, reference=None, **pool):
             "synthetic_pool": {"days": DAYS, **pool}}  # fmt: skip
     if reference:
         data["reference"] = {"path": str(reference)}
-    bars, trades, manifest, liquidity = ingest_market_data(data)
+    bars, trades, manifest, liquidity = ingest_market_data(DataParams(**data))
     mark = lp.mark_prices(bars)[0]
     path = lp.swap_path(bars, trades, liquidity)
     pos = lp.static_position(bars, path, mark, 1, 1e-6, 1e9, 1e3, FEE)

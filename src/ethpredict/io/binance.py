@@ -1,21 +1,14 @@
-"""Readers for Binance market data formats.
-
-* **Klines** — the public kline CSV layout (12 columns, see
-  :data:`KLINE_COLUMNS`), with or without a header row, numbers in any
-  precision, optional columns empty; as one file, a folder of files, or the
-  monthly/daily ``.zip`` files of the public data archive (``.csv.gz`` too).
-  Timestamps in ms or µs (the archive switched spot data to µs in 2025) are
-  detected per file.
-* **Trade stream captures** — JSON lines of ``@trade`` websocket messages, each
-  line prefixed by a local receive time in ns (plain or ``.gz``). Other
-  streams in the same capture (depth, bookTicker) are skipped.
+"""Reader of Binance klines: the public kline CSV layout (12 columns, see
+:data:`KLINE_COLUMNS`), with or without a header row, numbers in any
+precision, optional columns empty; as one file, a folder of files, or the
+monthly/daily ``.zip`` files of the public data archive (``.csv.gz`` too).
+Timestamps in ms or µs (the archive switched spot data to µs in 2025) are
+detected per file. Trade stream captures are :mod:`ethpredict.io.trades`.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import re
 import zipfile
 import zlib
@@ -25,37 +18,21 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import (
-    NS_PER_S,
-    REQUIRED_COLUMNS,
-    SourceFrame,
-    epoch_ns,
-    epoch_unit_ns,
-    refuse_duplicate_columns,
-)
 from ethpredict.io.files import (
     BOM,
-    GZIP_MAGIC,
-    check_path,
     is_number,
-    open_text,
+    list_files,
     read_bytes,
 )
+from ethpredict.io.tables import (
+    KLINE_COLUMNS,
+    KLINE_SUFFIXES,
+    REQUIRED_COLUMNS,
+    SourceFrame,
+    refuse_duplicate_columns,
+)
+from ethpredict.io.times import epoch_unit_ns
 
-KLINE_COLUMNS = [
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "trades",
-    "taker_buy_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-]
 _HEADER_ALIASES = {
     "open time": "open_time",
     "close time": "close_time",
@@ -65,29 +42,6 @@ _HEADER_ALIASES = {
     "taker_buy_base_asset_volume": "taker_buy_volume",
     "taker_buy_quote_asset_volume": "taker_buy_quote_volume",
 }
-KLINE_SUFFIXES = (".csv", ".csv.gz", ".zip")
-TRADE_SUFFIXES = (".jsonl", ".jsonl.gz", ".json.gz")
-
-
-def list_files(
-    path: str | Path, suffixes: tuple[str, ...], what: str, sniff=None
-) -> list[Path]:
-    """One file, or the matching files of a folder (not recursive), sorted.
-
-    ``sniff(file) -> bool`` admits a folder's files of other names by content.
-    """
-    p = check_path(path)
-    if p.is_file():
-        return [p]
-    files = sorted(
-        f for f in p.iterdir()
-        if f.is_file() and (f.name.endswith(suffixes) or (sniff and sniff(f)))
-    )  # fmt: skip
-    if not files:
-        raise DataValidationError(
-            f"data.path '{p}' holds no {what} files (looked for {', '.join(suffixes)})"
-        )
-    return files
 
 
 def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
@@ -108,9 +62,10 @@ def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
                 return out
         except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
             what = (
-                "not a valid zip archive" if label == str(path)
+                "not a valid zip archive"
+                if label == str(path)
                 else f"corrupt compressed data ({exc}); download the archive again"
-            )  # fmt: skip
+            )
             raise DataValidationError(what, file=label) from None
     return [(str(path), read_bytes(path))]
 
@@ -118,9 +73,14 @@ def _read_bytes(path: Path) -> list[tuple[str, bytes]]:
 def _diagnose(label: str, raw: bytes, names: list[str], skip: int) -> None:
     """Slow path after the fast parser failed: find the first bad cell."""
     text = pd.read_csv(
-        io.BytesIO(raw), header=None, skiprows=skip, names=names, dtype=str,
-        skip_blank_lines=False, keep_default_na=False,
-    )  # fmt: skip
+        io.BytesIO(raw),
+        header=None,
+        skiprows=skip,
+        names=names,
+        dtype=str,
+        skip_blank_lines=False,
+        keep_default_na=False,
+    )
     for col in names:
         cells = text[col].str.strip()
         parsed = pd.to_numeric(cells.where(cells != ""), errors="coerce")
@@ -129,8 +89,10 @@ def _diagnose(label: str, raw: bytes, names: list[str], skip: int) -> None:
             i = int(bad[0])
             raise DataValidationError(
                 f"'{cells.iat[i]}' is not a number",
-                file=label, row=i + 1 + skip, column=col,
-            )  # fmt: skip
+                file=label,
+                row=i + 1 + skip,
+                column=col,
+            )
 
 
 def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
@@ -153,15 +115,19 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
             raise DataValidationError(
                 f"missing column(s) {', '.join(missing)}; the header has "
                 f"{', '.join(names)}",
-                file=label, row=1, column=missing[0],
-            )  # fmt: skip
+                file=label,
+                row=1,
+                column=missing[0],
+            )
     else:
         if len(fields) < len(REQUIRED_COLUMNS):
             raise DataValidationError(
                 f"{len(fields)} column(s); a Binance kline row has 12, of which "
                 f"the first 6 ({', '.join(REQUIRED_COLUMNS)}) are required",
-                file=label, row=1, column=KLINE_COLUMNS[len(fields)],
-            )  # fmt: skip
+                file=label,
+                row=1,
+                column=KLINE_COLUMNS[len(fields)],
+            )
         if len(fields) > len(KLINE_COLUMNS):
             raise DataValidationError(
                 f"{len(fields)} columns; a Binance kline row has 12", file=label, row=1
@@ -170,17 +136,23 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
     skip = 1 if has_header else 0
     try:
         df = pd.read_csv(
-            io.BytesIO(raw), header=None, skiprows=skip, names=names,
-            dtype="float64", skip_blank_lines=False, engine="c",
-        )  # fmt: skip
+            io.BytesIO(raw),
+            header=None,
+            skiprows=skip,
+            names=names,
+            dtype="float64",
+            skip_blank_lines=False,
+            engine="c",
+        )
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if not m:
             raise DataValidationError(f"unreadable CSV ({exc})", file=label) from None
         raise DataValidationError(
             f"{m.group(3)} fields; expected {m.group(1)} like the rows above",
-            file=label, row=int(m.group(2)),
-        ) from None  # fmt: skip
+            file=label,
+            row=int(m.group(2)),
+        ) from None
     except ValueError:
         _diagnose(label, raw, names, skip)
         raise  # pragma: no cover - _diagnose always raises when parsing failed
@@ -197,15 +169,20 @@ def parse_kline_csv(label: str, raw: bytes) -> SourceFrame:
         i = int(bad[0])
         raise DataValidationError(
             f"'{ot[i]}' is not an epoch timestamp (integer ms or µs)",
-            file=label, row=int(lines[i]), column="open_time",
-        )  # fmt: skip
+            file=label,
+            row=int(lines[i]),
+            column="open_time",
+        )
     has_close = "close_time" in df and df["close_time"].notna().all()
     raw_dur = df["close_time"].to_numpy() + 1 - ot if has_close else None
     unit = epoch_unit_ns(
-        ot, label, lines, "open_time",
+        ot,
+        label,
+        lines,
+        "open_time",
         spacing=float(np.median(raw_dur)) if has_close else None,
         option="data.source: ohlcv with data.ohlcv.time_unit",
-    )  # fmt: skip
+    )
     time_ns = ot.astype(np.int64) * unit
     duration = np.empty(0, np.int64)
     if has_close:
@@ -224,141 +201,3 @@ def read_kline_files(path: str | Path) -> list[SourceFrame]:
         for f in list_files(path, KLINE_SUFFIXES, "kline")
         for label, raw in _read_bytes(f)
     ]
-
-
-def is_trade_capture(path: Path) -> bool:
-    """Whether a file (plain or gzip, any name — hftbacktest's ``*.gz``)
-    starts with Binance ``@trade`` JSON lines."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-        if head[:2] == GZIP_MAGIC:
-            with gzip.open(path, "rb") as fh:
-                head = fh.read(1 << 16)
-    except (OSError, EOFError, zlib.error):
-        return False
-    return b'"e":"trade"' in head.replace(b" ", b"")
-
-
-def read_trade_stream(path: str | Path) -> pd.DataFrame:
-    """Trades from Binance ``@trade`` captures.
-
-    Returns:
-        One row per trade, sorted by exchange trade time: ``time`` (UTC, from
-        the exchange's trade time ``T``), ``trade_id``, ``price``, ``qty``
-        (base asset), ``side`` (+1 when the buyer was the aggressor, −1 when
-        the seller was; Binance's ``m`` = buyer is maker), ``recv_time_ns``
-        (the capture's local receive time), ``symbol``, ``venue`` (``spot`` or
-        ``futures``), and ``file``/``line`` (source
-        line, for error messages). Futures trades that are not ``MARKET``
-        (insurance fund, ADL) are left out. A trade present in two
-        overlapping captures is kept once.
-    """
-    rows: list[tuple] = []
-    for f in list_files(path, TRADE_SUFFIXES, "trade stream", is_trade_capture):
-        with open_text(f) as fh:
-            for n, line in enumerate(fh, start=1):
-                if '"trade"' not in line:
-                    continue
-                prefix, _, payload = line.partition(" ")
-                recv = int(prefix) if prefix.isdigit() else -1
-                payload = payload if prefix.isdigit() else line
-                try:
-                    msg = json.loads(payload)
-                    d = msg.get("data", msg)
-                    if d.get("e") != "trade" or d.get("X", "MARKET") != "MARKET":
-                        continue
-                    rows.append(
-                        (int(d["T"]), int(d["t"]), float(d["p"]), float(d["q"]),
-                         -1 if d["m"] else 1, recv, str(d["s"]),
-                         "futures" if "X" in d else "spot", str(f), n)
-                    )  # fmt: skip
-                except json.JSONDecodeError as exc:
-                    raise DataValidationError(
-                        f"not valid JSON ({exc.msg} at character {exc.pos})",
-                        file=str(f), row=n,
-                    ) from None  # fmt: skip
-                except KeyError as exc:
-                    raise DataValidationError(
-                        "trade message lacks this field", file=str(f), row=n,
-                        column=exc.args[0],
-                    ) from None  # fmt: skip
-                except (TypeError, ValueError, AttributeError) as exc:
-                    raise DataValidationError(
-                        f"malformed trade message ({exc})", file=str(f), row=n
-                    ) from None
-    if not rows:
-        raise DataValidationError(f"no @trade messages found under data.path '{path}'")
-    cols = [
-        "t_ms", "trade_id", "price", "qty", "side", "recv_time_ns", "symbol",
-        "venue", "file", "line",
-    ]  # fmt: skip
-    df = pd.DataFrame.from_records(rows, columns=cols)
-    for col, what in (("symbol", "symbols"), ("venue", "venues")):
-        kinds = df.groupby(col)["file"].first()
-        if len(kinds) > 1:
-            found = ", ".join(f"{k} ({Path(v).name})" for k, v in kinds.items())
-            raise DataValidationError(
-                f"trades of several {what} under data.path '{path}': {found}; "
-                "point data.path at the captures of one symbol on one venue"
-            )
-    for col in ("price", "qty"):
-        bad = np.flatnonzero(~(df[col].to_numpy() > 0))
-        if bad.size:
-            r = df.iloc[int(bad[0])]
-            raise DataValidationError(
-                f"{r[col]} is not > 0", file=r["file"], row=int(r["line"]), column=col
-            )
-    key = ["trade_id", "t_ms", "price", "qty", "side"]
-    df = df.drop_duplicates(subset=key).sort_values(["trade_id"], kind="stable")
-    dup = df["trade_id"].duplicated(keep="first").to_numpy()
-    if dup.any():
-        r = df.iloc[int(np.flatnonzero(dup)[0])]
-        raise DataValidationError(
-            f"trade id {r['trade_id']} appears twice with different contents",
-            file=r["file"], row=int(r["line"]), column="t",
-        )  # fmt: skip
-    df = df.sort_values(["t_ms", "trade_id"], kind="stable").reset_index(drop=True)
-    df.insert(0, "time", pd.to_datetime(df.pop("t_ms"), unit="ms", utc=True))
-    return df
-
-
-def bars_from_trades(trades: pd.DataFrame, interval_s: int) -> SourceFrame:
-    """Aggregate trades into OHLCV bars of ``interval_s`` seconds.
-
-    The first and last bars of the capture are partial (the capture starts
-    and stops mid-bar) and are dropped. Intervals with no trade are left
-    missing here; bar assembly treats them as gaps (``data.on_gap``).
-    """
-    step = interval_s * NS_PER_S
-    t = epoch_ns(trades["time"])
-    bucket = t // step * step
-    g = trades.assign(
-        bucket=bucket,
-        quote=trades["price"] * trades["qty"],
-        buy=np.where(trades["side"] > 0, trades["qty"], 0.0),
-        buy_quote=np.where(trades["side"] > 0, trades["price"] * trades["qty"], 0.0),
-    ).groupby("bucket", sort=True)
-    agg = g.agg(
-        open=("price", "first"), high=("price", "max"), low=("price", "min"),
-        close=("price", "last"), volume=("qty", "sum"), quote_volume=("quote", "sum"),
-        trades=("price", "size"), taker_buy_volume=("buy", "sum"),
-        taker_buy_quote_volume=("buy_quote", "sum"), line=("line", "first"),
-        file=("file", "first"),
-    )  # fmt: skip
-    agg = agg.iloc[1:-1]
-    if len(agg) < 2:
-        raise DataValidationError(
-            f"the trade capture spans too few complete {interval_s} s bars "
-            f"({len(agg)}) after dropping the partial first and last bar"
-        )
-    files = trades["file"].unique()
-    label = files[0] if len(files) == 1 else f"{len(files)} trade captures"
-    return SourceFrame(
-        label=str(label),
-        time_ns=agg.index.to_numpy().astype(np.int64),
-        values=agg.drop(columns=["line", "file"])
-        .astype("float64")
-        .reset_index(drop=True),
-        lines=agg["line"].to_numpy(),
-    )

@@ -106,8 +106,14 @@ def download_klines(p: DownloadParams) -> dict:
                 ck_path.read_bytes(), zip_path.name, str(ck_path)
             )
             if _sha256(zip_path.read_bytes()) == expected:
-                files.append({"file": zip_path.name, "url": url, "sha256": expected,
-                              "status": "present"})  # fmt: skip
+                files.append(
+                    {
+                        "file": zip_path.name,
+                        "url": url,
+                        "sha256": expected,
+                        "status": "present",
+                    }
+                )
                 continue
         ck_text = fetch(url + ".CHECKSUM", p.timeout_s, p.retries)
         expected = _parse_checksum(ck_text, zip_path.name, url + ".CHECKSUM")

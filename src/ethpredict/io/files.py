@@ -1,6 +1,7 @@
-"""Reading a data file's bytes: gzip told by content, not by name; a
-truncated or corrupt file, a BOM, a symlink loop each explained in one line
-(docs/data.md, "Formats recognised")."""
+"""Finding and reading a data file's bytes: the files of a folder; gzip told
+by content, not by name; a truncated or corrupt file, a BOM, a symlink loop
+each explained in one line (docs/data.md, "Formats recognised"); whether a
+cell is a number; the symbol a file name carries."""
 
 from __future__ import annotations
 
@@ -40,6 +41,28 @@ def check_path(path: str | Path, param: str = "data.path") -> Path:
             ) from None
         raise DataValidationError(f"{param} '{p}' does not exist") from None
     return p
+
+
+def list_files(
+    path: str | Path, suffixes: tuple[str, ...], what: str, sniff=None
+) -> list[Path]:
+    """One file, or the matching files of a folder (not recursive), sorted.
+
+    ``sniff(file) -> bool`` admits a folder's files of other names by content.
+    """
+    p = check_path(path)
+    if p.is_file():
+        return [p]
+    files = sorted(
+        f
+        for f in p.iterdir()
+        if f.is_file() and (f.name.endswith(suffixes) or (sniff and sniff(f)))
+    )
+    if not files:
+        raise DataValidationError(
+            f"data.path '{p}' holds no {what} files (looked for {', '.join(suffixes)})"
+        )
+    return files
 
 
 def gunzip(raw: bytes, label: str) -> bytes:
@@ -89,9 +112,10 @@ def open_text(path: Path) -> Iterator[TextIO]:
         read_bytes(path)  # raises: not gzip
     try:
         with (
-            gzip.open(path, "rt", encoding="utf-8-sig") if gz
+            gzip.open(path, "rt", encoding="utf-8-sig")
+            if gz
             else open(path, encoding="utf-8-sig")
-        ) as fh:  # fmt: skip
+        ) as fh:
             yield fh
     except EOFError:
         raise DataValidationError(

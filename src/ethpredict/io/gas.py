@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError, ParameterError
-from ethpredict.io.bars import epoch_ns
 from ethpredict.io.files import open_text, read_bytes
-from ethpredict.io.ohlcv import parse_times
+from ethpredict.io.times import parse_times
+from ethpredict.timeaxis import epoch_ns
 
 TIME_COLUMNS = ("time", "timestamp", "block_timestamp", "date", "datetime", "ts")
 BLOCK_COLUMNS = ("block", "block_number", "number")
@@ -38,8 +38,18 @@ BLOCK_COLUMNS = ("block", "block_number", "number")
 MAX_GWEI = 100_000.0
 #: a bar's last observation may be at most this many observation steps old
 MAX_AGE_STEPS = 10
-SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq", ".feather", ".ftr", ".json",
-            ".json.gz", ".jsonl", ".jsonl.gz")  # fmt: skip
+SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".parquet",
+    ".pq",
+    ".feather",
+    ".ftr",
+    ".json",
+    ".json.gz",
+    ".jsonl",
+    ".jsonl.gz",
+)
 PARAM = "backtest.gas_price_path"
 
 
@@ -69,8 +79,9 @@ def _read(path: Path) -> tuple[pd.DataFrame, int]:
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise DataValidationError(
                 "expected JSON records (a list of objects) or columns (an object "
-                "of lists)", file=str(path),
-            )  # fmt: skip
+                "of lists)",
+                file=str(path),
+            )
         return pd.DataFrame.from_records(rows), 1
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         if isinstance(exc, DataValidationError):
@@ -133,8 +144,9 @@ def read_gas_prices(path: str | Path) -> dict:
         raise DataValidationError(
             f"both {base} and {total}: give base_fee_gwei (+ priority_fee_gwei) or "
             "gas_price_gwei, not both",
-            file=label, column=str(total),
-        )  # fmt: skip
+            file=label,
+            column=str(total),
+        )
     if base is None and total is None:
         raise DataValidationError(
             "no gas price column: expected base_fee_gwei (and optionally "
@@ -146,16 +158,19 @@ def read_gas_prices(path: str | Path) -> dict:
         gwei = gwei + _numbers(frame, tip, label, lines)
     out: dict = {"gwei": gwei, "label": label, "lines": lines}
     if tcol is not None:
-        out["time_ns"] = parse_times(frame[tcol], label=label, column=str(tcol),
-                                     lines=lines)  # fmt: skip
+        out["time_ns"] = parse_times(
+            frame[tcol], label=label, column=str(tcol), lines=lines
+        )
     if bcol is not None:
         b = _numbers(frame, bcol, label, lines, hi=1e12, unit="as a block number")
         if (b != np.floor(b)).any():
             i = int(np.flatnonzero(b != np.floor(b))[0])
             raise DataValidationError(
                 f"block {b[i]:g} is not a whole number",
-                file=label, row=int(lines[i]), column=str(bcol),
-            )  # fmt: skip
+                file=label,
+                row=int(lines[i]),
+                column=str(bcol),
+            )
         out["block"] = b.astype(np.int64)
     for key, col in (("block", bcol), ("time_ns", tcol)):
         if key in out:
@@ -167,13 +182,16 @@ def read_gas_prices(path: str | Path) -> dict:
                 raise DataValidationError(
                     f"rows must be in increasing {key.removesuffix('_ns')} order: "
                     f"this row {what} the previous one (line {lines[i - 1]})",
-                    file=label, row=int(lines[i]), column=str(col),
-                )  # fmt: skip
+                    file=label,
+                    row=int(lines[i]),
+                    column=str(col),
+                )
     return out
 
 
-def _align(obs: np.ndarray, at: np.ndarray, gwei: np.ndarray, label, what: str,
-           show) -> np.ndarray:  # fmt: skip
+def _align(
+    obs: np.ndarray, at: np.ndarray, gwei: np.ndarray, label, what: str, show
+) -> np.ndarray:
     """The last ``obs`` ≤ each ``at``, within the documented tolerances."""
     step = int(np.median(np.diff(obs))) if obs.size > 1 else 0
     j = np.searchsorted(obs, at, side="right") - 1

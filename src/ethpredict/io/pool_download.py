@@ -30,7 +30,7 @@ import pandas as pd
 from ethpredict.errors import DownloadError
 from ethpredict.io.atomic import atomic_path
 from ethpredict.io.rpc import RpcClient, RpcError
-from ethpredict.io.uniswap import BURN, COLLECT, MINT, SWAP
+from ethpredict.io.uniswap.abi import BURN, COLLECT, MINT, SWAP
 from ethpredict.params import RpcParams
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,15 @@ TOPICS = [SWAP, MINT, BURN, COLLECT]
 TOKEN0 = "0x0dfe1681"  # token0()
 STATE = ".download_state.json"
 BLOCK_PARTS = ".blocks"
-BLOCK_COLUMNS = ["number", "timestamp", "base_fee_gwei", "base_fee_wei", "gas_used",
-                 "gas_limit", "hash"]  # fmt: skip
+BLOCK_COLUMNS = [
+    "number",
+    "timestamp",
+    "base_fee_gwei",
+    "base_fee_wei",
+    "gas_used",
+    "gas_limit",
+    "hash",
+]
 
 
 def destination(p: RpcParams) -> Path:
@@ -219,15 +226,17 @@ def _block_rows(blocks: list[dict]) -> pd.DataFrame:
     def num(b, k):
         return int(b.get(k) or "0x0", 16)
 
-    return pd.DataFrame({
-        "number": [num(b, "number") for b in blocks],
-        "timestamp": [num(b, "timestamp") for b in blocks],
-        "base_fee_gwei": [num(b, "baseFeePerGas") / 1e9 for b in blocks],
-        "base_fee_wei": [num(b, "baseFeePerGas") for b in blocks],
-        "gas_used": [num(b, "gasUsed") for b in blocks],
-        "gas_limit": [num(b, "gasLimit") for b in blocks],
-        "hash": [b["hash"] for b in blocks],
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "number": [num(b, "number") for b in blocks],
+            "timestamp": [num(b, "timestamp") for b in blocks],
+            "base_fee_gwei": [num(b, "baseFeePerGas") / 1e9 for b in blocks],
+            "base_fee_wei": [num(b, "baseFeePerGas") for b in blocks],
+            "gas_used": [num(b, "gasUsed") for b in blocks],
+            "gas_limit": [num(b, "gasLimit") for b in blocks],
+            "hash": [b["hash"] for b in blocks],
+        }
+    )
 
 
 def _merge_blocks(dest: Path) -> int:
@@ -247,8 +256,9 @@ def download_pool(p: RpcParams, url: str) -> dict:
     if not p.pool or p.start is None or p.end is None:
         raise DownloadError("download_pool needs rpc.pool, rpc.start and rpc.end")
     pool = p.pool.lower()
-    client = RpcClient(url, timeout_s=p.timeout_s, retries=p.retries,
-                       batch_size=p.batch_size)  # fmt: skip
+    client = RpcClient(
+        url, timeout_s=p.timeout_s, retries=p.retries, batch_size=p.batch_size
+    )
     head = int(client.call("eth_blockNumber"), 16)
     safe = head - p.confirmations
     check_pool(client, pool)
@@ -275,8 +285,15 @@ def download_pool(p: RpcParams, url: str) -> dict:
                 tmp.write_text("".join(json.dumps(g) + "\n" for g in logs))
         with atomic_path(dest / BLOCK_PARTS / f"{a:012d}-{b:012d}.csv") as tmp:
             _block_rows(blocks).to_csv(tmp, index=False)
-        state["ranges"].append({"from": a, "to": b, "hash": blocks[-1]["hash"],
-                                "parent": blocks[0]["parentHash"], "logs": len(logs)})  # fmt: skip
+        state["ranges"].append(
+            {
+                "from": a,
+                "to": b,
+                "hash": blocks[-1]["hash"],
+                "parent": blocks[0]["parentHash"],
+                "logs": len(logs),
+            }
+        )
         _write_json(dest / STATE, state)
         n_logs, n_calls = n_logs + len(logs), n_calls + calls
         log.info("blocks %d–%d: %d logs", a, b, len(logs))
@@ -284,11 +301,17 @@ def download_pool(p: RpcParams, url: str) -> dict:
         _merge_blocks(dest) if todo or not (dest / "blocks.csv").exists() else None
     )
     return {
-        "dest": str(dest), "node": client.where, "pool": pool, "start_block": start,
-        "end_block": end, "head": head, "ranges_fetched": len(todo),
-        "logs_fetched": n_logs, "get_logs_calls": n_calls,
+        "dest": str(dest),
+        "node": client.where,
+        "pool": pool,
+        "start_block": start,
+        "end_block": end,
+        "head": head,
+        "ranges_fetched": len(todo),
+        "logs_fetched": n_logs,
+        "get_logs_calls": n_calls,
         "http_requests": client.http_requests,
         "blocks": n_blocks if n_blocks is not None else "unchanged",
         "use_with": f"kedro run --params=data.source:uniswap_v3,data.path:{dest},"
         f"backtest.gas_price_path:{dest / 'blocks.csv'}",
-    }  # fmt: skip
+    }

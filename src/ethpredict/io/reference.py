@@ -29,26 +29,17 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.errors import DataValidationError
-from ethpredict.io.bars import (
-    DEFAULT_LIMITS,
-    NS_PER_S,
-    Limits,
-    assemble_bars,
-    epoch_ns,
-    interval_name,
-    time_ranges,
-)
-from ethpredict.io.binance import (
-    KLINE_SUFFIXES,
-    TRADE_SUFFIXES,
-    is_trade_capture,
-    list_files,
-    read_kline_files,
-    read_trade_stream,
-)
-from ethpredict.io.files import check_path, open_text
-from ethpredict.io.ohlcv import OHLCV_SUFFIXES, read_ohlcv_files
+from ethpredict.io.bars import assemble_bars
+from ethpredict.io.binance import read_kline_files
+from ethpredict.io.files import check_path, list_files, open_text
+from ethpredict.io.halts import time_ranges
+from ethpredict.io.ohlcv import read_ohlcv_files
+from ethpredict.io.plausibility import DEFAULT_LIMITS, Limits
+from ethpredict.io.tables import KLINE_SUFFIXES, OHLCV_SUFFIXES, TRADE_SUFFIXES
+from ethpredict.io.times import interval_name
+from ethpredict.io.trades import is_trade_capture, read_trade_stream
 from ethpredict.params import ReferenceParams
+from ethpredict.timeaxis import NS_PER_S, epoch_ns
 
 #: trade captures: a reference older than this is stale unless
 #: ``data.reference.max_age_s`` says otherwise
@@ -115,8 +106,12 @@ def detect_source(path: str | Path) -> str:
     """The reader for ``data.reference.source: auto``, from the (first) file:
     ``.jsonl``/``.jsonl.gz`` trade captures; CSVs in the kline layout;
     everything else generic OHLCV."""
-    files = list_files(path, (*TRADE_SUFFIXES, *KLINE_SUFFIXES, *OHLCV_SUFFIXES),
-                       "reference", is_trade_capture)  # fmt: skip
+    files = list_files(
+        path,
+        (*TRADE_SUFFIXES, *KLINE_SUFFIXES, *OHLCV_SUFFIXES),
+        "reference",
+        is_trade_capture,
+    )
     name = files[0].name.lower()
     if name.endswith((".jsonl", ".jsonl.gz")) or is_trade_capture(files[0]):
         return "binance_trades"
@@ -156,17 +151,23 @@ def read_reference(p: ReferenceParams, limits: Limits = DEFAULT_LIMITS) -> Refer
             files = sorted(t["file"].unique().tolist())
             qty = t["qty"].to_numpy(np.float64)
             return Reference(
-                _label(files), source, epoch_ns(t["time"]).copy(),
-                t["price"].to_numpy(np.float64), qty,
-                np.where(t["side"].to_numpy() > 0, qty, 0.0), None, files,
-            )  # fmt: skip
+                _label(files),
+                source,
+                epoch_ns(t["time"]).copy(),
+                t["price"].to_numpy(np.float64),
+                qty,
+                np.where(t["side"].to_numpy() > 0, qty, 0.0),
+                None,
+                files,
+            )
         sources = (
             read_kline_files(p.path)
             if source == "binance_klines"
             else read_ohlcv_files(p.path, p.ohlcv)
         )
-        a = assemble_bars(sources, on_gap="flag", stale_min_bars=3, on_stale="flag",
-                          limits=limits)  # fmt: skip
+        a = assemble_bars(
+            sources, on_gap="flag", stale_min_bars=3, on_stale="flag", limits=limits
+        )
     except DataValidationError as exc:
         raise DataValidationError(f"data.reference: {exc}") from None
     b = a.bars
@@ -175,11 +176,15 @@ def read_reference(p: ReferenceParams, limits: Limits = DEFAULT_LIMITS) -> Refer
     step = a.interval_s * NS_PER_S
     buy = b["taker_buy_volume"].to_numpy(np.float64)[seen]
     return Reference(
-        _label(files), source, epoch_ns(b.index)[seen] + step,
-        b["close"].to_numpy(np.float64)[seen], b["volume"].to_numpy(np.float64)[seen],
+        _label(files),
+        source,
+        epoch_ns(b.index)[seen] + step,
+        b["close"].to_numpy(np.float64)[seen],
+        b["volume"].to_numpy(np.float64)[seen],
         buy if np.isfinite(buy).all() else np.full(buy.size, np.nan),
-        a.interval_s, files,
-    )  # fmt: skip
+        a.interval_s,
+        files,
+    )
 
 
 def _ts(ns: int) -> str:

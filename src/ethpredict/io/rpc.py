@@ -67,8 +67,15 @@ class RpcClient:
         http_requests: HTTP POSTs sent (retries included).
     """
 
-    def __init__(self, url: str, *, timeout_s: float = 30.0, retries: int = 5,
-                 batch_size: int = 100, backoff_s: float = 0.5) -> None:  # fmt: skip
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 30.0,
+        retries: int = 5,
+        batch_size: int = 100,
+        backoff_s: float = 0.5,
+    ) -> None:
         self.url, self.where = url, show_url(url)
         self.timeout_s, self.retries = timeout_s, retries
         self.batch_size, self.backoff_s = batch_size, backoff_s
@@ -81,9 +88,15 @@ class RpcClient:
         why = ""
         for attempt in range(self.retries + 1):
             retry_after = None
-            req = urllib.request.Request(self.url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json",
-                                                  "User-Agent": "ethpredict"})  # fmt: skip
+            req = urllib.request.Request(
+                self.url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "ethpredict",
+                },
+            )
             self.http_requests += 1
             try:
                 with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
@@ -169,8 +182,9 @@ class RpcClient:
                 out.append(self._result(method, by_id[r["id"]]))
         return out
 
-    def get_logs(self, address: str, topics: list[str], lo: int, hi: int,
-                 max_range: int) -> tuple[list[dict], list[tuple[int, int]]]:  # fmt: skip
+    def get_logs(
+        self, address: str, topics: list[str], lo: int, hi: int, max_range: int
+    ) -> tuple[list[dict], list[tuple[int, int]]]:
         """Every log of ``address`` with topic 0 in ``topics`` in blocks
         ``lo``..``hi`` and the block spans asked (in order)."""
         logs: list[dict] = []
@@ -178,8 +192,12 @@ class RpcClient:
         a, span = lo, max_range
         while a <= hi:
             b = min(hi, a + span - 1)
-            flt = {"address": address, "topics": [topics], "fromBlock": hex(a),
-                   "toBlock": hex(b)}  # fmt: skip
+            flt = {
+                "address": address,
+                "topics": [topics],
+                "fromBlock": hex(a),
+                "toBlock": hex(b),
+            }
             try:
                 got = self.call("eth_getLogs", [flt])
             except RpcError as exc:

@@ -64,10 +64,24 @@ def simulate_bars(
         load, footprint, flow = 0.0, 0.0, np.zeros(n + 1)
     noise = noise_flow(n, p.seed) if p.noise_impact > 0 else np.zeros(n)
     simulate_market_nb(
-        n, 0, start.weekday(), p.seed, p.start_price, p.annual_vol,
-        p.jumps_per_day, p.jump_size, p.tail_df, p.volume_per_min,
-        flow, load, footprint, noise, p.noise_impact, out, path,
-    )  # fmt: skip
+        n,
+        0,
+        start.weekday(),
+        p.seed,
+        p.start_price,
+        p.annual_vol,
+        p.jumps_per_day,
+        p.jump_size,
+        p.tail_df,
+        p.volume_per_min,
+        flow,
+        load,
+        footprint,
+        noise,
+        p.noise_impact,
+        out,
+        path,
+    )
     return out, path, flow
 
 
@@ -134,9 +148,15 @@ def ensure_synthetic_klines(data: DataParams) -> Path:
     folder = Path(data.path or DEFAULT_DIR)
     name = f"{data.symbol}-1m-synthetic-seed{p.seed}-{p.start}-{p.days}d{market_tag(p)}"
     csv, sidecar = folder / f"{name}.csv", folder / f"{name}.json"
-    meta = {"synthetic": True, "notice": NOTICE, "symbol": data.symbol,
-            "interval": "1m", "layout": "binance-kline-csv", "version": GENERATOR_VERSION,
-            "generator": p.model_dump(mode="json")}  # fmt: skip
+    meta = {
+        "synthetic": True,
+        "notice": NOTICE,
+        "symbol": data.symbol,
+        "interval": "1m",
+        "layout": "binance-kline-csv",
+        "version": GENERATOR_VERSION,
+        "generator": p.model_dump(mode="json"),
+    }
     if csv.exists() and sidecar.exists():
         try:
             if json.loads(sidecar.read_text()) == meta:

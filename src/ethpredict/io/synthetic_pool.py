@@ -50,7 +50,8 @@ from ethpredict.core.synthetic import (
 from ethpredict.errors import ParameterError
 from ethpredict.io.atomic import atomic_path
 from ethpredict.io.synthetic import market_tag, simulate_exchange
-from ethpredict.io.uniswap import FEE_TICK_SPACING, encode_log
+from ethpredict.io.uniswap.abi import encode_log
+from ethpredict.io.uniswap.pools import FEE_TICK_SPACING
 from ethpredict.params import DataParams, UniswapParams
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,16 @@ def pool_params(data: DataParams) -> UniswapParams:
     """What the uniswap reader needs to know of the synthetic pool."""
     sp = data.synthetic_pool
     return UniswapParams(
-        form="raw", pool=POOL_ADDRESS, chain="synthetic", eth_token="token1",
-        decimals0=DECIMALS0, decimals1=DECIMALS1, fee_bps=float(sp.fee_bps),
+        form="raw",
+        pool=POOL_ADDRESS,
+        chain="synthetic",
+        eth_token="token1",
+        decimals0=DECIMALS0,
+        decimals1=DECIMALS1,
+        fee_bps=float(sp.fee_bps),
         tick_spacing=FEE_TICK_SPACING[float(sp.fee_bps)],
         block_time_s=float(sp.block_time_s),
-    )  # fmt: skip
+    )
 
 
 @dataclass
@@ -118,10 +124,18 @@ def generate_pool(data: DataParams) -> SyntheticPool:
     fee = sp.fee_bps / 1e4
     rows = np.empty((int(n * (sp.noise_swaps_per_block + 1) * 1.2) + 1000, 7))
     count = simulate_pool_nb(
-        ref, ex.seed + 7919, fee, sp.liquidity, PRICE_SCALE,
-        sp.noise_swaps_per_block, sp.noise_size_eth, sp.noise_size_sigma,
-        10.0**DECIMALS1, 10.0**DECIMALS0, rows,
-    )  # fmt: skip
+        ref,
+        ex.seed + 7919,
+        fee,
+        sp.liquidity,
+        PRICE_SCALE,
+        sp.noise_swaps_per_block,
+        sp.noise_size_eth,
+        sp.noise_size_sigma,
+        10.0**DECIMALS1,
+        10.0**DECIMALS0,
+        rows,
+    )
     if count < 0:  # pragma: no cover - the buffer holds 1.2× the expected swaps
         raise RuntimeError("synthetic pool: more swaps than the buffer holds")
     swaps = rows[:count]
@@ -155,15 +169,17 @@ def _candles(
     per = path.shape[0] // len(klines)
     vol = np.repeat(klines["volume"].to_numpy() / per, per)
     buy = np.repeat(klines["taker_buy_volume"].to_numpy() / per, per)
-    return pd.DataFrame({
-        "time": open_s * 1000,
-        "open": np.round(open_, 2),
-        "high": np.round(np.maximum(open_, path.max(axis=1)), 2),
-        "low": np.round(np.minimum(open_, path.min(axis=1)), 2),
-        "close": np.round(close, 2),
-        "volume": np.round(vol, 4),
-        "taker_buy_volume": np.minimum(np.round(buy, 4), np.round(vol, 4)),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "time": open_s * 1000,
+            "open": np.round(open_, 2),
+            "high": np.round(np.maximum(open_, path.max(axis=1)), 2),
+            "low": np.round(np.minimum(open_, path.min(axis=1)), 2),
+            "close": np.round(close, 2),
+            "volume": np.round(vol, 4),
+            "taker_buy_volume": np.minimum(np.round(buy, 4), np.round(vol, 4)),
+        }
+    )
 
 
 def _logs(swaps, block_time, liquidity, first_price, spacing) -> pd.DataFrame:
@@ -172,31 +188,49 @@ def _logs(swaps, block_time, liquidity, first_price, spacing) -> pd.DataFrame:
     sqrt_p = math.sqrt(PRICE_SCALE / first_price)
     liq = int(liquidity)
     mint = encode_log(
-        "MINT", tick_lower=lo, tick_upper=hi, liquidity=liq,
+        "MINT",
+        tick_lower=lo,
+        tick_upper=hi,
+        liquidity=liq,
         amount0=math.ceil(liquidity * (1 / sqrt_p - 1.0001 ** (-hi / 2))),
         amount1=math.ceil(liquidity * (sqrt_p - 1.0001 ** (lo / 2))),
-    )  # fmt: skip
+    )
     block = swaps[:, 0].astype(np.int64)
     # log index within the block: 1, 2, ... (the Mint is log 0 of block 0)
     first = np.r_[True, block[1:] != block[:-1]]
     start = np.maximum.accumulate(np.where(first, np.arange(block.size), 0))
     log_index = np.arange(block.size) - start + 1
     topics, data = [str(mint[0])], [mint[1]]
-    for a0, a1, sq, tick in zip(swaps[:, 2].tolist(), swaps[:, 3].tolist(),
-                                swaps[:, 4].tolist(), swaps[:, 5].tolist(),
-                                strict=True):  # fmt: skip
-        t, d = encode_log("SWAP", amount0=int(a0), amount1=int(a1),
-                          sqrt_price_x96=int(sq * Q96), liquidity=liq, tick=int(tick))  # fmt: skip
+    for a0, a1, sq, tick in zip(
+        swaps[:, 2].tolist(),
+        swaps[:, 3].tolist(),
+        swaps[:, 4].tolist(),
+        swaps[:, 5].tolist(),
+        strict=True,
+    ):
+        t, d = encode_log(
+            "SWAP",
+            amount0=int(a0),
+            amount1=int(a1),
+            sqrt_price_x96=int(sq * Q96),
+            liquidity=liq,
+            tick=int(tick),
+        )
         topics.append(str(t))
         data.append(d)
     blocks = np.r_[0, block]
     stamps = pd.to_datetime(block_time[blocks], unit="s", utc=True)
-    return pd.DataFrame({
-        "block_number": FIRST_BLOCK + blocks,
-        "block_timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"),
-        "transaction_hash": "0x00", "transaction_index": 0,
-        "log_index": np.r_[0, log_index], "topics": topics, "data": data,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "block_number": FIRST_BLOCK + blocks,
+            "block_timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"),
+            "transaction_hash": "0x00",
+            "transaction_index": 0,
+            "log_index": np.r_[0, log_index],
+            "topics": topics,
+            "data": data,
+        }
+    )
 
 
 @dataclass
@@ -211,14 +245,21 @@ def ensure_synthetic_pool(data: DataParams) -> PoolFiles:
     unless they exist (the sidecar's settings match)."""
     sp, ex = data.synthetic_pool, data.synthetic
     folder = Path(data.path or DEFAULT_DIR)
-    name = (f"synthetic-{POOL_ADDRESS}-seed{ex.seed}-{ex.start}-{sp.days}d-"
-            f"{sp.block_time_s}s{market_tag(ex)}")  # fmt: skip
-    files = PoolFiles(folder / f"{name}.raw.csv.gz",
-                      folder / f"{name}.reference-{sp.block_time_s}s.csv.gz",
-                      folder / f"{name}.json")  # fmt: skip
-    settings = {"version": [GENERATOR_VERSION, POOL_GENERATOR_VERSION],
-                "symbol": data.symbol, "exchange": ex.model_dump(mode="json"),
-                "pool": sp.model_dump(mode="json")}  # fmt: skip
+    name = (
+        f"synthetic-{POOL_ADDRESS}-seed{ex.seed}-{ex.start}-{sp.days}d-"
+        f"{sp.block_time_s}s{market_tag(ex)}"
+    )
+    files = PoolFiles(
+        folder / f"{name}.raw.csv.gz",
+        folder / f"{name}.reference-{sp.block_time_s}s.csv.gz",
+        folder / f"{name}.json",
+    )
+    settings = {
+        "version": [GENERATOR_VERSION, POOL_GENERATOR_VERSION],
+        "symbol": data.symbol,
+        "exchange": ex.model_dump(mode="json"),
+        "pool": sp.model_dump(mode="json"),
+    }
     if files.pool.exists() and files.reference.exists() and files.sidecar.exists():
         try:
             if json.loads(files.sidecar.read_text()).get("settings") == settings:
@@ -227,21 +268,33 @@ def ensure_synthetic_pool(data: DataParams) -> PoolFiles:
             pass
     log.info(
         "Generating %d days of a SYNTHETIC Uniswap v3 pool (%d s blocks) and its "
-        "exchange -> %s", sp.days, sp.block_time_s, folder,
-    )  # fmt: skip
+        "exchange -> %s",
+        sp.days,
+        sp.block_time_s,
+        folder,
+    )
     g = generate_pool(data)
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(files.pool) as tmp:
-        g.logs.to_csv(tmp, index=False,
-                      compression={"method": "gzip", "compresslevel": 1})  # fmt: skip
+        g.logs.to_csv(
+            tmp, index=False, compression={"method": "gzip", "compresslevel": 1}
+        )
     with atomic_path(files.reference) as tmp:
-        g.candles.to_csv(tmp, index=False,
-                         compression={"method": "gzip", "compresslevel": 6})  # fmt: skip
-    meta = {"synthetic": True, "notice": NOTICE, "settings": settings,
-            "layout": {"pool": "demeter-fetch raw eth_getLogs CSV",
-                       "reference": f"generic OHLCV CSV, {sp.block_time_s}s candles "
-                                    "ending at the blocks"},
-            "pool_address": POOL_ADDRESS, "stats": g.stats}  # fmt: skip
+        g.candles.to_csv(
+            tmp, index=False, compression={"method": "gzip", "compresslevel": 6}
+        )
+    meta = {
+        "synthetic": True,
+        "notice": NOTICE,
+        "settings": settings,
+        "layout": {
+            "pool": "demeter-fetch raw eth_getLogs CSV",
+            "reference": f"generic OHLCV CSV, {sp.block_time_s}s candles "
+            "ending at the blocks",
+        },
+        "pool_address": POOL_ADDRESS,
+        "stats": g.stats,
+    }
     with atomic_path(files.sidecar) as tmp:
         tmp.write_text(json.dumps(meta, indent=2))
     log.info("Synthetic pool: %s", g.stats)

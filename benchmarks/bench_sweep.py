@@ -91,9 +91,12 @@ def main() -> None:
             r = sweep(project, args.trials, 2, sampler)
             results[sampler] = r
             rate = r["n"] / r["trials_s"]
-            print(f"{args.trials} trials, {sampler}, n_jobs 2: {r['wall']:.1f} s wall "
-                  f"(goal <= 60 s): trials {r['trials_s']:.1f} s ({rate:.1f}/s), whole "
-                  f"sweep {r['sweep_s']:.1f} s, start-up and best-trial run {r['final_s']:.1f} s")  # fmt: skip
+            print(
+                f"{args.trials} trials, {sampler}, n_jobs 2: {r['wall']:.1f} s wall "
+                f"(goal <= 60 s): trials {r['trials_s']:.1f} s ({rate:.1f}/s), whole "
+                f"sweep {r['sweep_s']:.1f} s, start-up and best-trial run "
+                f"{r['final_s']:.1f} s"
+            )
         one = sweep(project, 300, 1, "random")
         two = sweep(project, 300, 2, "random")
         print(f"300 trials, random: n_jobs 1 {one['n'] / one['trials_s']:.1f}/s, n_jobs 2 "

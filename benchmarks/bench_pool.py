@@ -45,10 +45,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ethpredict.backtesting import bar_seconds
 from ethpredict.lp import lp_baselines, run_pool_book
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.testing.project import model_metrics, scratch_project
+from ethpredict.timeaxis import bar_seconds
 
 BLOCK_S = 12
 

@@ -107,7 +107,7 @@ def test_no_event_starts_on_stale_or_filled_bars(halted, p, bites):
 
 
 def test_volatility_treats_stale_and_filled_bars_as_missing(halted):
-    from ethpredict.labeling import causal_volatility
+    from ethpredict.volatility import causal_volatility
 
     vol = causal_volatility(halted["close"], 20, halted)
     assert vol.iloc[200:352].isna().all() and vol.iloc[353:].notna().all()

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.backtesting import bar_seconds
 from ethpredict.core.liquidity import raw_scale
 from ethpredict.lp import (
     lp_baselines,
@@ -22,6 +21,7 @@ from ethpredict.lp import (
 )
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.testing.invariants import check_pool_execution
+from ethpredict.timeaxis import bar_seconds
 from ethpredict.venues import LP_GAS
 
 POOL_DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"

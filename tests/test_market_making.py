@@ -136,7 +136,7 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s, fee
     """The policy in plain NumPy/pandas, vector by vector (the fused kernel
     ``quote_block_nb`` must equal it)."""
     from ethpredict.core.glft import Z99, glft_terms
-    from ethpredict.labeling import causal_volatility
+    from ethpredict.volatility import causal_volatility
 
     close = bars["close"]
     pred = predictions.reindex(bars.index)

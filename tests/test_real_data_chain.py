@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from ethpredict.io.bars import unobserved
 from ethpredict.testing.invariants import (
     check_execution,
     check_metrics,
     check_pool_execution,
 )
+from ethpredict.volatility import unobserved
 from tests.conftest import REAL, kedro, scratch_project
 
 UNI = "uniswap-v3"

@@ -22,8 +22,9 @@ import pandas as pd
 
 from ethpredict.core.features import fracdiff_ffd
 from ethpredict.errors import ParameterError
-from ethpredict.io.bars import epoch_ns, on_grid, unobserved
 from ethpredict.params import FeaturesParams
+from ethpredict.timeaxis import epoch_ns, on_grid
+from ethpredict.volatility import unobserved
 
 LN2 = np.log(2.0)
 

@@ -29,11 +29,12 @@ from ethpredict.core.liquidity import (
 )
 from ethpredict.core.pool import pool_book_nb, static_position_nb
 from ethpredict.errors import ParameterError
-from ethpredict.io.bars import epoch_ns, unobserved
 from ethpredict.io.gas import gas_price_per_bar
 from ethpredict.memo import memo, signature
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.timeaxis import epoch_ns
 from ethpredict.venues import Venue, activation_delay, venue_of
+from ethpredict.volatility import unobserved
 
 #: relative √price step of the legs that carry an input no leg of its minute
 #: moved (per-minute summaries)

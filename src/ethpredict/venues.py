@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 from ethpredict.errors import ParameterError
-from ethpredict.io.bars import epoch_ns
 from ethpredict.params import BacktestParams
+from ethpredict.timeaxis import epoch_ns
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from ethpredict.errors import DataValidationError, ParameterError
-from ethpredict.io.bars import epoch_ns
 from ethpredict.io.reference import Reference, detect_source, join_reference
 from ethpredict.params import DataParams, validate_parameters
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+from ethpredict.timeaxis import epoch_ns
 from tests.conftest import REAL, T0_MS, kline_rows, write_csv
 from tests.io.test_ohlcv import candles
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ethpredict.io.bars import unobserved
+from ethpredict.volatility import unobserved
 
 TOL = 1e-9
 

@@ -311,3 +311,49 @@ def test_every_parameter_has_a_row_in_the_docs():
         if lost:
             missing[ns] = lost
     assert not missing, missing
+
+
+def test_conf_and_docs_are_what_the_generator_writes(capsys):
+    """conf/base/parameters_*.yml and the tables of docs/parameters.md are
+    generated from the models: a hand edit there (or a model change without
+    re-running ``python -m ethpredict.params.generate``) fails here."""
+    from ethpredict.params.generate import main
+    from tests.conftest import PROJECT
+
+    assert main(["--check", "--root", str(PROJECT)]) == 0, capsys.readouterr().out
+
+
+def test_the_check_names_every_drifted_file(tmp_path, capsys):
+    import shutil
+
+    from ethpredict.params.generate import main
+    from tests.conftest import PROJECT
+
+    shutil.copytree(PROJECT / "conf" / "base", tmp_path / "conf" / "base")
+    (tmp_path / "docs").mkdir()
+    docs = (PROJECT / "docs" / "parameters.md").read_text(encoding="utf-8")
+    (tmp_path / "docs" / "parameters.md").write_text(
+        docs.replace("| `gamma` | `0.05` |", "| `gamma` | `0.5` |"), encoding="utf-8"
+    )
+    mm = tmp_path / "conf" / "base" / "parameters_market_making.yml"
+    mm.write_text(mm.read_text(encoding="utf-8").replace("gamma: 0.05", "gamma: 0.3"))
+    assert main(["--check", "--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "parameters_market_making.yml" in out and "parameters.md" in out
+    assert "parameters_backtesting.yml" not in out
+    assert main(["--root", str(tmp_path)]) == 0  # writes them back
+    assert main(["--check", "--root", str(tmp_path)]) == 0
+
+
+def test_nested_models_render_in_their_namespace_table():
+    from ethpredict.params.generate import render_table
+
+    table = render_table("data")
+    for row in (
+        "| `synthetic.seed` | `42` | ≥ 0 |",
+        "| `synthetic.start` | `2024-01-01` | date |",
+        "| `synthetic_pool.fee_bps` | `5` | `1`, `5`, `30`, `100` |",
+        "| `reference.ohlcv.timezone` | `UTC` | text |",
+    ):
+        assert row in table
+    assert "\n\n" not in table  # one unbroken markdown table

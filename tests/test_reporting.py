@@ -73,11 +73,11 @@ def test_the_reference_line_says_how_stale_the_reference_is():
 
 
 def test_the_report_shows_calibration_before_and_after():
-    from ethpredict.reporting import _calibration_html, signal_figures
+    from ethpredict.reporting import calibration_html, signal_figures
     from ethpredict.testing.project import model_metrics
 
     mm = model_metrics()
-    page = _calibration_html(mm)
+    page = calibration_html(mm)
     assert "before calibration" in page and "after calibration" in page
     assert "before: observed" in page and "after: observed" in page  # reliability bins
     assert "Bet size: primary" in page
@@ -92,7 +92,7 @@ def test_the_risk_table_takes_a_stop_in_one_book_only():
     """The risk stop ended the book without the signal, not the other: the
     text row has no difference and the numbers still do (a sweep's best trial
     met this)."""
-    from ethpredict.reporting import risk_table
+    from ethpredict.reporting.tables import risk_table
 
     bt = {
         "with_signal": {"total_pnl": 5.0, "stopped_at": None, "sharpe": 1.5},

@@ -189,7 +189,7 @@ def test_too_few_events_for_a_meta_model(tmp_path, small):
 
 
 def test_the_run_says_which_bet_size_it_used(small, result, caplog):
-    caplog.set_level("INFO", logger="ethpredict.pipelines.modeling.nodes")
+    caplog.set_level("INFO", logger="ethpredict.modeling.meta")
     fit_meta_model(small["bars"], result["x"], small["labels"],
                    result["model_predictions"], result["folds"], MP, LP)  # fmt: skip
     lines = [

@@ -26,8 +26,8 @@ def test_labeling_then_modeling(small):
             "features_base": MemoryDataset(small["features_base"]),
             "features_advanced": MemoryDataset(small["features_advanced"]),
             "features_reference": MemoryDataset(pd.DataFrame(index=bars.index)),
-            "params:labels": MemoryDataset(LP.model_dump()),
-            "params:model": MemoryDataset(MP.model_dump()),
+            "params:labels": MemoryDataset(LP),
+            "params:model": MemoryDataset(MP),
             **{name: Kept() for name in OUTPUTS},
         }
     )

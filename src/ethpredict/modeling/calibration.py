@@ -134,8 +134,12 @@ class Calibrator:
             z = _log(p) - np.log(np.clip(1 - p, _EPS, 1.0))
             q = 1.0 / (1.0 + np.exp(-(z * self.coef_ + self.intercept_)))
         else:
-            q = np.column_stack([np.interp(p[:, c], self.x_[c], self.y_[c])
-                                 for c in range(self.n_classes_)])  # fmt: skip
+            q = np.column_stack(
+                [
+                    np.interp(p[:, c], self.x_[c], self.y_[c])
+                    for c in range(self.n_classes_)
+                ]
+            )
         out = _renormalise(q)
         out[np.isnan(p).any(axis=1)] = np.nan
         return out
@@ -145,8 +149,11 @@ class Calibrator:
         d = {"method": self.method, "fitted": getattr(self, "fitted_", False)}
         if d["fitted"]:
             d["n_classes"] = self.n_classes_
-            names = {"bias_temperature": ("a_", "b_"), "platt": ("coef_", "intercept_"),
-                     "isotonic": ("x_", "y_")}[self.method]  # fmt: skip
+            names = {
+                "bias_temperature": ("a_", "b_"),
+                "platt": ("coef_", "intercept_"),
+                "isotonic": ("x_", "y_"),
+            }[self.method]
             for name in names:
                 v = getattr(self, name)
                 d[name.rstrip("_")] = v.tolist() if isinstance(v, np.ndarray) else v
@@ -203,7 +210,12 @@ def _fit_bias_temperature(
         g = (np.exp(ls) - onehot) * wn[:, None]  # d loss / d s
         return -(wn * ls[np.arange(n), y]).sum(), np.r_[(g * z).sum(), g.sum(axis=0)]
 
-    res = minimize(loss, np.r_[1.0, np.zeros(k)], jac=True, method="L-BFGS-B",
-                   bounds=[(0.0, 20.0)] + [(-20.0, 20.0)] * k)  # fmt: skip
+    res = minimize(
+        loss,
+        np.r_[1.0, np.zeros(k)],
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, 20.0)] + [(-20.0, 20.0)] * k,
+    )
     b = res.x[1:] - res.x[1:].mean()
     return float(res.x[0]), b

@@ -120,9 +120,13 @@ def purge(
 
 
 def tail_holdout(
-    t0: np.ndarray, t1: np.ndarray, events: np.ndarray, frac: float, start: int,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    events: np.ndarray,
+    frac: float,
+    start: int,
     embargo: int,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """Split training ``events`` (positions, in time order) into a head and
     the last ``frac`` of them; the head is purged and embargoed against the
     tail's first start. Fewer than 10 events: all head, no tail."""
@@ -134,9 +138,12 @@ def tail_holdout(
 
 
 def train_validation(
-    t0: np.ndarray, t1: np.ndarray, fold: Fold, cv: CVParams,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    fold: Fold,
+    cv: CVParams,
     events: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+) -> tuple[np.ndarray, np.ndarray]:
     """Training-proper and validation event positions of ``fold`` (from
     ``events``, by default all its purged and embargoed training events)."""
     if events is None:

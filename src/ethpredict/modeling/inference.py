@@ -46,5 +46,6 @@ class PrimaryModel:
         )
         if self.prior is not None:
             p = np.tile(self.prior, (len(p), 1))
-        return pd.DataFrame(p, index=features.index,
-                            columns=[f"p_{c}" for c in self.config["classes"]])  # fmt: skip
+        return pd.DataFrame(
+            p, index=features.index, columns=[f"p_{c}" for c in self.config["classes"]]
+        )

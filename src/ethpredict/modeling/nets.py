@@ -41,8 +41,14 @@ class Temporal(nn.Module):
     """Window of bars ``(batch, window, features)`` → class logits, by two
     dilated causal 1-D convolutions or a GRU; the head sees the last step."""
 
-    def __init__(self, n_features: int, n_classes: int, arch: str, hidden: list[int],
-                 dropout: float):  # fmt: skip
+    def __init__(
+        self,
+        n_features: int,
+        n_classes: int,
+        arch: str,
+        hidden: list[int],
+        dropout: float,
+    ):
         super().__init__()
         width = hidden[0]
         self.arch = arch
@@ -50,9 +56,11 @@ class Temporal(nn.Module):
             self.rnn = nn.GRU(n_features, width, batch_first=True)
         else:
             self.conv = nn.Sequential(
-                nn.Conv1d(n_features, width, 3, padding=2), nn.ReLU(),
-                nn.Conv1d(width, width, 3, padding=4, dilation=2), nn.ReLU(),
-            )  # fmt: skip
+                nn.Conv1d(n_features, width, 3, padding=2),
+                nn.ReLU(),
+                nn.Conv1d(width, width, 3, padding=4, dilation=2),
+                nn.ReLU(),
+            )
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(width, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -69,8 +77,9 @@ def build_net(cfg: dict) -> nn.Module:
     """The network described by ``cfg`` (stored with saved weights)."""
     if cfg["arch"] == "mlp":
         return MLP(cfg["n_features"], cfg["n_classes"], cfg["hidden"], cfg["dropout"])
-    return Temporal(cfg["n_features"], cfg["n_classes"], cfg["arch"], cfg["hidden"],
-                    cfg["dropout"])  # fmt: skip
+    return Temporal(
+        cfg["n_features"], cfg["n_classes"], cfg["arch"], cfg["hidden"], cfg["dropout"]
+    )
 
 
 def windows(x: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
@@ -119,8 +128,14 @@ def fit_net(
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
-    cfg = {"arch": p.arch, "n_features": int(x.shape[1]), "n_classes": n_classes,
-           "hidden": list(p.hidden), "dropout": p.dropout, "window": p.window}  # fmt: skip
+    cfg = {
+        "arch": p.arch,
+        "n_features": int(x.shape[1]),
+        "n_classes": n_classes,
+        "hidden": list(p.hidden),
+        "dropout": p.dropout,
+        "window": p.window,
+    }
     net = build_net(cfg)
     opt = torch.optim.Adam(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
     cw = torch.tensor(class_weight, dtype=torch.float32)

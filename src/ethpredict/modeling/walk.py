@@ -91,27 +91,52 @@ def _full_proba(model, x: np.ndarray, n_classes: int) -> np.ndarray:
     return out
 
 
-def _fold_info(fold: Fold, t0: np.ndarray, t1: np.ndarray, proper: np.ndarray,
-               val: np.ndarray, cal: np.ndarray) -> dict:  # fmt: skip
+def _fold_info(
+    fold: Fold,
+    t0: np.ndarray,
+    t1: np.ndarray,
+    proper: np.ndarray,
+    val: np.ndarray,
+    cal: np.ndarray,
+) -> dict:
     """The fold table's row: bounds and what purging and embargo dropped."""
     cand = (t0 >= fold.train_start) & (t0 < fold.test_start)
     purged = int((cand & ((t1 < 0) | (t1 >= fold.test_start))).sum())
     used = len(proper) + len(val) + len(cal)
-    return {**fold.as_dict(), "candidates": int(cand.sum()), "purged": purged,
-            "embargoed": int(cand.sum()) - purged - used, "train": len(proper),
-            "validation": len(val), "calibration": len(cal),
-            "test_bars": fold.test_end - fold.test_start}  # fmt: skip
+    return {
+        **fold.as_dict(),
+        "candidates": int(cand.sum()),
+        "purged": purged,
+        "embargoed": int(cand.sum()) - purged - used,
+        "train": len(proper),
+        "validation": len(val),
+        "calibration": len(cal),
+        "test_bars": fold.test_end - fold.test_start,
+    }
 
 
-def _fit_gbt(x: np.ndarray, fit_rows: np.ndarray, y: np.ndarray, sw: np.ndarray,
-             at: np.ndarray, mp: ModelParams, seed: int, cw: dict) -> np.ndarray:  # fmt: skip
+def _fit_gbt(
+    x: np.ndarray,
+    fit_rows: np.ndarray,
+    y: np.ndarray,
+    sw: np.ndarray,
+    at: np.ndarray,
+    mp: ModelParams,
+    seed: int,
+    cw: dict,
+) -> np.ndarray:
     """Gradient-boosted trees fitted on bar rows ``fit_rows``; probabilities
     at bar rows ``at`` (every class, in class-index order)."""
     gbt = HistGradientBoostingClassifier(
-        max_iter=mp.gbt_iter, learning_rate=0.05, max_leaf_nodes=15,
-        l2_regularization=1.0, early_stopping=False, random_state=seed,
-        class_weight=cw, max_bins=GBT_BINS,
-    )  # fmt: skip
+        max_iter=mp.gbt_iter,
+        learning_rate=0.05,
+        max_leaf_nodes=15,
+        l2_regularization=1.0,
+        early_stopping=False,
+        random_state=seed,
+        class_weight=cw,
+        max_bins=GBT_BINS,
+    )
     # trees take NaN as is, but a column with no value at all in the
     # training rows (a feature still warming up) has nothing to bin
     empty = np.isnan(x[fit_rows]).all(axis=0)
@@ -124,8 +149,13 @@ def _fit_gbt(x: np.ndarray, fit_rows: np.ndarray, y: np.ndarray, sw: np.ndarray,
     return _full_proba(gbt, xg[at], len(cw))
 
 
-def _calibrate(p: np.ndarray, y: np.ndarray, w: np.ndarray, prior: np.ndarray,
-               cp: CalibrationParams) -> tuple[Calibrator, bool]:  # fmt: skip
+def _calibrate(
+    p: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    prior: np.ndarray,
+    cp: CalibrationParams,
+) -> tuple[Calibrator, bool]:
     """A model's calibrator fitted on its hold-out predictions ``p``, and
     whether the calibrated model earned its place over the prior there (always
     with ``method: none`` or ``prior_fallback: false``)."""
@@ -187,11 +217,15 @@ def fit_walk_forward(
             else np.full(n_classes, 1 / n_classes)
         )
         proba["prior"][rows] = raw["prior"][rows] = prior
-        fit_counts = np.bincount(y_ev[train], weights=w_bar[t0[train]],
-                                 minlength=n_classes)  # fmt: skip
+        fit_counts = np.bincount(
+            y_ev[train], weights=w_bar[t0[train]], minlength=n_classes
+        )
         if len(proper) < 10 or len(val) == 0 or (fit_counts > 0).sum() < 2:
-            log.warning("fold %d: %d training events; every model predicts the prior",
-                        fold.k, len(train))  # fmt: skip
+            log.warning(
+                "fold %d: %d training events; every model predicts the prior",
+                fold.k,
+                len(train),
+            )
             for m in ("primary", "logistic", "gbt", "ensemble"):
                 proba[m][rows] = raw[m][rows] = prior
             info[-1]["fallback"] = "prior"
@@ -207,9 +241,19 @@ def fit_walk_forward(
         scaler = Scaler.fit(x[t0[train]])
         xs = scaler.transform(x)
         seed = mp.seed + fold.k
-        trained = fit_net(xs, y_bar, w_bar, t0[proper], t0[val], n_classes, mp.net, seed,
-                          cw, desc=f"fold {fold.k + 1}/{len(folds)} {mp.net.arch}",
-                          progress=mp.progress)  # fmt: skip
+        trained = fit_net(
+            xs,
+            y_bar,
+            w_bar,
+            t0[proper],
+            t0[val],
+            n_classes,
+            mp.net,
+            seed,
+            cw,
+            desc=f"fold {fold.k + 1}/{len(folds)} {mp.net.arch}",
+            progress=mp.progress,
+        )
         info[-1].update(epochs=trained.epochs, best_val_loss=trained.best_val_loss)
         # every model predicts the test window and the calibration hold-out
         at = np.concatenate([rows, t0[cal]])
@@ -223,8 +267,9 @@ def fit_walk_forward(
         out["ensemble"] = (out["primary"] + out["logistic"] + out["gbt"]) / 3.0
         calibrators = {}
         for m, p in out.items():  # fitted on the hold-out, applied to the test window
-            calibrators[m], earned = _calibrate(p[len(rows) :], y_ev[cal],
-                                                w_bar[t0[cal]], prior, cp)  # fmt: skip
+            calibrators[m], earned = _calibrate(
+                p[len(rows) :], y_ev[cal], w_bar[t0[cal]], prior, cp
+            )
             raw[m][rows] = p[: len(rows)]
             proba[m][rows] = (
                 calibrators[m].transform(p[: len(rows)]) if earned else prior
@@ -303,23 +348,34 @@ def fit_meta(
             and seen.sum() >= mp.meta.min_events
             and auc > 0.5 + mp.meta.auc_margin
         )
-        decisions.append({"fold": fold.k, "meta_auc_train": auc,
-                          "n_auc": int(seen.sum()), "source": "primary"})  # fmt: skip
+        decisions.append(
+            {
+                "fold": fold.k,
+                "meta_auc_train": auc,
+                "n_auc": int(seen.sum()),
+                "source": "primary",
+            }
+        )
         if len(ok) < mp.meta.min_events or len(np.unique(y)) < 2:
             continue
         if mp.meta.kind == "gbt":
-            est = HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05,
-                                                 max_leaf_nodes=15, early_stopping=False,
-                                                 random_state=mp.seed + fold.k,
-                                                 max_bins=GBT_BINS)  # fmt: skip
+            est = HistGradientBoostingClassifier(
+                max_iter=100,
+                learning_rate=0.05,
+                max_leaf_nodes=15,
+                early_stopping=False,
+                random_state=mp.seed + fold.k,
+                max_bins=GBT_BINS,
+            )
             with _one_openmp_thread():
                 est.fit(feats[t0[ok]], y)
             prob[rows] = est.predict_proba(feats[rows])[:, 1]
         else:
             est = make_pipeline(
-                StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0),
+                StandardScaler(),
+                SimpleImputer(strategy="constant", fill_value=0.0),
                 LogisticRegression(max_iter=1000),
-            )  # fmt: skip
+            )
             est.fit(feats[t0[ok]], y)
             prob[rows] = est.predict_proba(feats[rows])[:, 1]
         last = est

@@ -8,29 +8,37 @@ import pandas as pd
 
 from ethpredict.backtesting import bar_seconds
 from ethpredict.market_making import aligned_signal, calibrate, quote_policy
-from ethpredict.params import LabelsParams, MMParams, RiskParams, coerce
+from ethpredict.params import LabelsParams, MMParams, RiskParams
 from ethpredict.venues import maker_fee
 
 log = logging.getLogger(__name__)
 
 
 def calibrate_market(
-    bars: pd.DataFrame, trades: pd.DataFrame, calib_window: int, calib_every: int,
-    sigma: float | None, A: float | None, k: float | None,
-) -> pd.DataFrame:  # fmt: skip
+    bars: pd.DataFrame,
+    trades: pd.DataFrame,
+    calib_window: int,
+    calib_every: int,
+    sigma: float | None,
+    A: float | None,
+    k: float | None,
+) -> pd.DataFrame:
     """Rolling causal sigma (USDT/√s), A (fills/s per side) and k (1/USDT).
 
     Takes only the ``mm`` keys it uses, so a sweep over the other ``mm`` keys
     does not re-run it."""
-    mm = {"calib_window": calib_window, "calib_every": calib_every, "sigma": sigma,
-          "A": A, "k": k}  # fmt: skip
-    p = coerce(MMParams, mm, "mm")
+    p = MMParams(
+        calib_window=calib_window, calib_every=calib_every, sigma=sigma, A=A, k=k
+    )
     out = calibrate(bars, trades, p, bar_seconds(bars))
     out.attrs.update(bars.attrs)
     last = out[["sigma", "A", "k"]].dropna()
     if len(last):
-        log.info("Calibration from %s, last: %s", out["source"].iat[0],
-                 last.iloc[-1].round(4).to_dict())  # fmt: skip
+        log.info(
+            "Calibration from %s, last: %s",
+            out["source"].iat[0],
+            last.iloc[-1].round(4).to_dict(),
+        )
     return out
 
 
@@ -42,25 +50,25 @@ def align_signal(
     return aligned_signal(bars, predictions, vol_span)
 
 
-def _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps,
-            alpha_weight=None):  # fmt: skip
-    p = coerce(MMParams, mm, "mm")
-    if alpha_weight is not None:
-        p = p.model_copy(update={"alpha_weight": alpha_weight})
-    fee = maker_fee(bars, venue, maker_fee_bps) if p.fee_in_spread else 0.0
+def _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps):
+    fee = maker_fee(bars, venue, maker_fee_bps) if mm.fee_in_spread else 0.0
     q = quote_policy(
-        bars, signal, calibration, p, coerce(LabelsParams, labels, "labels"),
-        coerce(RiskParams, risk, "risk"), bar_seconds(bars), fee,
-    )  # fmt: skip
-    q.attrs.update({**bars.attrs, "alpha_weight": p.alpha_weight})
+        bars, signal, calibration, mm, labels, risk, bar_seconds(bars), fee
+    )
+    q.attrs.update({**bars.attrs, "alpha_weight": mm.alpha_weight})
     return q
 
 
 def make_quotes(
-    bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
-    mm: MMParams, labels: LabelsParams, risk: RiskParams, venue: str = "auto",
+    bars: pd.DataFrame,
+    signal: pd.DataFrame,
+    calibration: pd.DataFrame,
+    mm: MMParams,
+    labels: LabelsParams,
+    risk: RiskParams,
+    venue: str = "auto",
     maker_fee_bps: float | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """GLFT quoting policy per bar with the learned drift (``mm.alpha_weight``),
     its half spreads widened by the venue's maker fee (``mm.fee_in_spread``;
     ``backtest.venue`` and ``backtest.maker_fee_bps`` name it)."""
@@ -68,10 +76,17 @@ def make_quotes(
 
 
 def make_baseline_quotes(
-    bars: pd.DataFrame, signal: pd.DataFrame, calibration: pd.DataFrame,
-    mm: MMParams, labels: LabelsParams, risk: RiskParams, venue: str = "auto",
+    bars: pd.DataFrame,
+    signal: pd.DataFrame,
+    calibration: pd.DataFrame,
+    mm: MMParams,
+    labels: LabelsParams,
+    risk: RiskParams,
+    venue: str = "auto",
     maker_fee_bps: float | None = None,
-) -> pd.DataFrame:  # fmt: skip
+) -> pd.DataFrame:
     """The same policy without the signal (``alpha_weight = 0``): the ablation."""
-    return _quotes(bars, signal, calibration, mm, labels, risk, venue, maker_fee_bps,
-                   alpha_weight=0.0)  # fmt: skip
+    baseline = mm.model_copy(update={"alpha_weight": 0.0})
+    return _quotes(
+        bars, signal, calibration, baseline, labels, risk, venue, maker_fee_bps
+    )

@@ -5,11 +5,19 @@ from kedro.pipeline import Pipeline, node, pipeline
 
 from .nodes import align_signal, calibrate_market, make_baseline_quotes, make_quotes
 
-CALIBRATION_PARAMS = [f"params:mm.{k}" for k in ("calib_window", "calib_every", "sigma",
-                                                 "A", "k")]  # fmt: skip
-QUOTE_INPUTS = ["bars", "signal", "calibration", "params:mm", "params:labels",
-                "params:risk", "params:backtest.venue",
-                "params:backtest.maker_fee_bps"]  # fmt: skip
+CALIBRATION_PARAMS = [
+    f"params:mm.{k}" for k in ("calib_window", "calib_every", "sigma", "A", "k")
+]
+QUOTE_INPUTS = [
+    "bars",
+    "signal",
+    "calibration",
+    "params:mm",
+    "params:labels",
+    "params:risk",
+    "params:backtest.venue",
+    "params:backtest.maker_fee_bps",
+]
 
 
 def create_pipeline(**kwargs) -> Pipeline:

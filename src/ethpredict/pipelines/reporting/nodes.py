@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ethpredict.params import ReportParams, coerce
+from ethpredict.params import ReportParams
 from ethpredict.reporting import build_report, code_version, flat_metrics
 from ethpredict.secrets import redact_tree
 
@@ -39,9 +39,21 @@ def build_run_report(
     """``report.html``: self-contained and interactive. ``venue`` is the
     resolved venue (the report shows the one recorded in ``backtest_metrics``;
     taking it as an input orders the venue line before the report)."""
-    p = coerce(ReportParams, report, "report")
-    params = redact_tree({k: v.model_dump(mode="json") if hasattr(v, "model_dump")
-                          else v for k, v in parameters.items()})  # fmt: skip
-    return build_report(data_manifest, model_metrics, backtest_metrics, book, fills,
-                        book_baseline, params, p.max_points, code_version(),
-                        fill_rule_sensitivity)  # fmt: skip
+    params = redact_tree(
+        {
+            k: v.model_dump(mode="json") if hasattr(v, "model_dump") else v
+            for k, v in parameters.items()
+        }
+    )
+    return build_report(
+        data_manifest,
+        model_metrics,
+        backtest_metrics,
+        book,
+        fills,
+        book_baseline,
+        params,
+        report.max_points,
+        code_version(),
+        fill_rule_sensitivity,
+    )

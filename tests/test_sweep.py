@@ -29,6 +29,9 @@ from ethpredict.sweep import (
     split_pipeline,
     with_values,
 )
+from ethpredict.sweep.grid import ExactGridSampler, grid_size, point
+from ethpredict.sweep.study import distributions
+from ethpredict.sweep.trial import run_trial
 from tests.conftest import kedro, kedro_command, scratch_project
 
 SPACE = {"mm.gamma": {"type": "float", "low": 0.01, "high": 0.5, "log": True}}
@@ -62,16 +65,14 @@ class _StubRunner:
 
 
 def test_a_trial_another_worker_finished_first_is_neither_complete_nor_failed():
-    """Two workers can pop one enqueued grid trial from SQLite at once; the
+    """Two workers can pop one enqueued trial from SQLite at once; the
     one that finishes second must not stop its worker (it did: Optuna's
     UpdateFinishedTrialError ended the sweep)."""
-    from ethpredict.sweep import _one_trial
-
     study = optuna.create_study()
     study.enqueue_trial({"x": 1.0})
     mine = study.ask({"x": optuna.distributions.FloatDistribution(0, 2)})
     study.tell(mine.number, 2.0)  # the other worker's result
-    assert _one_trial(_StubRunner(), study, mine, None) == (None, "")
+    assert run_trial(_StubRunner(), study, mine) == (None, "")
     (t,) = study.get_trials()
     assert t.state == TrialState.COMPLETE and t.value == 2.0 and not t.user_attrs
 
@@ -164,6 +165,47 @@ def test_grid_values_and_best_config_round_trip():
     assert grids["backtest.requote_threshold"] == [10, 20, 30]
     text = best_config("backtest", {"mm.gamma": 0.1 + 0.2, "mm.sizing": "fixed"})
     assert "pipeline: backtest" in text and "mm.gamma=0.30000000000000004" in text
+
+
+def test_the_grid_sampler_draws_each_point_once_across_workers():
+    """Optuna's GridSampler may give one point to workers that ask at once;
+    ours gives workers of one machine different points, and of two trials
+    that drew the same point (two machines) the later gives way."""
+    space = {
+        "mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.5},
+        "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]},
+    }
+    sp = validate_parameters({"sweep": {"sampler": "grid", "space": space}}).sweep
+    dists = distributions(sp.space)
+    storage = optuna.storages.InMemoryStorage()
+    optuna.create_study(storage=storage, study_name="g")
+
+    def worker(w: int) -> optuna.Study:
+        sampler = ExactGridSampler(sp, w)
+        return optuna.load_study(study_name="g", storage=storage, sampler=sampler)
+
+    a, b, c = worker(0), worker(1), worker(0)  # c: worker 0 of another machine
+    assert [s.sampler.is_exhausted(s) for s in (a, b, c)] == [False] * 3
+    ta, tb, tc = a.ask(dists), b.ask(dists), c.ask(dists)  # all at once
+    assert ta.params != tb.params
+    assert tc.params == ta.params
+    assert not a.sampler.gives_way(a, ta) and not b.sampler.gives_way(b, tb)
+    assert c.sampler.gives_way(c, tc)
+    c.tell(tc, state=TrialState.FAIL)
+    a.tell(ta, 1.0)
+    tb.set_user_attr("error", "the same values fail the same way")  # not retried
+    b.tell(tb, state=TrialState.FAIL)
+    seen, killed = {point(ta.params), point(tb.params)}, None
+    while not a.sampler.is_exhausted(a):
+        t = a.ask(dists)
+        assert point(t.params) not in seen
+        if killed is None:  # its worker was killed: the point is drawn again
+            killed = point(t.params)
+            a.tell(t, state=TrialState.FAIL)
+            continue
+        seen.add(point(t.params))
+        a.tell(t, 1.0)
+    assert killed in seen and len(seen) == grid_size(sp) == 6
 
 
 # --- whole sweeps through the CLI ------------------------------------------

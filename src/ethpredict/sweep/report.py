@@ -15,12 +15,19 @@ import plotly.graph_objects as go
 from optuna.importance import PedAnovaImportanceEvaluator
 
 from ethpredict.reporting import CSS, _fig_html
-from ethpredict.sweep import trial_metrics
+from ethpredict.sweep.results import trial_metrics
 
 #: metrics summarised across trials (besides the objectives), and
 #: columns of the trials table
-ACROSS = ("backtest.total_pnl", "backtest.sharpe", "signal_added.total_pnl",
-          "signal.primary.log_loss", "signal.primary.roc_auc")  # fmt: skip
+ACROSS = (
+    "backtest.total_pnl",
+    "backtest.sharpe",
+    "signal_added.total_pnl",
+    "signal.primary.log_loss",
+    "signal.primary.roc_auc",
+)
+#: columns of the trials table besides ``ACROSS``
+COLUMNS = ("backtest.total_pnl", "backtest.max_drawdown", "backtest.fills", *ACROSS)
 
 
 def trials_frame(study: optuna.Study) -> pd.DataFrame:
@@ -34,8 +41,7 @@ def trials_frame(study: optuna.Study) -> pd.DataFrame:
         for i, name in enumerate(names):
             row[name] = t.values[i] if t.values else None
         row.update(t.params)
-        for k in dict.fromkeys(("backtest.total_pnl", "backtest.max_drawdown",
-                                "backtest.fills", *ACROSS)):  # fmt: skip
+        for k in dict.fromkeys(COLUMNS):
             if k not in row:
                 row[k] = trial_metrics(t).get(k)
         row["seconds"] = (
@@ -63,8 +69,10 @@ def _logit_figure(stats: dict) -> go.Figure:
     fig.add_vline(x=0, line_dash="dash", line_color="#c0392b")
     fig.update_layout(
         title="Out-of-sample logit rank of the in-sample best (CSCV); left of 0 = overfit",
-        xaxis_title="logit of relative rank", yaxis_title="splits", height=320,
-    )  # fmt: skip
+        xaxis_title="logit of relative rank",
+        yaxis_title="splits",
+        height=320,
+    )
     return fig
 
 
@@ -76,8 +84,12 @@ def _across_trials(complete: pd.DataFrame, objectives: list[str]) -> str:
         v = pd.to_numeric(complete[k], errors="coerce").dropna()
         if len(v):
             sd = v.std(ddof=1) if len(v) > 1 else float("nan")
-            rows[k] = {"trials": len(v), "mean": v.mean(), "std": sd,
-                       "mean ± std": f"{v.mean():,.5g} ± {sd:,.3g}"}  # fmt: skip
+            rows[k] = {
+                "trials": len(v),
+                "mean": v.mean(),
+                "std": sd,
+                "mean ± std": f"{v.mean():,.5g} ± {sd:,.3g}",
+            }
     if not rows:
         return "<p>No metric recorded.</p>"
     return pd.DataFrame(rows).T.to_html(
@@ -94,48 +106,52 @@ def plotting_view(study: optuna.Study) -> optuna.Study:
     view.add_trials(  # every trial, so that the numbers stay the study's
         optuna.trial.create_trial(
             state=done if t.state == done else optuna.trial.TrialState.FAIL,
-            params=t.params, distributions=t.distributions,
+            params=t.params,
+            distributions=t.distributions,
             values=t.values if t.state == done else None,
         )
         for t in study.get_trials(deepcopy=False)
-    )  # fmt: skip
+    )
     view.set_user_attr("objectives", study.user_attrs.get("objectives", {}))
     return view
 
 
-def build_sweep_report(
-    study: optuna.Study,
-    best: optuna.trial.FrozenTrial,
-    stats: dict,
-    rows: int,
-    info: dict,
-) -> str:
-    """The whole sweep report as one HTML string."""
+def _figures_html(study: optuna.Study, n_complete: int, stats: dict) -> str:
+    """The optimisation history, importances, parallel coordinates, the
+    Pareto front (several objectives) and the CSCV logits (plotly once)."""
     names = list(study.user_attrs.get("objectives", {}))
-    frame = trials_frame(study)
-    complete = frame[frame["state"] == "complete"]
-    sign = 1 if study.directions[0] == optuna.study.StudyDirection.MAXIMIZE else -1
-    top = complete.sort_values(names[0], ascending=sign < 0, kind="stable").head(rows)
     first = names[0]
 
     def target(t):
         return t.values[0]
 
     plots = plotting_view(study)
-
+    vis = optuna.visualization
+    on_first = {"target": target, "target_name": first}
+    importances = (
+        _safe(
+            vis.plot_param_importances,
+            plots,
+            evaluator=PedAnovaImportanceEvaluator(),
+            **on_first,
+        )
+        if n_complete >= 2
+        else None
+    )
     figs: list[tuple[str, go.Figure | None]] = [
-        ("Optimisation history", _safe(optuna.visualization.plot_optimization_history, plots,
-                                       target=target, target_name=first)),
-        ("Parameter importances (PED-ANOVA)", _safe(
-            optuna.visualization.plot_param_importances, plots, target=target,
-            target_name=first, evaluator=PedAnovaImportanceEvaluator())
-         if len(complete) >= 2 else None),
-        ("Parallel coordinates", _safe(optuna.visualization.plot_parallel_coordinate, plots,
-                                       target=target, target_name=first)),
-    ]  # fmt: skip
+        (
+            "Optimisation history",
+            _safe(vis.plot_optimization_history, plots, **on_first),
+        ),
+        ("Parameter importances (PED-ANOVA)", importances),
+        (
+            "Parallel coordinates",
+            _safe(vis.plot_parallel_coordinate, plots, **on_first),
+        ),
+    ]
     if len(study.directions) > 1:
-        figs.append(("Pareto front", _safe(optuna.visualization.plot_pareto_front, plots,
-                                           target_names=names)))  # fmt: skip
+        pareto = _safe(vis.plot_pareto_front, plots, target_names=names)
+        figs.append(("Pareto front", pareto))
     if stats.get("available"):
         figs.append(("Probability of backtest overfitting", _logit_figure(stats)))
     parts, plotly_in = [], False
@@ -148,14 +164,21 @@ def build_sweep_report(
         fig.update_layout(height=max(fig.layout.height or 0, 420))
         parts.append(f"<h2>{html.escape(title)}</h2>{_fig_html(fig, not plotly_in)}")
         plotly_in = True
-    if stats.get("available"):
+    return "".join(parts)
 
-        def num(v: float, fmt: str, why: str) -> str:
-            return format(v, fmt) if np.isfinite(v) else f"undefined ({why})"
 
-        dsr = num(stats["dsr"], ".4f", "fewer than 2 days")
-        pbo = num(stats["pbo"], ".3f", "fewer than 4 days of PnL")
-        overfit = f"""
+def _overfit_html(best: optuna.trial.FrozenTrial, stats: dict) -> str:
+    """*Is the winner real?*: the deflated Sharpe ratio and PBO, with what
+    they were computed from."""
+    if not stats.get("available"):
+        return f"<p>Not available: {html.escape(stats.get('reason', ''))}.</p>"
+
+    def num(v: float, fmt: str, why: str) -> str:
+        return format(v, fmt) if np.isfinite(v) else f"undefined ({why})"
+
+    dsr = num(stats["dsr"], ".4f", "fewer than 2 days")
+    pbo = num(stats["pbo"], ".3f", "fewer than 4 days of PnL")
+    return f"""
 <table class="kv">
 <tr><td>deflated Sharpe ratio of trial {best.number}</td><td><b>{dsr}</b>
  (probability that its true Sharpe ratio exceeds what {stats["n_trials"]} trials of zero
@@ -170,23 +193,59 @@ def build_sweep_report(
  {stats["kurtosis"]:.3f}</td></tr>
 <tr><td>probability of backtest overfitting</td><td><b>{pbo}</b>
  (CSCV: {stats["pbo_blocks"]} blocks of days, {stats["pbo_splits"]:,} splits)</td></tr>
-</table>"""  # fmt: skip
-    else:
-        overfit = f"<p>Not available: {html.escape(stats.get('reason', ''))}.</p>"
-    failed = frame[frame["state"] == "fail"]
-    errors = failed[["trial", "error"]].head(50)
+</table>"""
+
+
+def _summary_html(
+    study: optuna.Study, frame: pd.DataFrame, best: optuna.trial.FrozenTrial, info: dict
+) -> str:
+    """The key-value table at the top: study, storage, counts, best trial."""
+    names = list(study.user_attrs.get("objectives", {}))
     counts = frame["state"].value_counts().to_dict()
+    objectives = zip(names, best.values, strict=True)
     summary = {
-        "study": info["study_name"], "storage": info["storage"], "pipeline": info["pipeline"],
-        "sampler": info["sampler"], "objectives": json.dumps(study.user_attrs.get("objectives")),
+        "study": info["study_name"],
+        "storage": info["storage"],
+        "pipeline": info["pipeline"],
+        "sampler": info["sampler"],
+        "objectives": json.dumps(study.user_attrs.get("objectives")),
         "trials": ", ".join(f"{v} {k}" for k, v in sorted(counts.items())),
-        "best trial": f"{best.number}: " + ", ".join(f"{k} = {v:.6g}" for k, v in
-                                                       zip(names, best.values, strict=True)),
+        "best trial": f"{best.number}: "
+        + ", ".join(f"{k} = {v:.6g}" for k, v in objectives),
         "reproduce": f"kedro run --config {info['best_config']}",
         "dashboard": f"optuna-dashboard {info['storage']}",
-    }  # fmt: skip
-    kv = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-                 for k, v in summary.items())  # fmt: skip
+    }
+    return "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in summary.items()
+    )
+
+
+def build_sweep_report(
+    study: optuna.Study,
+    best: optuna.trial.FrozenTrial,
+    stats: dict,
+    rows: int,
+    info: dict,
+) -> str:
+    """The whole sweep report as one HTML string.
+
+    Args:
+        study: the study, with the user attributes ``open_study`` set.
+        best: its best trial.
+        stats: :func:`~ethpredict.sweep.results.overfitting` of ``best``.
+        rows: ranked trials shown (``sweep.report_rows``).
+        info: ``study_name``, ``storage`` (redacted), ``pipeline``,
+            ``sampler`` and ``best_config`` (the path ``--config`` takes).
+    """
+    names = list(study.user_attrs.get("objectives", {}))
+    frame = trials_frame(study)
+    complete = frame[frame["state"] == "complete"]
+    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+    top = complete.sort_values(names[0], ascending=not maximize, kind="stable")
+    top = top.head(rows)
+    failed = frame[frame["state"] == "fail"]
+    errors = failed[["trial", "error"]].head(50)
     table = top.drop(columns=["state", "error"]).to_html(
         classes="t",
         index=False,
@@ -195,18 +254,19 @@ def build_sweep_report(
         border=0,
     )
     spread = _across_trials(complete, names)
+    space = html.escape(json.dumps(study.user_attrs.get("space"), indent=2))
     body = f"""
 <h1>ETHPredict sweep report</h1>
-<table class="kv">{kv}</table>
-<h2>Is the winner real?</h2>{overfit}
+<table class="kv">{_summary_html(study, frame, best, info)}</table>
+<h2>Is the winner real?</h2>{_overfit_html(best, stats)}
 <h2>Across the {len(complete)} complete trials</h2>
 <p>Mean ± standard deviation (ddof = 1) over trials — over seeds when the space is
 a seed (a grid over <code>model.seed</code>, as qlib's benchmark tables report).</p>{spread}
-<h2>Best {len(top)} of {len(complete)} complete trials by {html.escape(first)}</h2>{table}
-{"".join(parts)}
+<h2>Best {len(top)} of {len(complete)} complete trials by {html.escape(names[0])}</h2>{table}
+{_figures_html(study, len(complete), stats)}
 <h2>Failed trials ({len(failed)})</h2>
 {errors.to_html(classes="t", index=False, border=0) if len(errors) else "<p>None.</p>"}
-<h2>Search space</h2><pre>{html.escape(json.dumps(study.user_attrs.get("space"), indent=2))}</pre>
+<h2>Search space</h2><pre>{space}</pre>
 """
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"

@@ -53,13 +53,42 @@ def inputs(days: int):
     bd = np.tile([float(half), float(skew)], (n, 1))
     ones = np.ones(n)
     u = np.random.default_rng(0).random((n, 2))
-    p = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
-         "max_inventory": 5.0, "requote": 50.0, "delay": 1, "gas": 0.0015, "fee": 0.0,
-         "taker": 5e-4, "fill_model": 0, "through": 1.0, "max_dd": 0.0, "log_tick": 0.0,
-         "post_only": True, "part": 0.1}  # fmt: skip
+    p = {
+        "levels": 1,
+        "spacing": 0.0,
+        "mult": 1.0,
+        "tick": 0.01,
+        "base_size": 1.0,
+        "max_inventory": 5.0,
+        "requote": 50.0,
+        "delay": 1,
+        "gas": 0.0015,
+        "fee": 0.0,
+        "taker": 5e-4,
+        "fill_model": 0,
+        "through": 1.0,
+        "max_dd": 0.0,
+        "log_tick": 0.0,
+        "post_only": True,
+        "part": 0.1,
+    }
     ok = np.ones(n, bool)
-    args = (o, h, lo, c, vol, ok, bd, bd.copy(), ones, ones, ones * 0.025, ones * 0.6,
-            u, np.zeros(n))  # fmt: skip
+    args = (
+        o,
+        h,
+        lo,
+        c,
+        vol,
+        ok,
+        bd,
+        bd.copy(),
+        ones,
+        ones,
+        ones * 0.025,
+        ones * 0.6,
+        u,
+        np.zeros(n),
+    )
     return args, p
 
 
@@ -90,14 +119,18 @@ def bench_kernel() -> None:
     out = outputs(n)
     ready = kernel_args(args, p)
     best = min(_timed(lambda: kernel(args, p, out, ready)) for _ in range(20))
-    print(f"kernel: {n:,} bars in {best * 1e3:.1f} ms = {n / best / 1e6:.1f} M bar-steps/s "
-          f"(goals: <= 26 ms, >= 20 M/s)")  # fmt: skip
+    print(
+        f"kernel: {n:,} bars in {best * 1e3:.1f} ms = {n / best / 1e6:.1f} M bar-steps/s "
+        f"(goals: <= 26 ms, >= 20 M/s)"
+    )
     # a 0.05 % pool's grid (10 ticks), requoting at one grid step
     pool = {**p, "log_tick": 10 * np.log(1.0001), "requote": 1.0}
     ready_pool = kernel_args(args, pool)
     best = min(_timed(lambda: kernel(args, pool, out, ready_pool)) for _ in range(20))
-    print(f"kernel on a Uniswap tick grid: {best * 1e3:.1f} ms = "
-          f"{n / best / 1e6:.1f} M bar-steps/s")  # fmt: skip
+    print(
+        f"kernel on a Uniswap tick grid: {best * 1e3:.1f} ms = "
+        f"{n / best / 1e6:.1f} M bar-steps/s"
+    )
     m = 50_000
     small = tuple(a[:m] for a in args)
     slow = _timed(lambda: reference(*small, p))
@@ -106,12 +139,15 @@ def bench_kernel() -> None:
     fast = min(
         _timed(lambda: kernel(small, p, out_small, ready_small)) for _ in range(20)
     )
-    np.testing.assert_allclose(kernel(small, p), reference(*small, p)[0], atol=1e-7,
-                               equal_nan=True)  # fmt: skip
+    np.testing.assert_allclose(
+        kernel(small, p), reference(*small, p)[0], atol=1e-7, equal_nan=True
+    )
     fills = run_kernel(args, p)[1]
     print(f"(the year: {len(fills):,} fills)")
-    print(f"reference: {m:,} bars in {slow:.2f} s; kernel {fast * 1e3:.2f} ms: "
-          f"{slow / fast:,.0f}x faster (goal >= 100x)")  # fmt: skip
+    print(
+        f"reference: {m:,} bars in {slow:.2f} s; kernel {fast * 1e3:.2f} ms: "
+        f"{slow / fast:,.0f}x faster (goal >= 100x)"
+    )
 
 
 def _timed(fn) -> float:
@@ -135,8 +171,14 @@ def bench_cli() -> None:
         )
         for i in range(2):
             t0 = time.perf_counter()
-            r = subprocess.run([exe, "run", "--pipeline=backtest", year], cwd=root, env=env,
-                               check=True, capture_output=True, text=True)  # fmt: skip
+            r = subprocess.run(
+                [exe, "run", "--pipeline=backtest", year],
+                cwd=root,
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             wall = time.perf_counter() - t0
             inner = re.search(r"successfully in ([\d.]+) sec", r.stdout + r.stderr)
             print(

@@ -87,8 +87,11 @@ def main() -> None:
             env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1"}
             r = subprocess.run(
                 [sys.executable, __file__, "--child", str(csv), str(out)],
-                capture_output=True, text=True, env=env, check=True,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
             runs.append(json.loads(r.stdout.strip().splitlines()[-1]))
             print(
                 f"run {i + 1}: {runs[-1]['bars']:,} bars  wall {runs[-1]['wall_s']:.2f} s"
@@ -96,8 +99,10 @@ def main() -> None:
             )
         best = min(r["wall_s"] for r in runs)
         peak = max(r["peak_mb"] for r in runs)
-        print(f"data_engineering: best {best:.2f} s (goal <= 20 s), "
-              f"peak {peak:.0f} MB (goal <= 2048 MB)")  # fmt: skip
+        print(
+            f"data_engineering: best {best:.2f} s (goal <= 20 s), "
+            f"peak {peak:.0f} MB (goal <= 2048 MB)"
+        )
 
 
 if __name__ == "__main__":

@@ -36,39 +36,63 @@ def synthetic_chain(n: int = 6234, seed: int = 0) -> FakeChain:
     block = 18_937_382 + np.sort(rng.integers(0, 7099, n))
     logs = []
     for i, b in enumerate(block):
-        topics, data = encode_log("SWAP", amount0=-1000, amount1=10**15,
-                                  sqrt_price_x96=1 << 96, liquidity=10**18, tick=0)  # fmt: skip
-        logs.append({"blockNumber": int(b), "timestamp": T0 + 12 * int(b - block[0]),
-                     "logIndex": i, "transactionIndex": 0,
-                     "transactionHash": "0x" + f"{i:064x}", "topics": topics,
-                     "data": data})  # fmt: skip
+        topics, data = encode_log(
+            "SWAP",
+            amount0=-1000,
+            amount1=10**15,
+            sqrt_price_x96=1 << 96,
+            liquidity=10**18,
+            tick=0,
+        )
+        logs.append(
+            {
+                "blockNumber": int(b),
+                "timestamp": T0 + 12 * int(b - block[0]),
+                "logIndex": i,
+                "transactionIndex": 0,
+                "transactionHash": "0x" + f"{i:064x}",
+                "topics": topics,
+                "data": data,
+            }
+        )
     return FakeChain(logs, POOL)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--real", default=str(Path(__file__).resolve().parents[2]
-                                          / "shared" / "data" / "real"))  # fmt: skip
+    ap.add_argument(
+        "--real",
+        default=str(Path(__file__).resolve().parents[2] / "shared" / "data" / "real"),
+    )
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     raw = Path(args.real) / DAY / f"ethereum-{POOL}-2024-01-05.raw.csv.gz"
     chain = chain_from_raw_csv(raw, POOL) if raw.exists() else synthetic_chain()
-    print(f"node: {'real day' if raw.exists() else 'synthetic day'}, "
-          f"{len(chain.logs):,} logs")  # fmt: skip
+    print(
+        f"node: {'real day' if raw.exists() else 'synthetic day'}, "
+        f"{len(chain.logs):,} logs"
+    )
     best = float("inf")
     with FakeNode(chain) as node:
         node.range_limit = 1000
         for i in range(args.repeat):
             with tempfile.TemporaryDirectory() as d:
-                p = RpcParams(url=node.url, pool=POOL, start="2024-01-05",
-                              end="2024-01-05", dest=d)  # fmt: skip
+                p = RpcParams(
+                    url=node.url,
+                    pool=POOL,
+                    start="2024-01-05",
+                    end="2024-01-05",
+                    dest=d,
+                )
                 t = time.perf_counter()
                 m = download_pool(p, p.url)
                 wall = time.perf_counter() - t
             best = min(best, wall)
-            print(f"run {i + 1}: {m['logs_fetched']:,} logs, "
-                  f"{m['end_block'] - m['start_block'] + 1:,} blocks, "
-                  f"{m['http_requests']} HTTP requests  wall {wall:.2f} s")  # fmt: skip
+            print(
+                f"run {i + 1}: {m['logs_fetched']:,} logs, "
+                f"{m['end_block'] - m['start_block'] + 1:,} blocks, "
+                f"{m['http_requests']} HTTP requests  wall {wall:.2f} s"
+            )
     print(f"download_pool: best {best:.2f} s (goal <= 10 s)")
 
 

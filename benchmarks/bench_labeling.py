@@ -50,8 +50,10 @@ def main() -> None:
             t0 = time.perf_counter()
             n = label(bars, p)
             best = min(best, time.perf_counter() - t0)
-        print(f"{len(bars):,} bars, {name}: {n:,} events labelled in {best:.3f} s "
-              f"(goal <= 5 s)")  # fmt: skip
+        print(
+            f"{len(bars):,} bars, {name}: {n:,} events labelled in {best:.3f} s "
+            f"(goal <= 5 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -47,13 +47,20 @@ def main() -> None:
     raw["model"]["net"]["arch"] = args.arch
     raw["model"]["progress"] = False
     params = validate_parameters(raw)
-    names = set(data_engineering().all_outputs() | labeling().all_outputs()
-                | modeling().all_outputs())  # fmt: skip
+    names = set(
+        data_engineering().all_outputs()
+        | labeling().all_outputs()
+        | modeling().all_outputs()
+    )
     catalog = DataCatalog(
-        {**{f"params:{k}": MemoryDataset(getattr(params, k)) for k in ("data", "features",
-                                                                      "labels", "model")},
-         **{n: Kept() for n in names}}
-    )  # fmt: skip
+        {
+            **{
+                f"params:{k}": MemoryDataset(getattr(params, k))
+                for k in ("data", "features", "labels", "model")
+            },
+            **{n: Kept() for n in names},
+        }
+    )
     t0 = time.perf_counter()
     SequentialRunner().run(data_engineering() + labeling(), catalog)
     print(
@@ -65,8 +72,10 @@ def main() -> None:
     folds = catalog["folds"].load()
     metrics = catalog["model_metrics"].load()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{len(catalog['bars'].load()):,} bars, {len(catalog['labels'].load()):,} events, "
-          f"{len(folds)} folds, primary = {args.arch}")  # fmt: skip
+    print(
+        f"{len(catalog['bars'].load()):,} bars, {len(catalog['labels'].load()):,} events, "
+        f"{len(folds)} folds, primary = {args.arch}"
+    )
     print(f"modeling pipeline: {wall:.1f} s (goal <= 90 s), peak RSS {peak:.0f} MB")
     ll = {m: round(v["overall"]["log_loss"], 4) for m, v in metrics["models"].items()}
     print(f"out-of-sample log-loss: {ll}")

@@ -42,18 +42,26 @@ def fake_day(folder: Path, n: int = 6234, seed: int = 0) -> Path:
     for i in range(n):
         eth = int(rng.integers(1, 5 * 10**18)) * (1 if rng.random() < 0.5 else -1)
         topics, data = encode_log(
-            "SWAP", amount0=-int(eth / 10**12 * 2270), amount1=eth,
+            "SWAP",
+            amount0=-int(eth / 10**12 * 2270),
+            amount1=eth,
             sqrt_price_x96=int(math.sqrt(1.0001 ** int(tick[i])) * 2**96),
-            liquidity=10**19, tick=int(tick[i]),
-        )  # fmt: skip
+            liquidity=10**19,
+            tick=int(tick[i]),
+        )
         rows.append((int(block[i]), i, str(topics), data))
     t = pd.to_datetime(1_704_412_800 + (block - block[0]) * 12, unit="s")
-    frame = pd.DataFrame({
-        "block_number": [r[0] for r in rows],
-        "block_timestamp": t.strftime("%Y-%m-%d %H:%M:%S"), "transaction_hash": "0x0",
-        "transaction_index": 0, "log_index": [r[1] for r in rows],
-        "topics": [r[2] for r in rows], "data": [r[3] for r in rows],
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "block_number": [r[0] for r in rows],
+            "block_timestamp": t.strftime("%Y-%m-%d %H:%M:%S"),
+            "transaction_hash": "0x0",
+            "transaction_index": 0,
+            "log_index": [r[1] for r in rows],
+            "topics": [r[2] for r in rows],
+            "data": [r[3] for r in rows],
+        }
+    )
     path = folder / f"ethereum-{POOL}-2024-01-05.raw.csv.gz"
     frame.to_csv(path, index=False)
     return path
@@ -63,13 +71,18 @@ def fake_minutes(folder: Path, n: int = 130_708) -> Path:
     rng = np.random.default_rng(1)
     close = np.round(2500 * np.exp(np.cumsum(rng.normal(0, 8e-4, n))), 2)
     open_ = np.r_[close[0], close[:-1]]
-    frame = pd.DataFrame({
-        "date": pd.date_range("2025-05-20", periods=n, freq="1min", tz="UTC")
-        .strftime("%Y-%m-%d %H:%M:%S+00:00"),
-        "open": open_, "high": np.maximum(open_, close) + 0.5,
-        "low": np.minimum(open_, close) - 0.5, "close": close,
-        "volume": np.round(rng.uniform(10, 900, n), 4),
-    })  # fmt: skip
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range(
+                "2025-05-20", periods=n, freq="1min", tz="UTC"
+            ).strftime("%Y-%m-%d %H:%M:%S+00:00"),
+            "open": open_,
+            "high": np.maximum(open_, close) + 0.5,
+            "low": np.minimum(open_, close) - 0.5,
+            "close": close,
+            "volume": np.round(rng.uniform(10, 900, n), 4),
+        }
+    )
     path = folder / "ETHUSDT_1m.csv.gz"
     frame.to_csv(path, index=False)
     return path
@@ -104,18 +117,24 @@ def main() -> None:
         s, pool = best(
             lambda: read_pool(day, UniswapParams(form="raw"), None), args.repeat
         )
-        print(f"Uniswap v3 raw logs, one day ({kind}): {pool.events:,} events "
-              f"({len(pool.swaps):,} swaps) decoded into swaps, per-block bars and "
-              f"liquidity in {s:.3f} s (goal <= 1 s)")  # fmt: skip
+        print(
+            f"Uniswap v3 raw logs, one day ({kind}): {pool.events:,} events "
+            f"({len(pool.swaps):,} swaps) decoded into swaps, per-block bars and "
+            f"liquidity in {s:.3f} s (goal <= 1 s)"
+        )
         data = {"source": "uniswap_v3", "path": str(day), "uniswap": {"form": "raw"}}
         s, out = best(lambda: ingest_market_data(DataParams(**data)), args.repeat)
-        print(f"  ... and the whole ingest node (validation, {len(out[0]):,} bars): "
-              f"{s:.3f} s")  # fmt: skip
+        print(
+            f"  ... and the whole ingest node (validation, {len(out[0]):,} bars): "
+            f"{s:.3f} s"
+        )
         data = {"source": "ohlcv", "path": str(minutes)}
         s, out = best(lambda: ingest_market_data(DataParams(**data)), args.repeat)
-        print(f"1-minute OHLCV file ({kind}, {minutes.stat().st_size / 1e6:.1f} MB gzip): "
-              f"{len(out[0]):,} bars read, validated and assembled in {s:.3f} s "
-              "(goal <= 2 s)")  # fmt: skip
+        print(
+            f"1-minute OHLCV file ({kind}, {minutes.stat().st_size / 1e6:.1f} MB gzip): "
+            f"{len(out[0]):,} bars read, validated and assembled in {s:.3f} s "
+            "(goal <= 2 s)"
+        )
 
 
 if __name__ == "__main__":

@@ -72,10 +72,15 @@ def pool_year(days: int, seed: int = 0):
     t0 = pd.Timestamp("2024-01-01", tz="UTC").value
     t = t0 + block * BLOCK_S * 10**9 + 10**9
     trades = pd.DataFrame(
-        {"price": price, "qty": qty, "quote_qty": quote, "side": np.where(up, 1, -1),
-         "liquidity": np.full(m, L * 1e12)},
+        {
+            "price": price,
+            "qty": qty,
+            "quote_qty": quote,
+            "side": np.where(up, 1, -1),
+            "liquidity": np.full(m, L * 1e12),
+        },
         index=pd.DatetimeIndex(pd.to_datetime(t, utc=True), name="time"),
-    )  # fmt: skip
+    )
     close = pd.Series(price).groupby(block).last().reindex(range(n)).ffill().bfill()
     close = close.to_numpy()
     open_ = np.r_[close[0], close[:-1]]
@@ -90,20 +95,39 @@ def pool_year(days: int, seed: int = 0):
         pd.Timestamp(t0, tz="UTC"), periods=n, freq=f"{BLOCK_S}s", name="time"
     )
     bars = pd.DataFrame(
-        {"open": open_, "high": np.fmax(hi, open_), "low": np.fmin(lo, open_),
-         "close": close, "volume": vol, "is_filled": False, "is_stale": False},
+        {
+            "open": open_,
+            "high": np.fmax(hi, open_),
+            "low": np.fmin(lo, open_),
+            "close": close,
+            "volume": vol,
+            "is_filled": False,
+            "is_stale": False,
+        },
         index=idx,
-    )  # fmt: skip
-    bars.attrs.update(venue="uniswap_v3", fee_bps=5.0, tick_spacing=10,
-                      block_time_s=float(BLOCK_S), eth_token="token1", decimals0=6,
-                      decimals1=18)  # fmt: skip
+    )
+    bars.attrs.update(
+        venue="uniswap_v3",
+        fee_bps=5.0,
+        tick_spacing=10,
+        block_time_s=float(BLOCK_S),
+        eth_token="token1",
+        decimals0=6,
+        decimals1=18,
+    )
     # a half spread recalibrated every 300 blocks (an hour), as GLFT's is
     half = np.repeat(0.6 + 0.4 * rng.random(n // 300 + 1), 300)[:n]
     quotes = pd.DataFrame(
-        {"bid_depth": half, "ask_depth": half, "skew": np.full(n, 0.3),
-         "bid_size": np.ones(n), "ask_size": np.ones(n), "valid": np.ones(n, bool)},
+        {
+            "bid_depth": half,
+            "ask_depth": half,
+            "skew": np.full(n, 0.3),
+            "bid_size": np.ones(n),
+            "ask_size": np.ones(n),
+            "valid": np.ones(n, bool),
+        },
         index=idx,
-    )  # fmt: skip
+    )
     return bars, trades, quotes
 
 
@@ -127,21 +151,42 @@ def sweep_project(root: Path, bars, trades) -> Path:
     n = len(bars)
     train = n // 6
     p_up = rng.uniform(0.2, 0.5, n - train)
-    preds = pd.DataFrame({"p_up": p_up, "p_down": 0.7 - p_up,
-                          "bet_size": rng.uniform(-1, 1, n - train), "bet_source": "meta"},
-                         index=bars.index[train:])  # fmt: skip
-    liq = pd.DataFrame({"liquidity": [3e16], "price": [bars["open"].iat[0]]},
-                       index=bars.index[:1])  # fmt: skip
-    for name, layer, frame in (("bars", "02_intermediate", bars),
-                               ("trades", "02_intermediate", trades),
-                               ("pool_liquidity", "02_intermediate", liq),
-                               ("predictions", "07_model_output", preds)):  # fmt: skip
+    preds = pd.DataFrame(
+        {
+            "p_up": p_up,
+            "p_down": 0.7 - p_up,
+            "bet_size": rng.uniform(-1, 1, n - train),
+            "bet_source": "meta",
+        },
+        index=bars.index[train:],
+    )
+    liq = pd.DataFrame(
+        {"liquidity": [3e16], "price": [bars["open"].iat[0]]}, index=bars.index[:1]
+    )
+    for name, layer, frame in (
+        ("bars", "02_intermediate", bars),
+        ("trades", "02_intermediate", trades),
+        ("pool_liquidity", "02_intermediate", liq),
+        ("predictions", "07_model_output", preds),
+    ):
         ParquetDataset(filepath=str(data / layer / f"{name}.parquet")).save(frame)
-    manifest = {"source": "uniswap_v3", "synthetic": True, "symbol": "ETHUSDT",
-                "interval": "12s", "venue": "uniswap_v3", "interval_s": 12,
-                "start": str(bars.index[0]), "end": str(bars.index[-1]), "bars": n,
-                "filled_bars": 0, "gaps": 0, "stale_bars": 0, "trades": len(trades),
-                "files": [], "notice": "benchmark stand-ins"}  # fmt: skip
+    manifest = {
+        "source": "uniswap_v3",
+        "synthetic": True,
+        "symbol": "ETHUSDT",
+        "interval": "12s",
+        "venue": "uniswap_v3",
+        "interval_s": 12,
+        "start": str(bars.index[0]),
+        "end": str(bars.index[-1]),
+        "bars": n,
+        "filled_bars": 0,
+        "gaps": 0,
+        "stale_bars": 0,
+        "trades": len(trades),
+        "files": [],
+        "notice": "benchmark stand-ins",
+    }
     JSONDataset(filepath=str(data / "02_intermediate" / "data_manifest.json")).save(
         manifest
     )
@@ -165,18 +210,28 @@ def run_sweep(project: Path, trials: int) -> None:
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
     t0 = time.perf_counter()
     r = subprocess.run(
-        [exe, "run", "--pipeline=backtest",
-         f"--params=sweep.n_trials={trials},sweep.n_jobs=2,sweep.sampler=tpe"],
-        cwd=project, env=env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        [
+            exe,
+            "run",
+            "--pipeline=backtest",
+            f"--params=sweep.n_trials={trials},sweep.n_jobs=2,sweep.sampler=tpe",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     wall = time.perf_counter() - t0
     if r.returncode:
         sys.exit(f"the sweep failed:\n{r.stderr[-3000:]}")
     out = r.stderr + r.stdout
     m = re.search(r"Sweep: (\d+) trial\(s\) here in ([\d.]+) s", out)
-    print(f"sweep: {trials} trials (tpe, n_jobs 2) in {wall:.0f} s wall "
-          f"(goal <= 600 s); trials {float(m.group(2)):.0f} s, "
-          f"{float(m.group(2)) / int(m.group(1)) * 2:.2f} s per trial per worker")  # fmt: skip
+    print(
+        f"sweep: {trials} trials (tpe, n_jobs 2) in {wall:.0f} s wall "
+        f"(goal <= 600 s); trials {float(m.group(2)):.0f} s, "
+        f"{float(m.group(2)) / int(m.group(1)) * 2:.2f} s per trial per worker"
+    )
 
 
 def timed(fn, repeat: int) -> float:
@@ -196,8 +251,10 @@ def main() -> None:
     args = ap.parse_args()
     t0 = time.perf_counter()
     bars, trades, quotes = pool_year(args.days)
-    print(f"built {len(bars):,} blocks, {len(trades):,} swaps in "
-          f"{time.perf_counter() - t0:.1f} s (untimed)")  # fmt: skip
+    print(
+        f"built {len(bars):,} blocks, {len(trades):,} swaps in "
+        f"{time.perf_counter() - t0:.1f} s (untimed)"
+    )
     mp, bp, rp = (
         MMParams(),
         BacktestParams(range_requote=2.0),
@@ -213,8 +270,10 @@ def main() -> None:
 
     b, f, o = book()  # compile
     baselines()
-    print(f"one book: {len(f):,} fills, {len(o):,} range orders, "
-          f"{int(b['updates'].iat[-1]):,} LP actions")  # fmt: skip
+    print(
+        f"one book: {len(f):,} fills, {len(o):,} range orders, "
+        f"{int(b['updates'].iat[-1]):,} LP actions"
+    )
     t_book = timed(book, args.repeat)
     t_base = timed(baselines, args.repeat)
     t_trial = 2 * t_book + t_base

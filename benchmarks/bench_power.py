@@ -34,17 +34,32 @@ from ethpredict.testing.project import scratch_project  # noqa: E402
 
 EXE = str(Path(sys.executable).with_name("kedro"))
 ENV = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
-KEYS = ("signal_added.total_pnl", "signal_added.total_pnl_lo", "signal_added.total_pnl_hi",
-        "signal.primary.log_loss", "signal.prior.log_loss", "signal.primary.roc_auc",
-        "backtest.total_pnl", "backtest.halted")  # fmt: skip
+KEYS = (
+    "signal_added.total_pnl",
+    "signal_added.total_pnl_lo",
+    "signal_added.total_pnl_hi",
+    "signal.primary.log_loss",
+    "signal.prior.log_loss",
+    "signal.primary.roc_auc",
+    "backtest.total_pnl",
+    "backtest.halted",
+)
 
 
 def chain(project: Path, ic: float, seed: int, days: int) -> dict:
-    params = f"data.synthetic.signal_ic={ic},data.synthetic.seed={seed}," \
-             f"data.synthetic.days={days},model.progress=false"  # fmt: skip
+    params = (
+        f"data.synthetic.signal_ic={ic},data.synthetic.seed={seed},"
+        f"data.synthetic.days={days},model.progress=false"
+    )
     t0 = time.perf_counter()
-    r = subprocess.run([EXE, "run", f"--params={params}"], cwd=project, env=ENV,
-                       capture_output=True, text=True, check=False)  # fmt: skip
+    r = subprocess.run(
+        [EXE, "run", f"--params={params}"],
+        cwd=project,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if r.returncode:
         sys.exit(f"kedro run --params={params} failed:\n{r.stderr[-3000:]}")
     m = json.loads((project / "data/08_reporting/metrics.json").read_text())
@@ -61,8 +76,10 @@ def main() -> None:
     project = a.project or scratch_project(Path(tempfile.mkdtemp()) / "p", ROOT)
     seeds = [int(s) for s in a.seeds.split(",")]
     print(f"project {project}; {a.days} days per chain; seeds {seeds}")
-    print("| signal_ic | P(detect) | P(model beats prior) | signal_added, USD (mean ± sd) "
-          "| runs: signal_added [95 % interval] |")  # fmt: skip
+    print(
+        "| signal_ic | P(detect) | P(model beats prior) | signal_added, USD (mean ± sd) "
+        "| runs: signal_added [95 % interval] |"
+    )
     print("|---|---|---|---|---|")
     for ic in (float(s) for s in a.strengths.split(",")):
         runs = [chain(project, ic, s, a.days) for s in seeds]
@@ -80,8 +97,10 @@ def main() -> None:
             f"{r['signal_added.total_pnl_hi']:+,.0f}]"
             for r in runs
         )
-        print(f"| {ic:g} | {detect:.2f} | {model:.2f} | {mean:+,.0f} ± {sd:,.0f} | {each} |",
-              flush=True)  # fmt: skip
+        print(
+            f"| {ic:g} | {detect:.2f} | {model:.2f} | {mean:+,.0f} ± {sd:,.0f} | {each} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -45,15 +45,29 @@ def main() -> None:
     p = Parameters(backtest={"venue": "onchain_clob"}, risk={"max_drawdown": None})
     rng = np.random.default_rng(0)
     up = rng.uniform(0.2, 0.5, n)
-    pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
-                         "bet_size": rng.uniform(-1, 1, n), "bet_source": "meta"},
-                        index=bars.index)  # fmt: skip
+    pred = pd.DataFrame(
+        {
+            "p_down": 0.7 - up,
+            "p_flat": 0.3,
+            "p_up": up,
+            "bet_size": rng.uniform(-1, 1, n),
+            "bet_source": "meta",
+        },
+        index=bars.index,
+    )
     cal = pd.DataFrame({"sigma": 0.45, "A": 0.025, "k": 0.6}, index=bars.index)
     sig = aligned_signal(bars, pred, p.labels.vol_span)
     quotes = quote_policy(bars, sig, cal, p.mm, p.labels, p.risk, 60.0)
     book, fills, orders = run_book(bars, quotes, p.mm, p.backtest, p.risk)
-    base_q = quote_policy(bars, sig, cal, p.mm.model_copy(update={"alpha_weight": 0.0}),
-                          p.labels, p.risk, 60.0)  # fmt: skip
+    base_q = quote_policy(
+        bars,
+        sig,
+        cal,
+        p.mm.model_copy(update={"alpha_weight": 0.0}),
+        p.labels,
+        p.risk,
+        60.0,
+    )
     base, base_f, base_o = run_book(bars, base_q, p.mm, p.backtest, p.risk)
     bt = {
         "period": {"start": str(bars.index[0]), "end": str(bars.index[-1])},
@@ -69,26 +83,46 @@ def main() -> None:
         },
         "signal_added": {},
     }
-    manifest = {"source": "synthetic", "synthetic": True, "notice": "SYNTHETIC DATA",
-                "symbol": "ETHUSDT", "interval": "1m", "start": str(bars.index[0]),
-                "end": str(bars.index[-1]), "bars": n, "gaps": 0, "filled_bars": 0,
-                "files": []}  # fmt: skip
-    sensitivity = fill_rule_sensitivity(bars, quotes, book, fills, orders, p.mm,
-                                        p.backtest, p.risk)  # fmt: skip
+    manifest = {
+        "source": "synthetic",
+        "synthetic": True,
+        "notice": "SYNTHETIC DATA",
+        "symbol": "ETHUSDT",
+        "interval": "1m",
+        "start": str(bars.index[0]),
+        "end": str(bars.index[-1]),
+        "bars": n,
+        "gaps": 0,
+        "filled_bars": 0,
+        "files": [],
+    }
+    sensitivity = fill_rule_sensitivity(
+        bars, quotes, book, fills, orders, p.mm, p.backtest, p.risk
+    )
     print(f"{n:,} bars, {len(fills):,} fills in the book")
     best = np.inf
     for _ in range(args.repeat):
         t0 = time.perf_counter()
-        page = build_run_report(manifest, model_metrics(), bt, book, fills, base,
-                                sensitivity, {}, p.model_dump(mode="json"),
-                                p.report)  # fmt: skip
+        page = build_run_report(
+            manifest,
+            model_metrics(),
+            bt,
+            book,
+            fills,
+            base,
+            sensitivity,
+            {},
+            p.model_dump(mode="json"),
+            p.report,
+        )
         best = min(best, time.perf_counter() - t0)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "report.html"
         path.write_text(page, encoding="utf-8")
         size = path.stat().st_size / 1e6
-    print(f"report: built in {best:.2f} s (goal <= 10 s), {size:.1f} MB (goal <= 15 MB), "
-          "")  # fmt: skip
+    print(
+        f"report: built in {best:.2f} s (goal <= 10 s), {size:.1f} MB (goal <= 15 MB), "
+    )
 
 
 if __name__ == "__main__":

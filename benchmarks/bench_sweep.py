@@ -38,8 +38,14 @@ YEAR = "data.synthetic.days=365,model.progress=false"
 
 def kedro(project: Path, *args: str) -> tuple[float, str]:
     t0 = time.perf_counter()
-    r = subprocess.run([EXE, "run", *args], cwd=project, env=ENV, capture_output=True, check=False,
-                       text=True)  # fmt: skip
+    r = subprocess.run(
+        [EXE, "run", *args],
+        cwd=project,
+        env=ENV,
+        capture_output=True,
+        check=False,
+        text=True,
+    )
     wall = time.perf_counter() - t0
     if r.returncode:
         sys.exit(f"kedro run {' '.join(args)} failed:\n{r.stderr[-3000:]}")
@@ -48,9 +54,12 @@ def kedro(project: Path, *args: str) -> tuple[float, str]:
 
 def sweep(project: Path, trials: int, jobs: int, sampler: str) -> dict:
     name = f"bench-{sampler}-{jobs}-{uuid.uuid4().hex[:6]}"
-    wall, out = kedro(project, "--pipeline=backtest",
-                      f"--params=sweep.n_trials={trials},sweep.n_jobs={jobs},"
-                      f"sweep.sampler={sampler},sweep.study_name={name}")  # fmt: skip
+    wall, out = kedro(
+        project,
+        "--pipeline=backtest",
+        f"--params=sweep.n_trials={trials},sweep.n_jobs={jobs},"
+        f"sweep.sampler={sampler},sweep.study_name={name}",
+    )
     m = re.search(r"Sweep: (\d+) trial\(s\) here in ([\d.]+) s", out)
     done = re.search(r"Sweep: done in ([\d.]+) s", out)
     if not (m and done):
@@ -83,8 +92,10 @@ def main() -> None:
             print(
                 f"setup: whole chain on 365 days: {time.perf_counter() - t0:.0f} s (untimed)"
             )
-        bars = re.search(r'"bars": (\d+)', (project / "data" / "02_intermediate" /
-                                             "data_manifest.json").read_text())  # fmt: skip
+        bars = re.search(
+            r'"bars": (\d+)',
+            (project / "data" / "02_intermediate" / "data_manifest.json").read_text(),
+        )
         print(f"bars: {int(bars.group(1)):,}")
         results = {}
         for sampler in ("tpe", "random"):
@@ -99,9 +110,11 @@ def main() -> None:
             )
         one = sweep(project, 300, 1, "random")
         two = sweep(project, 300, 2, "random")
-        print(f"300 trials, random: n_jobs 1 {one['n'] / one['trials_s']:.1f}/s, n_jobs 2 "
-              f"{two['n'] / two['trials_s']:.1f}/s: speed-up "
-              f"{one['trials_s'] / two['trials_s']:.2f}x")  # fmt: skip
+        print(
+            f"300 trials, random: n_jobs 1 {one['n'] / one['trials_s']:.1f}/s, n_jobs 2 "
+            f"{two['n'] / two['trials_s']:.1f}/s: speed-up "
+            f"{one['trials_s'] / two['trials_s']:.2f}x"
+        )
         if args.naive:
             naive_ratio(project, args.naive, results["tpe"]["wall"] / args.trials)
         mlflow_cost(project)
@@ -113,9 +126,11 @@ def naive_ratio(project: Path, n: int, per_trial: float) -> None:
     for i in range(n):
         kedro(project, "--pipeline=backtest", f"--params=mm.gamma={0.01 + 0.02 * i}")
     naive = (time.perf_counter() - t0) / n
-    print(f"naive: {n} separate `kedro run --pipeline=backtest` processes, "
-          f"{naive:.1f} s per trial; the sweep {per_trial * 1e3:.0f} ms per trial "
-          f"(whole command, tpe): {naive / per_trial:.0f}x (goal >= 60x)")  # fmt: skip
+    print(
+        f"naive: {n} separate `kedro run --pipeline=backtest` processes, "
+        f"{naive:.1f} s per trial; the sweep {per_trial * 1e3:.0f} ms per trial "
+        f"(whole command, tpe): {naive / per_trial:.0f}x (goal >= 60x)"
+    )
 
 
 def mlflow_cost(project: Path, n: int = 20) -> None:
@@ -130,13 +145,18 @@ def mlflow_cost(project: Path, n: int = 20) -> None:
     t0 = time.perf_counter()
     for i in range(n):
         cid = client.create_run(exp, tags={"mlflow.parentRunId": parent}).info.run_id
-        client.log_batch(cid, metrics=[Metric(f"m{j}", j, 0, 0) for j in range(40)],
-                         params=[Param(f"p{j}", str(i)) for j in range(5)])  # fmt: skip
+        client.log_batch(
+            cid,
+            metrics=[Metric(f"m{j}", j, 0, 0) for j in range(40)],
+            params=[Param(f"p{j}", str(i)) for j in range(5)],
+        )
         client.set_terminated(cid)
     each = (time.perf_counter() - t0) / n
     client.set_terminated(parent)
-    print(f"mlflow: one nested run with 5 params and 40 metrics: {each * 1e3:.0f} ms "
-          f"({each * 1000:.0f} s for 1000 trials)")  # fmt: skip
+    print(
+        f"mlflow: one nested run with 5 params and 40 metrics: {each * 1e3:.0f} ms "
+        f"({each * 1000:.0f} s for 1000 trials)"
+    )
 
 
 if __name__ == "__main__":

@@ -50,13 +50,20 @@ def main() -> None:
         for _ in range(args.repeat):
             for mode, extra in (("tracked", []), ("off", ["--env", "notrack"])):
                 t0 = time.perf_counter()
-                subprocess.run([exe, "run", "--pipeline=backtest", params, *extra], cwd=root,
-                               env=env, check=True, capture_output=True)  # fmt: skip
+                subprocess.run(
+                    [exe, "run", "--pipeline=backtest", params, *extra],
+                    cwd=root,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
                 times[mode].append(time.perf_counter() - t0)
         on, off = statistics.median(times["tracked"]), statistics.median(times["off"])
-        print(f"kedro run --pipeline=backtest on {args.days} days, median of {args.repeat}: "
-              f"tracked {on:.2f} s, untracked {off:.2f} s: tracking costs {on - off:.2f} s "
-              f"per run ({(on - off) / off:.0%})")  # fmt: skip
+        print(
+            f"kedro run --pipeline=backtest on {args.days} days, median of {args.repeat}: "
+            f"tracked {on:.2f} s, untracked {off:.2f} s: tracking costs {on - off:.2f} s "
+            f"per run ({(on - off) / off:.0%})"
+        )
 
 
 if __name__ == "__main__":

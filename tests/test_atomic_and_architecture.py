@@ -50,7 +50,7 @@ def test_import_contracts():
     )
     r = subprocess.run([exe], cwd=PROJECT, capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "3 kept, 0 broken" in r.stdout
+    assert "4 kept, 0 broken" in r.stdout
 
 
 def test_flatten_parameters_for_tracking():

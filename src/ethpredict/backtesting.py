@@ -74,12 +74,15 @@ def fills_frame(
     side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
     kind = fb[:, T.F_KIND].astype(np.int8)
     cols: dict[str, object] = {
-        "bar": bar, "side": side.astype(np.int8), "price": price.copy(),
-        "size": fb[:, T.F_SIZE].copy(), "level": fb[:, T.F_LEVEL].astype(np.int16),
+        "bar": bar,
+        "side": side.astype(np.int8),
+        "price": price.copy(),
+        "size": fb[:, T.F_SIZE].copy(),
+        "level": fb[:, T.F_LEVEL].astype(np.int16),
         "order": fb[:, T.F_ORDER].astype(np.int64),
         "kind": pd.Categorical.from_codes(kind, T.FILL_KINDS),
         "taker": np.isin(kind, T.TAKER_KINDS),
-    }  # fmt: skip
+    }
     for hz in markouts:
         later = bar + hz
         m = np.full(len(bar), np.nan)
@@ -90,9 +93,12 @@ def fills_frame(
 
 
 def run_book(
-    bars: pd.DataFrame, quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
+    bars: pd.DataFrame,
+    quotes: pd.DataFrame,
+    mp: MMParams,
+    bp: BacktestParams,
     rp: RiskParams,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Run the kernel; returns the per-bar book, the fills with markouts and
     the orders. The book's ``attrs["venue_settings"]`` holds the resolved
     :class:`~ethpredict.venues.Venue`."""
@@ -128,21 +134,53 @@ def run_book(
     fills = np.empty((len(T.FILL_COLUMNS), n * (2 * L + 1))).T
     orders = np.empty((len(T.ORDER_COLUMNS), n * 2 * L + 1)).T  # column-major
     nf, no = backtest_nb(
-        *arr, volume, ~unobserved(bars), bid_depth, skew, ask_depth, skew,
-        quotes["bid_size"].to_numpy(np.float64), quotes["ask_size"].to_numpy(np.float64),
-        A, k, uniforms, funding, L, mp.level_spacing, mp.level_size_mult, mp.tick,
-        venue.log_tick, mp.order_size, mp.max_inventory, bp.requote_threshold,
+        *arr,
+        volume,
+        ~unobserved(bars),
+        bid_depth,
+        skew,
+        ask_depth,
+        skew,
+        quotes["bid_size"].to_numpy(np.float64),
+        quotes["ask_size"].to_numpy(np.float64),
+        A,
+        k,
+        uniforms,
+        funding,
+        L,
+        mp.level_spacing,
+        mp.level_size_mult,
+        mp.tick,
+        venue.log_tick,
+        mp.order_size,
+        mp.max_inventory,
+        bp.requote_threshold,
         activation_delay(bars, venue.block_time_s, venue.latency_s, bar_s),
-        venue.gas_eth, venue.maker_fee_bps * 1e-4, venue.taker_fee_bps * 1e-4,
-        bp.post_only, bp.max_participation, T.FILL_MODELS[bp.fill_model],
-        bp.through_ticks, bar_s, rp.max_drawdown or 0.0, book, fills, orders,
-    )  # fmt: skip
+        venue.gas_eth,
+        venue.maker_fee_bps * 1e-4,
+        venue.taker_fee_bps * 1e-4,
+        bp.post_only,
+        bp.max_participation,
+        T.FILL_MODELS[bp.fill_model],
+        bp.through_ticks,
+        bar_s,
+        rp.max_drawdown or 0.0,
+        book,
+        fills,
+        orders,
+    )
     avg, realized, unrealized = block[1 + len(T.BOOK_COLUMNS) :]
     fb = fills[:nf]
     average_cost_nb(
-        fb[:, T.F_BAR].astype(np.int64), fb[:, T.F_SIDE], fb[:, T.F_PRICE],
-        fb[:, T.F_SIZE], arr[3], avg, realized, unrealized,
-    )  # fmt: skip
+        fb[:, T.F_BAR].astype(np.int64),
+        fb[:, T.F_SIDE],
+        fb[:, T.F_PRICE],
+        fb[:, T.F_SIZE],
+        arr[3],
+        avg,
+        realized,
+        unrealized,
+    )
     out = _frame(block.T, names, bars.index)
     out.attrs["venue_settings"] = venue.as_dict()
     f = fills_frame(fb, bars.index, arr[3], bp.markouts)
@@ -180,8 +218,12 @@ def cornish_fisher_z(alpha, skew: float, kurt: float):
     """Cornish–Fisher quantile of a standardised variable (``kurt`` excess);
     ``alpha`` may be an array."""
     z = _NORM_PPF(np.asarray(alpha, dtype=np.float64))
-    return (z + (z**2 - 1) * skew / 6 + (z**3 - 3 * z) * kurt / 24
-            - (2 * z**3 - 5 * z) * skew**2 / 36)  # fmt: skip
+    return (
+        z
+        + (z**2 - 1) * skew / 6
+        + (z**3 - 3 * z) * kurt / 24
+        - (2 * z**3 - 5 * z) * skew**2 / 36
+    )
 
 
 def _none_if_nan(x: float) -> float | None:

@@ -18,9 +18,9 @@ from ethpredict.backtesting import (
 )
 from ethpredict.core.bootstrap import intervals
 from ethpredict.errors import ETHPredictError
-from ethpredict.io.bars import epoch_ns
 from ethpredict.lp import lp_decomposition, run_pool_book
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.timeaxis import epoch_ns
 from ethpredict.venues import preset_name
 
 log = logging.getLogger(__name__)

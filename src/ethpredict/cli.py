@@ -62,8 +62,9 @@ def split_params(ctx: click.Context, param: Any, value: Any) -> Any:
             raise click.BadParameter(
                 f"`{item}`: YAML tags are not accepted; give a plain number, "
                 "string, true/false, null or [list]",
-                ctx=ctx, param=param,
-            )  # fmt: skip
+                ctx=ctx,
+                param=param,
+            )
     try:
         return _parse_items(ctx, param, items)
     except (yaml.YAMLError, OmegaConfBaseException) as exc:
@@ -79,8 +80,10 @@ def _parse_items(ctx: click.Context, param: Any, items: list[str]) -> Any:
     for item in nested:  # Kedro's own parser would cut these at their commas
         key, _, val = item.partition("=")
         if not key.strip():
-            ctx.fail(f"Invalid format of `{param.name}` option: Item `{item}` "
-                     "must contain a key and a value separated by `=`.")  # fmt: skip
+            ctx.fail(
+                f"Invalid format of `{param.name}` option: Item `{item}` "
+                "must contain a key and a value separated by `=`."
+            )
         extra = OmegaConf.to_container(OmegaConf.from_dotlist([f"{key.strip()}={val}"]))
         result = OmegaConf.to_container(OmegaConf.merge(result or {}, extra))
     return result
@@ -189,13 +192,17 @@ cli.add_command(run)
     "parameters.json). Default: the runs tracked in MLflow.",
 )
 @click.option(
-    "--tracking-uri", default="sqlite:///mlflow.db", show_default=True,
+    "--tracking-uri",
+    default="sqlite:///mlflow.db",
+    show_default=True,
     help="MLflow tracking store to read when --runs is not given.",
-)  # fmt: skip
+)
 @click.option(
-    "--output", default="data/08_reporting/summary.html", show_default=True,
+    "--output",
+    default="data/08_reporting/summary.html",
+    show_default=True,
     help="Where to write the page.",
-)  # fmt: skip
+)
 def summary(runs_folder: str | None, tracking_uri: str, output: str) -> None:
     """Write the experiment matrix of many runs: a sortable table of their
     changed parameters and key metrics, links to each run's report, and
@@ -236,8 +243,9 @@ def make_offline(site: Path) -> int:
 
 
 @cli.command()
-@click.option("--output", default="build", show_default=True,
-              help="Folder of the static site.")  # fmt: skip
+@click.option(
+    "--output", default="build", show_default=True, help="Folder of the static site."
+)
 def graph(output: str) -> None:
     """Build the kedro-viz graph as a static site that renders offline
     (``kedro viz build``, then its external font links removed). Serve it
@@ -255,5 +263,7 @@ def graph(output: str) -> None:
         shutil.rmtree(site, ignore_errors=True)
         shutil.move("build", site)
     n = make_offline(site)
-    click.echo(f"Graph: {site.resolve() / 'index.html'} ({n} external links removed); "
-               f"serve it with: python -m http.server --bind 127.0.0.1 -d {output}")  # fmt: skip
+    click.echo(
+        f"Graph: {site.resolve() / 'index.html'} ({n} external links removed); "
+        f"serve it with: python -m http.server --bind 127.0.0.1 -d {output}"
+    )

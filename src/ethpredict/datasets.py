@@ -61,13 +61,19 @@ class JSONDataset(_JSONDataset):
 class _LocalVersioned(AbstractVersionedDataset):
     """A local, optionally versioned file written atomically."""
 
-    def __init__(self, *, filepath: str, version: Version | None = None,
-                 metadata: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        version: Version | None = None,
+        metadata: dict | None = None,
+    ) -> None:
         super().__init__(
-            filepath=PurePosixPath(filepath), version=version,
+            filepath=PurePosixPath(filepath),
+            version=version,
             exists_function=lambda p: Path(p).exists(),
             glob_function=lambda pattern: sorted(glob.glob(pattern)),
-        )  # fmt: skip
+        )
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
@@ -106,10 +112,12 @@ class SkopsDataset(_LocalVersioned):
     with any other (``builtins.eval``, ``operator.attrgetter``, any module's
     function: a crafted file runs nothing)."""
 
-    TRUSTED = frozenset({
-        "numpy.dtype",  # the logistic pipeline's fitted arrays
-        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    })  # fmt: skip
+    TRUSTED = frozenset(
+        {
+            "numpy.dtype",  # the logistic pipeline's fitted arrays
+            "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        }
+    )
 
     def load(self) -> Any:
         import skops.io as sio

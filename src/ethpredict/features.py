@@ -57,8 +57,9 @@ def _observed_only(build):
             arr = np.full((full.size, grid.shape[1]), np.nan)
             arr[pos] = grid.to_numpy(np.float64)
             idx = pd.DatetimeIndex(pd.to_datetime(full, unit="ns", utc=True))
-            grid = pd.DataFrame(arr, index=idx.rename(bars.index.name),
-                                columns=grid.columns)  # fmt: skip
+            grid = pd.DataFrame(
+                arr, index=idx.rename(bars.index.name), columns=grid.columns
+            )
         out = build(grid, p)
         if pos is not None:
             out = out.iloc[pos].set_axis(bars.index)

@@ -177,8 +177,10 @@ class Lineage:
                 if isinstance(state, dict) and {"runs", "outputs"} <= set(state):
                     self.state = state
             except (OSError, ValueError):
-                log.warning("%s is unreadable; the lineage of older outputs is unknown",
-                            self.path)  # fmt: skip
+                log.warning(
+                    "%s is unreadable; the lineage of older outputs is unknown",
+                    self.path,
+                )
         #: this run's in-memory datasets: the versions they were made from
         self._memory: dict[str, dict[str, str]] = {}
 
@@ -198,9 +200,13 @@ class Lineage:
         ].values():  # none runs now: this one holds the lock
             if run["status"] == "running":
                 run["status"] = "interrupted"
-        self.state["runs"][run_id] = {"command": command, "pipeline": pipeline,
-                                      "started": _now(), "status": "running",
-                                      "parameters": params_fp}  # fmt: skip
+        self.state["runs"][run_id] = {
+            "command": command,
+            "pipeline": pipeline,
+            "started": _now(),
+            "status": "running",
+            "parameters": params_fp,
+        }
         self._memory = {}
 
     def made_from(self, inputs: list[str]) -> dict[str, str]:
@@ -228,8 +234,11 @@ class Lineage:
         origin = self.made_from(inputs)
         origin.pop(name, None)
         self.state["outputs"][name] = {
-            "run": run_id, "saved": _now(), "hash": file_hash(path), "from": origin,
-        }  # fmt: skip
+            "run": run_id,
+            "saved": _now(),
+            "hash": file_hash(path),
+            "from": origin,
+        }
 
     def end(self, run_id: str, status: str) -> None:
         run = self.state["runs"].get(run_id)
@@ -259,8 +268,10 @@ class Lineage:
             )
             newer = outputs.get(name, {})
             run = runs.get(newer.get("run"), {})
-            made = (f"{name} was remade by `{run.get('command', '?')}` at "
-                    f"{newer.get('saved', '?')} ({run.get('status', 'unknown')})")  # fmt: skip
+            made = (
+                f"{name} was remade by `{run.get('command', '?')}` at "
+                f"{newer.get('saved', '?')} ({run.get('status', 'unknown')})"
+            )
             raise MixedRunsError(
                 f"the inputs come from different runs: {made}, but {', '.join(stale)} "
                 f"{'was' if len(stale) == 1 else 'were'} made from its earlier version; "

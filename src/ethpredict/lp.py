@@ -69,9 +69,11 @@ def pool_grid(bars: pd.DataFrame) -> tuple[float, float, int]:
     """``(c0, step, tick_spacing)`` of the pool the bars come from."""
     spacing = int(_attr(bars, "tick_spacing"))
     c0, step, _ = grid(
-        _attr(bars, "eth_token"), int(_attr(bars, "decimals0")),
-        int(_attr(bars, "decimals1")), spacing,
-    )  # fmt: skip
+        _attr(bars, "eth_token"),
+        int(_attr(bars, "decimals0")),
+        int(_attr(bars, "decimals1")),
+        spacing,
+    )
     return c0, step, spacing
 
 
@@ -110,10 +112,13 @@ def swap_path(
     share them)."""
     swaps = trades is not None and len(trades) > 0
     objs = tuple(x for x in (bars, trades, liquidity) if x is not None)
-    sig = (signature(bars["close"].to_numpy(np.float64)),
-           signature(trades["price"].to_numpy(np.float64)) if swaps else ())  # fmt: skip
-    arrays = memo(objs, ("swap_path",), lambda: list(_swap_arrays(bars, trades, liquidity)),
-                  sig)  # fmt: skip
+    sig = (
+        signature(bars["close"].to_numpy(np.float64)),
+        signature(trades["price"].to_numpy(np.float64)) if swaps else (),
+    )
+    arrays = memo(
+        objs, ("swap_path",), lambda: list(_swap_arrays(bars, trades, liquidity)), sig
+    )
     return SwapPath(*arrays, "swaps" if swaps else "minute paths")
 
 
@@ -134,8 +139,12 @@ def _swap_arrays(bars, trades, liquidity):
         amount = np.where(
             up, tr["quote_qty"].to_numpy(np.float64), tr["qty"].to_numpy(np.float64)
         )
-        return (start, np.sqrt(tr["price"].to_numpy(np.float64)), amount,
-                tr["liquidity"].to_numpy(np.float64) / scale)  # fmt: skip
+        return (
+            start,
+            np.sqrt(tr["price"].to_numpy(np.float64)),
+            amount,
+            tr["liquidity"].to_numpy(np.float64) / scale,
+        )
     o, h, lo, c = (
         bars[k].to_numpy(np.float64) for k in ("open", "high", "low", "close")
     )
@@ -143,10 +152,17 @@ def _swap_arrays(bars, trades, liquidity):
     # the prices after each leg; the first leg is the minute's first swap,
     # from the previous minute's close to the minute's open (demeter-fetch's
     # open is the tick after it)
-    pts = np.sqrt(np.column_stack(
-        [np.r_[o[0], c[:-1]], o, np.where(high_first, h, lo),
-         np.where(high_first, lo, h), c]
-    ))  # fmt: skip
+    pts = np.sqrt(
+        np.column_stack(
+            [
+                np.r_[o[0], c[:-1]],
+                o,
+                np.where(high_first, h, lo),
+                np.where(high_first, lo, h),
+                c,
+            ]
+        )
+    )
     d = np.diff(pts, axis=1)
     down_w = np.where(d < 0, 1.0 / pts[:, 1:] - 1.0 / pts[:, :-1], 0.0)
     up_w = np.where(d > 0, d, 0.0)
@@ -159,9 +175,10 @@ def _swap_arrays(bars, trades, liquidity):
     down_sum, up_sum = down_w.sum(axis=1), up_w.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         amount = np.where(
-            d < 0, eth_in[:, None] * down_w / down_sum[:, None],
+            d < 0,
+            eth_in[:, None] * down_w / down_sum[:, None],
             quote_in[:, None] * up_w / up_sum[:, None],
-        )  # fmt: skip
+        )
     # an input no leg moved its way (a monotone minute) is not dropped: it
     # rides a tiny leg out of the close and back (in the range iff the close
     # is), kept inside the minute's price range — a minute whose price never
@@ -212,10 +229,15 @@ def landing_delay(bars: pd.DataFrame, venue: Venue, bar_s: float) -> int:
 
 
 def run_pool_book(
-    bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None,
-    quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams, rp: RiskParams,
+    bars: pd.DataFrame,
+    trades: pd.DataFrame,
+    liquidity: pd.DataFrame | None,
+    quotes: pd.DataFrame,
+    mp: MMParams,
+    bp: BacktestParams,
+    rp: RiskParams,
     bar_s: float,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:  # fmt: skip
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The LP book on a pool: per block, fills and range orders (as
     :func:`ethpredict.backtesting.run_book`), with the book's ``mark``
     (reference or pool price) and ``lvr`` columns."""
@@ -246,16 +268,41 @@ def run_pool_book(
         fills = np.empty((cap_f, len(T.FILL_COLUMNS)))
         orders = np.empty((cap_o, len(T.POOL_ORDER_COLUMNS)))
         nf, no = pool_book_nb(
-            o, c, mark, ~unobserved(bars), path.start, path.sqrt_price,
-            path.amount_in, path.liquidity, mark, bid_depth, ask_depth,
+            o,
+            c,
+            mark,
+            ~unobserved(bars),
+            path.start,
+            path.sqrt_price,
+            path.amount_in,
+            path.liquidity,
+            mark,
+            bid_depth,
+            ask_depth,
             quotes["bid_size"].to_numpy(np.float64),
-            quotes["ask_size"].to_numpy(np.float64), c0, step, mp.range_width,
-            mp.levels, mp.level_size_mult, mp.order_size, mp.max_inventory,
-            bp.range_requote, landing_delay(bars, venue, bar_s),
-            bp.p_miss, miss, -venue.maker_fee_bps * 1e-4, gas, venue.gas_mint,
-            venue.gas_burn, venue.gas_collect, venue.gas_swap, rp.max_drawdown or 0.0,
-            book, fills, orders,
-        )  # fmt: skip
+            quotes["ask_size"].to_numpy(np.float64),
+            c0,
+            step,
+            mp.range_width,
+            mp.levels,
+            mp.level_size_mult,
+            mp.order_size,
+            mp.max_inventory,
+            bp.range_requote,
+            landing_delay(bars, venue, bar_s),
+            bp.p_miss,
+            miss,
+            -venue.maker_fee_bps * 1e-4,
+            gas,
+            venue.gas_mint,
+            venue.gas_burn,
+            venue.gas_collect,
+            venue.gas_swap,
+            rp.max_drawdown or 0.0,
+            book,
+            fills,
+            orders,
+        )
         if nf >= 0:
             break
         cap_f, cap_o = 4 * cap_f, 4 * cap_o
@@ -263,8 +310,11 @@ def run_pool_book(
     out = pd.DataFrame(block.T, columns=names, index=bars.index, copy=False)
     out["mark"] = mark
     out["lvr"] = -out["spread_pnl"].to_numpy()
-    out.attrs["venue_settings"] = {**venue.as_dict(), "marked_at": marked_at,
-                                   "swap_path": path.form}  # fmt: skip
+    out.attrs["venue_settings"] = {
+        **venue.as_dict(),
+        "marked_at": marked_at,
+        "swap_path": path.form,
+    }
     f = fills_frame(fb, bars.index, mark, bp.markouts)
     return out, f, orders_frame(orders[:no], T.POOL_ORDER_COLUMNS)
 
@@ -285,9 +335,15 @@ def lp_decomposition(book: pd.DataFrame) -> dict:
 
 
 def static_position(
-    bars: pd.DataFrame, path: SwapPath, mark: np.ndarray, start: int, lower: float,
-    upper: float, L: float, fee: float,
-) -> pd.DataFrame:  # fmt: skip
+    bars: pd.DataFrame,
+    path: SwapPath,
+    mark: np.ndarray,
+    start: int,
+    lower: float,
+    upper: float,
+    L: float,
+    fee: float,
+) -> pd.DataFrame:
     """A position of liquidity ``L`` on ``[lower, upper]`` (ETH prices),
     minted at the start of block ``start`` (at the pool's price then) and
     held: per block from ``start``, its ``eth`` and ``quote`` (fees collected
@@ -298,10 +354,16 @@ def static_position(
     out, entry = _held(bars, path, mark, start, lower, upper, L, fee)
     eth, quote, fees, spread, inv = (out[start:, k] for k in range(5))
     frame = pd.DataFrame(
-        {"eth": eth, "quote": quote, "value": eth * mark[start:] + quote,
-         "fees_earned": fees, "lvr": -spread, "inventory_pnl": inv},
+        {
+            "eth": eth,
+            "quote": quote,
+            "value": eth * mark[start:] + quote,
+            "fees_earned": fees,
+            "lvr": -spread,
+            "inventory_pnl": inv,
+        },
         index=bars.index[start:],
-    )  # fmt: skip
+    )
     frame.attrs["entry_value"] = entry
     return frame
 
@@ -311,23 +373,47 @@ def _held(bars, path, mark, start, lower, upper, L, fee) -> tuple[np.ndarray, fl
     p0 = float(bars["open"].iat[start])
     out = np.empty((len(bars), 5))
     static_position_nb(
-        mark, path.start, path.sqrt_price, path.amount_in, path.liquidity,
-        math.sqrt(p0), start, lower, upper, L, fee, out,
-    )  # fmt: skip
+        mark,
+        path.start,
+        path.sqrt_price,
+        path.amount_in,
+        path.liquidity,
+        math.sqrt(p0),
+        start,
+        lower,
+        upper,
+        L,
+        fee,
+        out,
+    )
     x0, y0 = amounts_array(L, np.array([p0]), lower, upper)
     return out, float(x0[0] * mark[start] + y0[0])
 
 
 #: ``total_pnl`` = fees_earned − lvr − gas + inventory_pnl + entry_basis (the
 #: position bought at the pool price, valued at the mark)
-BASELINE_COLUMNS = ("capital", "total_pnl", "fees_earned", "lvr", "gas",
-                    "inventory_pnl", "entry_basis", "final_value", "lower", "upper")  # fmt: skip
+BASELINE_COLUMNS = (
+    "capital",
+    "total_pnl",
+    "fees_earned",
+    "lvr",
+    "gas",
+    "inventory_pnl",
+    "entry_basis",
+    "final_value",
+    "lower",
+    "upper",
+)
 
 
 def lp_baselines(
-    bars: pd.DataFrame, trades: pd.DataFrame, liquidity: pd.DataFrame | None,
-    quotes: pd.DataFrame, mp: MMParams, bp: BacktestParams,
-) -> pd.DataFrame:  # fmt: skip
+    bars: pd.DataFrame,
+    trades: pd.DataFrame,
+    liquidity: pd.DataFrame | None,
+    quotes: pd.DataFrame,
+    mp: MMParams,
+    bp: BacktestParams,
+) -> pd.DataFrame:
     """Passive positions on the same blocks, from the first quoted block to
     the end, each with the same capital (``backtest.baseline_capital_usd``):
     the full range, a static ±x % range (``backtest.baseline_range_pct``),
@@ -336,14 +422,25 @@ def lp_baselines(
     venue = venue_of(bars, bp)
     valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(valid)) if valid.any() else 0
-    key = ("lp_baselines", i0, mp.order_size, bp.baseline_capital_usd,
-           bp.baseline_range_pct, venue.maker_fee_bps, venue.gas_mint, venue.gas_burn,
-           venue.gas_collect, venue.gas_price_gwei, venue.gas_price_path)  # fmt: skip
+    key = (
+        "lp_baselines",
+        i0,
+        mp.order_size,
+        bp.baseline_capital_usd,
+        bp.baseline_range_pct,
+        venue.maker_fee_bps,
+        venue.gas_mint,
+        venue.gas_burn,
+        venue.gas_collect,
+        venue.gas_price_gwei,
+        venue.gas_price_path,
+    )
     objs = tuple(x for x in (bars, trades, liquidity) if x is not None)
     sig = (signature(bars["close"].to_numpy(np.float64)),)
     # the same in every trial of a sweep that varies the book's quoting only
-    values = memo(objs, key, lambda: [_baselines(bars, trades, liquidity, i0, mp, bp,
-                                                 venue)], sig)[0]  # fmt: skip
+    values = memo(
+        objs, key, lambda: [_baselines(bars, trades, liquidity, i0, mp, bp, venue)], sig
+    )[0]
     names = ["full range", f"static ±{bp.baseline_range_pct:g} %", "hold 50/50"]
     return pd.DataFrame(values, index=names, columns=list(BASELINE_COLUMNS))
 
@@ -379,18 +476,29 @@ def _baselines(bars, trades, liquidity, i0, mp, bp, venue) -> np.ndarray:
         eth, quote, fees, spread, inv = out[-1]
         value = eth * mark[-1] + quote
         rows[name] = {
-            "capital": capital, "total_pnl": float(value - capital - gas_usd),
-            "fees_earned": float(fees), "lvr": float(-spread), "gas": gas_usd,
-            "inventory_pnl": float(inv), "entry_basis": entry - capital,
-            "final_value": float(value - gas_usd), "lower": lower, "upper": upper,
-        }  # fmt: skip
+            "capital": capital,
+            "total_pnl": float(value - capital - gas_usd),
+            "fees_earned": float(fees),
+            "lvr": float(-spread),
+            "gas": gas_usd,
+            "inventory_pnl": float(inv),
+            "entry_basis": entry - capital,
+            "final_value": float(value - gas_usd),
+            "lower": lower,
+            "upper": upper,
+        }
     half = capital / 2.0
     hold_eth = half / m0
     rows["hold 50/50"] = {
-        "capital": capital, "total_pnl": float(hold_eth * mark[-1] + half - capital),
-        "fees_earned": 0.0, "lvr": 0.0, "gas": 0.0,
-        "inventory_pnl": float(hold_eth * (mark[-1] - m0)), "entry_basis": 0.0,
-        "final_value": float(hold_eth * mark[-1] + half), "lower": np.nan,
+        "capital": capital,
+        "total_pnl": float(hold_eth * mark[-1] + half - capital),
+        "fees_earned": 0.0,
+        "lvr": 0.0,
+        "gas": 0.0,
+        "inventory_pnl": float(hold_eth * (mark[-1] - m0)),
+        "entry_basis": 0.0,
+        "final_value": float(hold_eth * mark[-1] + half),
+        "lower": np.nan,
         "upper": np.nan,
-    }  # fmt: skip
+    }
     return np.array([[row[c] for c in BASELINE_COLUMNS] for row in rows.values()])

@@ -228,13 +228,33 @@ def quote_policy(
     mid = bars["close"].to_numpy(np.float64)
     sigma, A, k = (calibration[c].to_numpy(np.float64) for c in ("sigma", "A", "k"))
     quote_block_nb(
-        mid, vol, p_up, p_down, bet, weight, sigma, A, k,
-        p.gamma, p.spread_scale, p.skew_scale, p.alpha_weight, DRIFT[p.drift], lp.pt,
+        mid,
+        vol,
+        p_up,
+        p_down,
+        bet,
+        weight,
+        sigma,
+        A,
+        k,
+        p.gamma,
+        p.spread_scale,
+        p.skew_scale,
+        p.alpha_weight,
+        DRIFT[p.drift],
+        lp.pt,
         lp.sl,
-        lp.horizon * bar_s, p.tick, p.order_size, SIZING[p.sizing], p.vol_target_usd,
-        np.nan if rp.max_var is None else rp.max_var, p.max_inventory, maker_fee, out,
+        lp.horizon * bar_s,
+        p.tick,
+        p.order_size,
+        SIZING[p.sizing],
+        p.vol_target_usd,
+        np.nan if rp.max_var is None else rp.max_var,
+        p.max_inventory,
+        maker_fee,
+        out,
         valid,
-    )  # fmt: skip
+    )
     # the inputs are the same arrays, not copies (pandas copies on write)
     cols = {
         "mid": mid,

@@ -20,10 +20,17 @@ from ethpredict.errors import ETHPredictError
 from ethpredict.params import Parameters
 
 KEY_METRICS = [
-    "backtest.total_pnl", "backtest.sharpe", "backtest.max_drawdown", "backtest.fills",
-    "backtest.gas", "signal_added.total_pnl", "baseline.total_pnl", "signal.primary.log_loss",
-    "signal.prior.log_loss", "data.bars",
-]  # fmt: skip
+    "backtest.total_pnl",
+    "backtest.sharpe",
+    "backtest.max_drawdown",
+    "backtest.fills",
+    "backtest.gas",
+    "signal_added.total_pnl",
+    "baseline.total_pnl",
+    "signal.primary.log_loss",
+    "signal.prior.log_loss",
+    "data.bars",
+]
 
 
 def runs_from_mlflow(tracking_uri: str, experiment: str = "ethpredict") -> pd.DataFrame:
@@ -39,21 +46,25 @@ def runs_from_mlflow(tracking_uri: str, experiment: str = "ethpredict") -> pd.Da
         )
     rows = []
     finished = client.search_runs(
-        [exp.experiment_id], "attributes.status = 'FINISHED'",
-        order_by=["attributes.start_time ASC"], max_results=10_000,
-    )  # fmt: skip
+        [exp.experiment_id],
+        "attributes.status = 'FINISHED'",
+        order_by=["attributes.start_time ASC"],
+        max_results=10_000,
+    )
     for r in finished:
         if not r.data.metrics:  # a run stopped before it measured anything
             continue
         report = (
             Path(r.info.artifact_uri.removeprefix("file://")) / "report" / "report.html"
         )
-        rows.append({
-            "run": f"{r.info.run_name or 'run'} {pd.Timestamp(r.info.start_time, unit='ms'):%Y-%m-%d %H:%M:%S}",  # noqa: E501
-            "report": str(report) if report.exists() else "",
-            **{f"param:{k}": v for k, v in r.data.params.items() if _is_dotted(k)},
-            **r.data.metrics,
-        })  # fmt: skip
+        rows.append(
+            {
+                "run": f"{r.info.run_name or 'run'} {pd.Timestamp(r.info.start_time, unit='ms'):%Y-%m-%d %H:%M:%S}",  # noqa: E501
+                "report": str(report) if report.exists() else "",
+                **{f"param:{k}": v for k, v in r.data.params.items() if _is_dotted(k)},
+                **r.data.metrics,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -77,11 +88,14 @@ def runs_from_folder(folder: str | Path) -> pd.DataFrame:
         params_file = path.with_name("parameters.json")
         params = json.loads(params_file.read_text()) if params_file.exists() else {}
         report = path.with_name("report.html")
-        rows.append({
-            "run": path.parent.name, "report": str(report) if report.exists() else "",
-            **{f"param:{k}": v for k, v in params.items()},
-            **json.loads(path.read_text()),
-        })  # fmt: skip
+        rows.append(
+            {
+                "run": path.parent.name,
+                "report": str(report) if report.exists() else "",
+                **{f"param:{k}": v for k, v in params.items()},
+                **json.loads(path.read_text()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -98,21 +112,42 @@ def summary_html(runs: pd.DataFrame) -> str:
         cells = [html.escape(str(row["run"]))]
         cells += [html.escape(str(row[c])) for c in changed]
         cells += [_fmt(row.get(m)) for m in metrics]
-        link = (f'<a href="{html.escape(Path(row["report"]).as_uri())}">report</a>'
-                if row["report"] else "—")  # fmt: skip
+        link = (
+            f'<a href="{html.escape(Path(row["report"]).as_uri())}">report</a>'
+            if row["report"]
+            else "—"
+        )
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in [*cells, link]) + "</tr>")
     label = runs["run"] + (
-        "<br>" + runs[changed].astype(str).apply(
-            lambda r: "<br>".join(f"{k.removeprefix('param:')}={v}" for k, v in r.items()), axis=1)
-        if changed else ""
-    )  # fmt: skip
-    fig = go.Figure(go.Scatter(
-        x=runs.get("backtest.max_drawdown"), y=runs.get("backtest.total_pnl"), mode="markers",
-        text=label, hovertemplate="%{text}<br>drawdown %{x:,.0f}<br>PnL %{y:,.0f}<extra></extra>",
-        marker={"size": 10},
-    ))  # fmt: skip
-    fig.update_layout(title="Return against drawdown (USD)", xaxis_title="max drawdown",
-                      yaxis_title="total PnL", template="plotly_white", height=460)  # fmt: skip
+        "<br>"
+        + runs[changed]
+        .astype(str)
+        .apply(
+            lambda r: "<br>".join(
+                f"{k.removeprefix('param:')}={v}" for k, v in r.items()
+            ),
+            axis=1,
+        )
+        if changed
+        else ""
+    )
+    fig = go.Figure(
+        go.Scatter(
+            x=runs.get("backtest.max_drawdown"),
+            y=runs.get("backtest.total_pnl"),
+            mode="markers",
+            text=label,
+            hovertemplate="%{text}<br>drawdown %{x:,.0f}<br>PnL %{y:,.0f}<extra></extra>",
+            marker={"size": 10},
+        )
+    )
+    fig.update_layout(
+        title="Return against drawdown (USD)",
+        xaxis_title="max drawdown",
+        yaxis_title="total PnL",
+        template="plotly_white",
+        height=460,
+    )
     th = "".join(
         f"<th onclick='sortBy({i})'>{html.escape(h)} ⇅</th>" for i, h in enumerate(head)
     )

@@ -39,30 +39,70 @@ log = logging.getLogger(__name__)
 
 #: What each preset sets (block_time_s ``None`` on a pool: the pool's own).
 PRESETS: dict[str, dict] = {
-    "cex_spot": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 10.0,
-                 "taker_fee_bps": 10.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
-    "cex_perp": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 2.0,
-                 "taker_fee_bps": 5.0, "gas_units": 0.0, "gas_price_gwei": 0.0},
-    "cex_mm": {"block_time_s": 0.0, "latency_s": 0.0, "maker_fee_bps": 0.0,
-               "taker_fee_bps": 1.7, "gas_units": 0.0, "gas_price_gwei": 0.0},
-    "onchain_clob": {"block_time_s": 0.25, "latency_s": 0.25, "maker_fee_bps": 0.0,
-                     "taker_fee_bps": 5.0, "gas_units": 150_000.0,
-                     "gas_price_gwei": 0.01},
-    "uniswap_v3": {"block_time_s": None, "latency_s": 1.0, "maker_fee_bps": None,
-                   "taker_fee_bps": None, "gas_units": 0.0,
-                   "gas_price_gwei": 5.0},
-}  # fmt: skip
+    "cex_spot": {
+        "block_time_s": 0.0,
+        "latency_s": 0.0,
+        "maker_fee_bps": 10.0,
+        "taker_fee_bps": 10.0,
+        "gas_units": 0.0,
+        "gas_price_gwei": 0.0,
+    },
+    "cex_perp": {
+        "block_time_s": 0.0,
+        "latency_s": 0.0,
+        "maker_fee_bps": 2.0,
+        "taker_fee_bps": 5.0,
+        "gas_units": 0.0,
+        "gas_price_gwei": 0.0,
+    },
+    "cex_mm": {
+        "block_time_s": 0.0,
+        "latency_s": 0.0,
+        "maker_fee_bps": 0.0,
+        "taker_fee_bps": 1.7,
+        "gas_units": 0.0,
+        "gas_price_gwei": 0.0,
+    },
+    "onchain_clob": {
+        "block_time_s": 0.25,
+        "latency_s": 0.25,
+        "maker_fee_bps": 0.0,
+        "taker_fee_bps": 5.0,
+        "gas_units": 150_000.0,
+        "gas_price_gwei": 0.01,
+    },
+    "uniswap_v3": {
+        "block_time_s": None,
+        "latency_s": 1.0,
+        "maker_fee_bps": None,
+        "taker_fee_bps": None,
+        "gas_units": 0.0,
+        "gas_price_gwei": 5.0,
+    },
+}
 #: gas units per LP action by ``backtest.lp_gas_path`` (the risk stop's swap:
 #: a router's exactInputSingle, ≈ 110–130k)
 LP_GAS = {
-    "position_manager": {"gas_mint": 400_000.0, "gas_burn": 149_000.0,
-                         "gas_collect": 119_000.0, "gas_swap": 130_000.0},
-    "direct": {"gas_mint": 320_000.0, "gas_burn": 66_000.0, "gas_collect": 36_000.0,
-               "gas_swap": 110_000.0},
-}  # fmt: skip
+    "position_manager": {
+        "gas_mint": 400_000.0,
+        "gas_burn": 149_000.0,
+        "gas_collect": 119_000.0,
+        "gas_swap": 130_000.0,
+    },
+    "direct": {
+        "gas_mint": 320_000.0,
+        "gas_burn": 66_000.0,
+        "gas_collect": 36_000.0,
+        "gas_swap": 110_000.0,
+    },
+}
 #: the data's market (``bars.attrs["venue"]``) -> the ``auto`` preset
-AUTO = {"spot": "cex_spot", "perpetual": "cex_perp", "uniswap_v3": "uniswap_v3",
-        "synthetic": "cex_mm"}  # fmt: skip
+AUTO = {
+    "spot": "cex_spot",
+    "perpetual": "cex_perp",
+    "uniswap_v3": "uniswap_v3",
+    "synthetic": "cex_mm",
+}
 OVERRIDABLE = tuple(PRESETS["cex_spot"])
 
 
@@ -185,8 +225,11 @@ def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
     preset = dict(PRESETS[name])
     if name == "uniswap_v3":
         tier = float(bars.attrs.get("fee_bps", 0.0))
-        preset.update(maker_fee_bps=-tier, taker_fee_bps=tier,
-                      block_time_s=float(bars.attrs.get("block_time_s") or 12.0))  # fmt: skip
+        preset.update(
+            maker_fee_bps=-tier,
+            taker_fee_bps=tier,
+            block_time_s=float(bars.attrs.get("block_time_s") or 12.0),
+        )
     overridden = tuple(k for k in OVERRIDABLE if getattr(bp, k) is not None)
     for key in overridden:
         preset[key] = float(getattr(bp, key))

@@ -178,8 +178,26 @@ def write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
 
 
 @njit(cache=True, inline="always")
-def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
-          prev_close, pos, cash, cum_fees, cum_spread, budget):  # fmt: skip
+def _fill(
+    fills,
+    orders,
+    live_rem,
+    live_id,
+    n_f,
+    j,
+    s,
+    lv,
+    px,
+    x,
+    kind,
+    rate,
+    prev_close,
+    pos,
+    cash,
+    cum_fees,
+    cum_spread,
+    budget,
+):
     """Fill ``x`` of the live order at side ``s``, level ``lv`` at ``px``: the
     one fill routine of both sides. Returns the updated book scalars, the
     fill count and whether the order is used up (the caller then ends it).
@@ -194,8 +212,15 @@ def _fill(fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind, rate,
     live_rem[s, lv] -= x
     orders[oid, O_FILLED] += x
     done = live_rem[s, lv] <= EPS
-    return (pos + sign * x, cash - sign * x * px - fee, cum_fees + fee,
-            cum_spread + sign * x * (prev_close - px), budget - x, n_f + 1, done)  # fmt: skip
+    return (
+        pos + sign * x,
+        cash - sign * x * px - fee,
+        cum_fees + fee,
+        cum_spread + sign * x * (prev_close - px),
+        budget - x,
+        n_f + 1,
+        done,
+    )
 
 
 @njit(cache=True)
@@ -395,12 +420,37 @@ def backtest_nb(
                     )
                     if x > EPS:
                         pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
-                            fills, orders, live_rem, live_id, n_f, j, s, lv, fpx, x, kind,
-                            rate, prev_close, pos, cash, cum_fees, cum_spread, budget,
-                        )  # fmt: skip
+                            fills,
+                            orders,
+                            live_rem,
+                            live_id,
+                            n_f,
+                            j,
+                            s,
+                            lv,
+                            fpx,
+                            x,
+                            kind,
+                            rate,
+                            prev_close,
+                            pos,
+                            cash,
+                            cum_fees,
+                            cum_spread,
+                            budget,
+                        )
                         if done:
-                            _use_up(orders, live_id, latest, used, alive, s, lv, j,
-                                    END_FILLED)  # fmt: skip
+                            _use_up(
+                                orders,
+                                live_id,
+                                latest,
+                                used,
+                                alive,
+                                s,
+                                lv,
+                                j,
+                                END_FILLED,
+                            )
             # 3. the path: the side whose extreme comes first fills first
             first = ASK if (hj - oj) < (oj - lj) else BID
             thr = through_ticks * tk if fill_model == FILL_TOUCH else 0.0
@@ -432,12 +482,37 @@ def backtest_nb(
                     )
                     if x > EPS:
                         pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
-                            fills, orders, live_rem, live_id, n_f, j, s, lv, px, x, kind,
-                            maker_fee, prev_close, pos, cash, cum_fees, cum_spread, budget,
-                        )  # fmt: skip
+                            fills,
+                            orders,
+                            live_rem,
+                            live_id,
+                            n_f,
+                            j,
+                            s,
+                            lv,
+                            px,
+                            x,
+                            kind,
+                            maker_fee,
+                            prev_close,
+                            pos,
+                            cash,
+                            cum_fees,
+                            cum_spread,
+                            budget,
+                        )
                         if done:
-                            _use_up(orders, live_id, latest, used, alive, s, lv, j,
-                                    END_FILLED)  # fmt: skip
+                            _use_up(
+                                orders,
+                                live_id,
+                                latest,
+                                used,
+                                alive,
+                                s,
+                                lv,
+                                j,
+                                END_FILLED,
+                            )
             for s in range(2):
                 for lv in range(levels):
                     arriving[s, lv] = False

@@ -45,21 +45,70 @@ def glft_depths(q, gamma, k, A, sigma, mu=0.0):
 # the columns of the quotes table: the inputs it repeats (the bar's close as
 # ``mid``, the calibration) and the rows of the block ``quote_block_nb`` fills
 QUOTE_INPUTS = ("mid", "sigma", "A", "k")
-QUOTE_ROWS = ("reservation", "bid", "ask", "mu", "half_spread", "skew", "drift_shift",
-              "bid_depth", "ask_depth", "bid_size", "ask_size")  # fmt: skip
-QUOTE_COLUMNS = ("mid", "reservation", "bid", "ask", "sigma", "A", "k", "mu",
-                 "half_spread", "skew", "drift_shift", "bid_depth", "ask_depth",
-                 "bid_size", "ask_size")  # fmt: skip
+QUOTE_ROWS = (
+    "reservation",
+    "bid",
+    "ask",
+    "mu",
+    "half_spread",
+    "skew",
+    "drift_shift",
+    "bid_depth",
+    "ask_depth",
+    "bid_size",
+    "ask_size",
+)
+QUOTE_COLUMNS = (
+    "mid",
+    "reservation",
+    "bid",
+    "ask",
+    "sigma",
+    "A",
+    "k",
+    "mu",
+    "half_spread",
+    "skew",
+    "drift_shift",
+    "bid_depth",
+    "ask_depth",
+    "bid_size",
+    "ask_size",
+)
 SIZING_FIXED, SIZING_VOL_TARGET, SIZING_BET_SIZE = 0, 1, 2
 DRIFT_GLFT, DRIFT_ALPHA = 0, 1
 Z99 = 2.3263478740408408  # standard normal 99 % quantile
 
 
 @njit(cache=True, error_model="numpy")  # x/0 gives inf/NaN as in NumPy
-def quote_block_nb(mid, vol, p_up, p_down, bet, weight, sigma, A, k, gamma,
-                   spread_scale, skew_scale, alpha_weight, drift_mode, pt, sl, horizon_s,
-                   tick, order_size, sizing, vol_target_usd, max_var, max_inventory, fee,
-                   out, valid):  # fmt: skip
+def quote_block_nb(
+    mid,
+    vol,
+    p_up,
+    p_down,
+    bet,
+    weight,
+    sigma,
+    A,
+    k,
+    gamma,
+    spread_scale,
+    skew_scale,
+    alpha_weight,
+    drift_mode,
+    pt,
+    sl,
+    horizon_s,
+    tick,
+    order_size,
+    sizing,
+    vol_target_usd,
+    max_var,
+    max_inventory,
+    fee,
+    out,
+    valid,
+):
     """One pass of the quoting policy per bar (the arithmetic of
     ``glft_terms`` plus drift, sizing and tick rounding). ``out`` has one row
     per name in ``QUOTE_ROWS`` (the inputs are not copied into it);

@@ -77,9 +77,14 @@ def liquidity_for_value(value: float, p: float, sa: float, sb: float) -> float:
 
 @njit(cache=True, inline="always")
 def swap_through(
-    s0: float, s1: float, sa: float, sb: float, L: float, amount_in: float,
+    s0: float,
+    s1: float,
+    sa: float,
+    sb: float,
+    L: float,
+    amount_in: float,
     L_act: float,
-) -> tuple[float, float, float]:  # fmt: skip
+) -> tuple[float, float, float]:
     """What one swap from ``√p = s0`` to ``s1`` does to a position ``L`` on
     ``[sa², sb²]``: ``(dx, dy, share_in)`` — its ETH and quote-token changes
     (``dx > 0``: it bought ETH) and the share of the swap's input

@@ -276,8 +276,18 @@ def pool_book_nb(
                     gross = pos * p_now
                     net = gross * (1.0 - fee) if pos > 0 else gross / (1.0 - fee)
                 px = gross / pos
-                _order(orders, n_o, -np.sign(pos), -1, ORDER_MARKET, stop_land - 1 - delay,
-                       np.nan, np.nan, abs(pos), np.nan)  # fmt: skip
+                _order(
+                    orders,
+                    n_o,
+                    -np.sign(pos),
+                    -1,
+                    ORDER_MARKET,
+                    stop_land - 1 - delay,
+                    np.nan,
+                    np.nan,
+                    abs(pos),
+                    np.nan,
+                )
                 orders[n_o, O_LIVE] = j
                 orders[n_o, O_END] = j
                 orders[n_o, O_FILLED] = abs(pos)
@@ -365,9 +375,14 @@ def pool_book_nb(
                             if i < 0:
                                 continue
                             dx, dy, share = swap_through(
-                                s_cur, s1, sqrt_lo[s, lv], sqrt_hi[s, lv], liq[s, lv],
-                                sw_in[k], sw_liq[k],
-                            )  # fmt: skip
+                                s_cur,
+                                s1,
+                                sqrt_lo[s, lv],
+                                sqrt_hi[s, lv],
+                                liq[s, lv],
+                                sw_in[k],
+                                sw_liq[k],
+                            )
                             if dx > 0.0:
                                 acc[s, lv, 0] += dx
                                 acc[s, lv, 1] += dy
@@ -397,8 +412,17 @@ def pool_book_nb(
                                 continue
                             if n_f >= cap:
                                 return -1, -1
-                            write_fill(fills, n_f, j, 1.0 if dx > 0 else -1.0, -dy / dx,
-                                  abs(dx), lv, i, KIND_RANGE)  # fmt: skip
+                            write_fill(
+                                fills,
+                                n_f,
+                                j,
+                                1.0 if dx > 0 else -1.0,
+                                -dy / dx,
+                                abs(dx),
+                                lv,
+                                i,
+                                KIND_RANGE,
+                            )
                             n_f += 1
                             pos += dx
                             cash += dy
@@ -486,8 +510,18 @@ def pool_book_nb(
                         hi = lo + width
                     lower, upper = math.exp(c0 + lo * step), math.exp(c0 + hi * step)
                     L = liquidity_for_eth(sz, math.sqrt(lower), math.sqrt(upper))
-                    _order(orders, n_o, 1.0 if s == BID else -1.0, lv, ORDER_RANGE, j,
-                           lower, upper, sz, L)  # fmt: skip
+                    _order(
+                        orders,
+                        n_o,
+                        1.0 if s == BID else -1.0,
+                        lv,
+                        ORDER_RANGE,
+                        j,
+                        lower,
+                        upper,
+                        sz,
+                        L,
+                    )
                     pend_id[s, lv] = n_o
                     n_o += 1
                 if n_o == first and not has_live:

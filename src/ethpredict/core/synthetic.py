@@ -300,8 +300,9 @@ def simulate_pool_nb(
                 if lo <= price <= hi:
                     continue
                 edge = lo if price < lo else hi
-                res = _swap_nb(sqrt_p, liquidity, fee, price < lo,
-                               np.sqrt(price_scale / edge), 0.0)  # fmt: skip
+                res = _swap_nb(
+                    sqrt_p, liquidity, fee, price < lo, np.sqrt(price_scale / edge), 0.0
+                )
                 kind = SWAP_ARB
             else:
                 size = noise_median * np.exp(noise_sigma * np.random.standard_normal())

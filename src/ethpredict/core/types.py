@@ -26,8 +26,14 @@ KIND_STOP = 4  # taker: the risk stop's market order; at the open
 KIND_RANGE = 5  # a Uniswap v3 range converting as the pool's swaps move the price
 #                 through it: one fill per block and direction, at the average
 #                 price of its swaps' conversions
-FILL_KINDS = ("touch", "intensity", "resting_through", "taker_on_arrival", "stop",
-              "range")  # fmt: skip
+FILL_KINDS = (
+    "touch",
+    "intensity",
+    "resting_through",
+    "taker_on_arrival",
+    "stop",
+    "range",
+)
 TAKER_KINDS = (KIND_TAKER, KIND_STOP)
 
 # --- how an order ended (orders column ``end_reason``) -----------------------
@@ -59,8 +65,22 @@ BOOK_COLUMNS = (
     "funding",  # cumulative, received (negative: paid)
     "rejected",  # cumulative post-only rejections
 )
-(B_POS, B_CASH, B_EQUITY, B_BID, B_ASK, B_SPREAD, B_INV, B_FEES, B_GAS, B_UPDATES,
- B_FILLS, B_HALTED, B_FUNDING, B_REJECTED) = range(len(BOOK_COLUMNS))  # fmt: skip
+(
+    B_POS,
+    B_CASH,
+    B_EQUITY,
+    B_BID,
+    B_ASK,
+    B_SPREAD,
+    B_INV,
+    B_FEES,
+    B_GAS,
+    B_UPDATES,
+    B_FILLS,
+    B_HALTED,
+    B_FUNDING,
+    B_REJECTED,
+) = range(len(BOOK_COLUMNS))
 
 # --- fills ----------------------------------------------------------------------
 FILL_COLUMNS = ("bar", "side", "price", "size", "level", "order", "kind")
@@ -79,8 +99,18 @@ ORDER_COLUMNS = (
     "filled",  # ETH
     "end_reason",  # END_*
 )
-(O_SIDE, O_LEVEL, O_TYPE, O_SUBMIT, O_LIVE, O_END, O_PRICE, O_SIZE, O_FILLED,
- O_REASON) = range(len(ORDER_COLUMNS))  # fmt: skip
+(
+    O_SIDE,
+    O_LEVEL,
+    O_TYPE,
+    O_SUBMIT,
+    O_LIVE,
+    O_END,
+    O_PRICE,
+    O_SIZE,
+    O_FILLED,
+    O_REASON,
+) = range(len(ORDER_COLUMNS))
 
 # --- a Uniswap v3 book (ethpredict.core.pool): the orders' extra columns -------
 #: after ORDER_COLUMNS; a range's ``price`` is its lower bound, ``size`` the ETH

@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 
 from ethpredict import labeling
-from ethpredict.io.bars import unobserved
 from ethpredict.modeling.evaluate import bet_size
 from ethpredict.modeling.folds import Fold
 from ethpredict.modeling.walk import class_names, fit_meta
 from ethpredict.params import LabelsParams, ModelParams
+from ethpredict.volatility import unobserved
 
 log = logging.getLogger(__name__)
 

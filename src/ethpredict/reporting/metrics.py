@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
-import ethpredict
+#: the package's folder (the git checkout's, in a development install)
+PACKAGE = Path(__file__).resolve().parents[1]
 
 
 def is_scalar(v: Any) -> bool:
@@ -57,15 +60,17 @@ def flat_metrics(manifest: dict, model_metrics: dict, backtest_metrics: dict) ->
 def code_version() -> str:
     """Package version, plus the git commit when run from a checkout."""
     import subprocess
-    from pathlib import Path
 
-    version = ethpredict.__version__
+    try:
+        release = version("ethpredict")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        release = "unknown"
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
-            cwd=Path(ethpredict.__file__).parent,
+            cwd=PACKAGE,
             timeout=5,
             check=True,
         ).stdout.strip()
@@ -73,10 +78,10 @@ def code_version() -> str:
             ["git", "status", "--porcelain", "--untracked-files=no"],
             capture_output=True,
             text=True,
-            cwd=Path(ethpredict.__file__).parent,
+            cwd=PACKAGE,
             timeout=5,
             check=True,
         ).stdout.strip()
-        return f"{version} (git {sha}{', with local changes' if dirty else ''})"
+        return f"{release} (git {sha}{', with local changes' if dirty else ''})"
     except (OSError, subprocess.SubprocessError):
-        return version
+        return release

@@ -6,9 +6,9 @@ import logging
 
 import pandas as pd
 
-from ethpredict.backtesting import bar_seconds
 from ethpredict.market_making import aligned_signal, calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams
+from ethpredict.timeaxis import bar_seconds
 from ethpredict.venues import maker_fee
 
 log = logging.getLogger(__name__)

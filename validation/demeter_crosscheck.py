@@ -39,6 +39,7 @@ import pandas as pd
 
 from ethpredict.core.liquidity import LN_TICK, amounts_array, raw_scale
 from ethpredict.lp import SwapPath, mark_prices, static_position, swap_path
+from ethpredict.params import DataParams
 from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -59,7 +60,7 @@ def load(data: Path, form: str):
     if form == "raw":
         params["interval"] = "1m"
     with contextlib.redirect_stdout(io.StringIO()):
-        bars, trades, _, liquidity = ingest_market_data(params)
+        bars, trades, _, liquidity = ingest_market_data(DataParams(**params))
     return bars, trades, liquidity
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 
 from ethpredict.backtesting import run_book
 from ethpredict.io.bars import assemble_bars
-from ethpredict.io.binance import bars_from_trades, read_trade_stream
+from ethpredict.io.trades import bars_from_trades, read_trade_stream
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 
 REPO = Path(__file__).resolve().parents[1]

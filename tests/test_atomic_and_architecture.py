@@ -12,7 +12,9 @@ import pytest
 
 from ethpredict.datasets import JSONDataset, ParquetDataset
 from ethpredict.io.atomic import atomic_path
-from tests.conftest import PROJECT
+from ethpredict.testing.project import project_root
+
+PROJECT = project_root(__file__)
 
 
 def test_failed_write_leaves_the_old_file(tmp_path):

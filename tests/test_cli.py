@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from ethpredict.cli import normalise_param_item, run, split_params
-from tests.conftest import kedro, scratch_project
+from ethpredict.testing.project import kedro, project_root, scratch_project
+
+PROJECT = project_root(__file__)
 
 FAST = "data.synthetic.days=2,features.zscore_window=60"
 
@@ -71,7 +73,7 @@ def test_run_keeps_every_kedro_option():
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Path:
     """A copy of the project's configuration in a scratch folder."""
-    return scratch_project(tmp_path_factory.mktemp("project"))
+    return scratch_project(tmp_path_factory.mktemp("project"), PROJECT)
 
 
 @pytest.mark.cli
@@ -125,7 +127,7 @@ CHAIN = (
 @pytest.fixture(scope="module")
 def fresh(tmp_path_factory) -> Path:
     """Another scratch project, in which nothing has run yet."""
-    return scratch_project(tmp_path_factory.mktemp("fresh"))
+    return scratch_project(tmp_path_factory.mktemp("fresh"), PROJECT)
 
 
 @pytest.mark.cli

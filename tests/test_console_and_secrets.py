@@ -21,7 +21,14 @@ from ethpredict.errors import ParameterError
 from ethpredict.params import validate_parameters
 from ethpredict.secrets import MASK, redact, redact_tree
 from ethpredict.sweep import SweepError, storage_from_credentials
-from tests.conftest import kedro, kedro_command, scratch_project
+from ethpredict.testing.project import (
+    kedro,
+    kedro_command,
+    project_root,
+    scratch_project,
+)
+
+PROJECT = project_root(__file__)
 
 PASSWORD = "hunter2secret"
 
@@ -214,7 +221,7 @@ FAST = (
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
-    return scratch_project(tmp_path_factory.mktemp("console"))
+    return scratch_project(tmp_path_factory.mktemp("console"), PROJECT)
 
 
 @pytest.mark.cli
@@ -312,7 +319,7 @@ def _report_artefacts(project) -> list[bool]:
 
 @pytest.mark.cli
 def test_globals_and_environment_variables_reach_the_parameters(tmp_path):
-    project = scratch_project(tmp_path / "p")
+    project = scratch_project(tmp_path / "p", PROJECT)
     (project / "conf/local/globals.yml").write_text("symbol: ETHUSDC\n")
     (project / "conf/local/parameters.yml").write_text(
         "data:\n  synthetic:\n    days: ${oc.env:ETHP_TEST_DAYS}\n"
@@ -338,8 +345,6 @@ def test_no_command_writes_into_tracked_files():
     none, and kedro-viz rewrites .viz/ on every run: the id is settled in the
     project and .viz/ is ignored, so a newcomer's clone stays clean."""
     import tomllib
-
-    from tests.conftest import PROJECT
 
     pyproject = tomllib.loads((PROJECT / "pyproject.toml").read_text())
     assert len(pyproject["tool"]["kedro_telemetry"]["project_id"]) == 32

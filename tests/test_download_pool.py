@@ -17,7 +17,14 @@ from ethpredict.io.rpc import RpcClient, show_url
 from ethpredict.io.uniswap import _read_events, read_raw_csv
 from ethpredict.params import RpcParams
 from ethpredict.testing.fake_node import FakeNode, chain_from_raw_csv
-from tests.conftest import kedro, kedro_command, scratch_project
+from ethpredict.testing.project import (
+    kedro,
+    kedro_command,
+    project_root,
+    scratch_project,
+)
+
+PROJECT = project_root(__file__)
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
 DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"
@@ -193,7 +200,7 @@ def test_rpc_params_refuse_a_bad_range():
 
 @pytest.mark.parametrize("how", ["params", "credentials", "env"])
 def test_a_sliced_kedro_run_against_the_local_node(node, tmp_path, how):
-    project = scratch_project(tmp_path / "project")
+    project = scratch_project(tmp_path / "project", PROJECT)
     dest = tmp_path / "pool"
     given = f"rpc.pool={POOL},rpc.start=18937400,rpc.end=18939399,rpc.dest={dest}"
     env = {}
@@ -222,7 +229,7 @@ def test_a_sliced_kedro_run_against_the_local_node(node, tmp_path, how):
 
 
 def test_a_kedro_run_without_a_url_says_so_in_one_line(tmp_path):
-    project = scratch_project(tmp_path / "project")
+    project = scratch_project(tmp_path / "project", PROJECT)
     r = kedro(project, "run", "--pipeline=download_pool",
               f"--params=rpc.pool={POOL},rpc.start=1,rpc.end=2")  # fmt: skip
     assert r.returncode == 1

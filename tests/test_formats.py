@@ -15,10 +15,19 @@ import pandas as pd
 import pytest
 
 from ethpredict.io.trades import read_trade_stream
-from tests.conftest import T0_MS, kline_rows, write_csv
-from tests.io.test_trades import T0, capture, trade_line
-from tests.io.test_uniswap import POOL, synthetic_pool
-from tests.test_plausibility import candles, klines, ohlcv, refused
+from ethpredict.testing.builders import (
+    POOL,
+    T0_MS,
+    capture,
+    epoch_candles,
+    kline_rows,
+    synthetic_pool,
+    trade_line,
+    write_csv,
+)
+from ethpredict.testing.ingest import klines, ohlcv, refused
+
+T0 = 1_704_067_200_000
 
 
 def csv_text(frame: pd.DataFrame, **kw) -> str:
@@ -36,7 +45,7 @@ def reference(tmp_path):
     """The candles as a plain CSV, and what they read as."""
     (tmp_path / "ref").mkdir()
     path = tmp_path / "ref" / "c.csv"
-    path.write_text(csv_text(candles()))
+    path.write_text(csv_text(epoch_candles()))
     return ohlcv(path)
 
 
@@ -87,7 +96,7 @@ def test_bom_is_stripped(tmp_path, reference):
     path = write_csv(tmp_path / "bom.csv", rows, header=True)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     same_bars(klines(tmp_path, [], path=str(path)), plain)
-    (tmp_path / "o.csv").write_text(csv_text(candles()), encoding="utf-8-sig")
+    (tmp_path / "o.csv").write_text(csv_text(epoch_candles()), encoding="utf-8-sig")
     same_bars(ohlcv(tmp_path / "o.csv"), reference)
 
 
@@ -95,17 +104,17 @@ def test_bom_is_stripped(tmp_path, reference):
 
 
 def test_semicolon_and_decimal_comma(tmp_path, reference):
-    (tmp_path / "eu.csv").write_text(csv_text(candles(), sep=";", decimal=","))
+    (tmp_path / "eu.csv").write_text(csv_text(epoch_candles(), sep=";", decimal=","))
     assert "3000,0;" in (tmp_path / "eu.csv").read_text()
     same_bars(ohlcv(tmp_path / "eu.csv"), reference)
-    (tmp_path / "semi.csv").write_text(csv_text(candles(), sep=";"))
+    (tmp_path / "semi.csv").write_text(csv_text(epoch_candles(), sep=";"))
     same_bars(ohlcv(tmp_path / "semi.csv"), reference)
-    (tmp_path / "tab.csv").write_text(csv_text(candles(), sep="\t"))
+    (tmp_path / "tab.csv").write_text(csv_text(epoch_candles(), sep="\t"))
     same_bars(ohlcv(tmp_path / "tab.csv"), reference)
 
 
 def test_ambiguous_delimiter_names_the_option(tmp_path, reference):
-    text = csv_text(candles(), sep=";").replace("time;", "time,utc;", 1)
+    text = csv_text(epoch_candles(), sep=";").replace("time;", "time,utc;", 1)
     (tmp_path / "amb.csv").write_text(text)
     refused(lambda: ohlcv(tmp_path / "amb.csv"), "amb.csv", "line 1",
             "data.ohlcv.delimiter")  # fmt: skip
@@ -118,7 +127,7 @@ def test_ambiguous_delimiter_names_the_option(tmp_path, reference):
 
 
 def test_gzip_named_csv_is_read(tmp_path, reference):
-    (tmp_path / "g.csv").write_bytes(gzip.compress(csv_text(candles()).encode()))
+    (tmp_path / "g.csv").write_bytes(gzip.compress(csv_text(epoch_candles()).encode()))
     same_bars(ohlcv(tmp_path / "g.csv"), reference)
     rows = kline_rows()
     plain = klines(tmp_path, rows, name="plain.csv")
@@ -132,7 +141,7 @@ def test_gzip_named_csv_is_read(tmp_path, reference):
 
 
 def test_float32_parquet_within_tolerance(tmp_path):
-    c = candles()
+    c = epoch_candles()
     # high computed in float64 then stored as float32: it may round below close
     c.loc[3, "close"] = 3000.0001
     c.loc[3, "high"] = 3000.0001
@@ -204,7 +213,7 @@ def test_symlink_loop(tmp_path):
 
 @pytest.mark.parametrize("layout", ["ohlcvt", "rest", "six"])
 def test_headerless_kraken_layouts(tmp_path, reference, layout):
-    c = candles()
+    c = epoch_candles()
     c["time"] //= 1000  # Kraken: epoch seconds
     c["trades"] = 10
     cols = {
@@ -224,7 +233,7 @@ def test_headerless_kraken_layouts(tmp_path, reference, layout):
 
 
 def test_headerless_unknown_width(tmp_path):
-    c = candles()
+    c = epoch_candles()
     c["x"], c["y"], c["z"] = 1, 2, 3
     (tmp_path / "k.csv").write_text(csv_text(c, header=False))
     refused(lambda: ohlcv(tmp_path / "k.csv"), "k.csv", "line 1", "9 columns",
@@ -265,7 +274,7 @@ def test_symbol_and_quote_from_the_file_names(tmp_path, caplog):
     manifest = klines(tmp_path, rows, name="k.csv")[2]  # the name says nothing
     assert (manifest["symbol"], manifest["quote"]) == ("ETHUSDT", "USDT")
     (tmp_path / "ft").mkdir()
-    (tmp_path / "ft" / "ETH_USD-1m.csv").write_text(csv_text(candles()))
+    (tmp_path / "ft" / "ETH_USD-1m.csv").write_text(csv_text(epoch_candles()))
     assert ohlcv(tmp_path / "ft")[2]["symbol"] == "ETHUSD"
 
 

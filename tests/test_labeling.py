@@ -80,7 +80,7 @@ def halted(tmp_path):
     """72 frozen zero-volume bars (200–271), then 80 gap-filled (272–351)."""
     from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
-    from tests.pipelines.test_data_engineering import halted_klines
+    from ethpredict.testing.builders import halted_klines
 
     bars, *_ = ingest_market_data(
         DataParams(source="binance_klines", path=halted_klines(tmp_path))

@@ -21,6 +21,7 @@ from ethpredict.lp import (
 )
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.testing.invariants import check_pool_execution
+from ethpredict.testing.project import project_root, real_data_dir
 from ethpredict.timeaxis import bar_seconds
 from ethpredict.venues import LP_GAS
 
@@ -43,15 +44,14 @@ def quotes_for(
 
 @pytest.fixture(scope="module")
 def day(request):
-    from tests.conftest import REAL
-
-    if not REAL.is_dir():
-        pytest.skip(f"real market data folder {REAL} is absent")
+    real = real_data_dir(project_root(__file__))
+    if not real.is_dir():
+        pytest.skip(f"real market data folder {real} is absent")
     from ethpredict.params import DataParams
     from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
 
     return ingest_market_data(
-        DataParams(source="uniswap_v3", path=str(REAL / POOL_DAY))
+        DataParams(source="uniswap_v3", path=str(real / POOL_DAY))
     )
 
 

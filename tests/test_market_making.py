@@ -9,7 +9,7 @@ import pytest
 from ethpredict.core.glft import glft_depths
 from ethpredict.market_making import aligned_signal, calibrate, quote_policy
 from ethpredict.params import LabelsParams, MMParams, RiskParams
-from tests.sim_market import SIGMA, A, K, simulate
+from ethpredict.testing.market import SIGMA, A, K, simulate
 
 TOLERANCE = 0.05  # relative, on 20,000 one-minute bars
 

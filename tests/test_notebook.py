@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from tests.conftest import PROJECT, kedro, scratch_project
+from ethpredict.testing.project import kedro, project_root, scratch_project
+
+PROJECT = project_root(__file__)
 
 CHAIN = (
     "--params=data.synthetic.days=2,features.zscore_window=60,model.cv.train_bars=1440,"
@@ -19,7 +21,7 @@ CHAIN = (
 def test_notebook_reproduces_report_figures(tmp_path):
     nbclient = pytest.importorskip("nbclient")
     nbformat = pytest.importorskip("nbformat")
-    scratch_project(tmp_path)
+    scratch_project(tmp_path, PROJECT)
     (tmp_path / "notebooks").mkdir()
     shutil.copy(PROJECT / "notebooks" / "explore_run.ipynb", tmp_path / "notebooks")
     r = kedro(tmp_path, "run", CHAIN)

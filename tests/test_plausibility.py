@@ -11,49 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ethpredict.errors import DataValidationError
-from ethpredict.params import DataParams
-from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
-from tests.conftest import T0_MS, kline_rows, write_csv
-from tests.io.test_uniswap import POOL, synthetic_pool
-
-
-def ingest(data: dict):
-    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
-    return ingest_market_data(DataParams(**data))
-
+from ethpredict.testing.builders import (
+    POOL,
+    T0_MS,
+    epoch_candles,
+    kline_rows,
+    synthetic_pool,
+    write_csv,
+)
+from ethpredict.testing.ingest import ingest, klines, ohlcv, refused
 
 DAY_MS = 86_400_000
-
-
-def klines(tmp_path, rows, name="k.csv", **data):
-    path = write_csv(tmp_path / name, rows)
-    return ingest({"source": "binance_klines", "path": str(path), **data})
-
-
-def ohlcv(path, **data):
-    return ingest({"source": "ohlcv", "path": str(path), **data})
-
-
-def candles(n=40, t0_ms=T0_MS, step_ms=60_000, seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    close = 3000 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
-    open_ = np.r_[3000.0, close[:-1]]
-    return pd.DataFrame({
-        "time": t0_ms + step_ms * np.arange(n), "open": open_,
-        "high": np.maximum(open_, close) + 0.5, "low": np.minimum(open_, close) - 0.5,
-        "close": close, "volume": rng.uniform(1, 10, n),
-    })  # fmt: skip
-
-
-def refused(call, *words):
-    with pytest.raises(DataValidationError) as err:
-        call()
-    msg = str(err.value)
-    assert len(msg.splitlines()) == 1, msg
-    for w in words:
-        assert w in msg, f"{w!r} not in {msg!r}"
-    return err.value
 
 
 def moved(rows, i, ms):
@@ -76,7 +44,7 @@ def test_a_bar_dated_after_tomorrow_is_refused(tmp_path, year):
 
 
 def test_a_bar_dated_1970_is_refused_and_the_override_lets_it_through(tmp_path):
-    df = candles()
+    df = epoch_candles()
     text = pd.to_datetime(df["time"], unit="ms").dt.strftime("%Y-%m-%d %H:%M:%S")
     df["time"] = text.where(df.index > 0, "1970-01-01 00:00:00")
     df.to_csv(tmp_path / "c.csv", index=False)
@@ -88,7 +56,7 @@ def test_a_bar_dated_1970_is_refused_and_the_override_lets_it_through(tmp_path):
 
 
 def test_a_whole_file_before_eth_loads_with_allow_any_dates(tmp_path):
-    candles(t0_ms=0).to_csv(tmp_path / "c.csv", index=False)
+    epoch_candles(t0_ms=0).to_csv(tmp_path / "c.csv", index=False)
     refused(lambda: ohlcv(tmp_path / "c.csv"), "line 2", "data.allow_any_dates")
     bars = ohlcv(tmp_path / "c.csv", allow_any_dates=True)[0]
     assert bars.index[0] == pd.Timestamp("1970-01-01", tz="UTC")
@@ -105,7 +73,7 @@ def test_2099_row_is_refused_as_a_gap_not_filled_with_millions_of_bars(tmp_path)
 
 
 def test_milliseconds_from_zero_are_not_read_as_seconds(tmp_path):
-    candles(t0_ms=0).to_csv(tmp_path / "c.csv", index=False)
+    epoch_candles(t0_ms=0).to_csv(tmp_path / "c.csv", index=False)
     bars, _, m, _ = ohlcv(tmp_path / "c.csv", allow_any_dates=True)
     assert m["interval"] == "1m" and len(bars) == 40
     assert bars.index[-1] == pd.Timestamp("1970-01-01 00:39", tz="UTC")
@@ -116,7 +84,7 @@ def test_milliseconds_from_zero_are_not_read_as_seconds(tmp_path):
 
 
 def test_an_ambiguous_epoch_unit_is_refused_and_time_unit_settles_it(tmp_path):
-    candles(t0_ms=0, step_ms=7_000).to_csv(tmp_path / "c.csv", index=False)
+    epoch_candles(t0_ms=0, step_ms=7_000).to_csv(tmp_path / "c.csv", index=False)
     refused(lambda: ohlcv(tmp_path / "c.csv", allow_any_dates=True),
             "c.csv, line 2, column 'time'", "ambiguous", "data.ohlcv.time_unit")  # fmt: skip
     m = ohlcv(tmp_path / "c.csv", allow_any_dates=True, ohlcv={"time_unit": "ms"})[2]
@@ -124,7 +92,7 @@ def test_an_ambiguous_epoch_unit_is_refused_and_time_unit_settles_it(tmp_path):
 
 
 def test_units_of_real_eras_are_still_found_by_magnitude(tmp_path):
-    df = candles(step_ms=7_000)  # 2024: no interval needed to tell the unit
+    df = epoch_candles(step_ms=7_000)  # 2024: no interval needed to tell the unit
     for unit, div in (("s", 1000), ("ms", 1), ("us", 1e-3)):
         df.assign(time=(df["time"] / div).astype("int64")).to_csv(
             tmp_path / "c.csv", index=False
@@ -191,7 +159,7 @@ def test_a_one_bar_jump_is_refused_and_max_bar_jump_lets_it_through(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_a_boolean_volume_is_refused(tmp_path, fmt):
-    df = candles().assign(vol_eth=lambda d: d["volume"], volume=True)
+    df = epoch_candles().assign(vol_eth=lambda d: d["volume"], volume=True)
     path = tmp_path / f"c.{fmt}"
     if fmt == "csv":
         df.to_csv(path, index=False)
@@ -208,7 +176,7 @@ def test_a_boolean_volume_is_refused(tmp_path, fmt):
 
 
 def test_duplicate_column_names_are_refused(tmp_path):
-    df = candles()
+    df = epoch_candles()
     text = df.to_csv(index=False).replace("volume", "close", 1)
     (tmp_path / "c.csv").write_text(text)
     refused(lambda: ohlcv(tmp_path / "c.csv"), "c.csv, line 1, column 'close'",

@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import kedro, kedro_command, scratch_project
+from ethpredict.testing.project import (
+    kedro,
+    kedro_command,
+    project_root,
+    scratch_project,
+)
+
+PROJECT = project_root(__file__)
 
 #: gradient boosting (a comparison model) smaller, one thread per chain: the
 #: three chains run at once (the results are the same with 1 or 2 threads)
@@ -37,7 +44,7 @@ def chains(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     argv, env = kedro_command("run", OMP_NUM_THREADS="1")
     running = {}
     for name, synthetic in CHAINS.items():
-        project = scratch_project(tmp_path_factory.mktemp(name))
+        project = scratch_project(tmp_path_factory.mktemp(name), PROJECT)
         local = {**FAST, "data": {"synthetic": synthetic}}
         (project / "conf" / "local" / "parameters.yml").write_text(json.dumps(local))
         running[name] = (project, subprocess.Popen(

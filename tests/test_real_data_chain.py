@@ -25,8 +25,16 @@ from ethpredict.testing.invariants import (
     check_metrics,
     check_pool_execution,
 )
+from ethpredict.testing.project import (
+    kedro,
+    project_root,
+    real_data_dir,
+    scratch_project,
+)
 from ethpredict.volatility import unobserved
-from tests.conftest import REAL, kedro, scratch_project
+
+PROJECT = project_root(__file__)
+REAL = real_data_dir(PROJECT)
 
 UNI = "uniswap-v3"
 PERP = "perp-1m/ETHUSDT-PERP"
@@ -107,7 +115,7 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     n = count_bars(data)
     if expected is not None:
         assert n == expected
-    project = scratch_project(tmp_path / "p")
+    project = scratch_project(tmp_path / "p", PROJECT)
     params = {"data": data, **run_params(n)}
     (project / "conf" / "local" / "parameters.yml").write_text(yaml.safe_dump(params))
     res = kedro(project, "run", timeout=900)

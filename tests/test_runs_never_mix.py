@@ -21,7 +21,14 @@ from ethpredict.lineage import (
     RunLock,
     clean_stale_temps,
 )
-from tests.conftest import kedro, kedro_command, scratch_project
+from ethpredict.testing.project import (
+    kedro,
+    kedro_command,
+    project_root,
+    scratch_project,
+)
+
+PROJECT = project_root(__file__)
 
 
 def _lineage(tmp_path: Path) -> Lineage:
@@ -139,7 +146,7 @@ FAST = (
 def test_a_run_that_cannot_model_its_data_replaces_nothing_and_mixes_are_refused(
     tmp_path,
 ):
-    project = scratch_project(tmp_path / "p")
+    project = scratch_project(tmp_path / "p", PROJECT)
     r = kedro(project, "run", f"--params={FAST}")
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     data = project / "data"

@@ -39,7 +39,7 @@ from kedro.runner import SequentialRunner
 from ethpredict.params import validate_parameters
 from ethpredict.pipeline_registry import register_pipelines
 from ethpredict.sweep import param_entries
-from tests.pipelines.test_data_engineering import Kept
+from ethpredict.testing.data_engineering import Kept
 
 pytestmark = pytest.mark.lookahead
 

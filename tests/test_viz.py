@@ -8,12 +8,14 @@ import re
 
 import pytest
 
-from tests.conftest import kedro, scratch_project
+from ethpredict.testing.project import kedro, project_root, scratch_project
+
+PROJECT = project_root(__file__)
 
 
 @pytest.mark.cli
 def test_kedro_graph_builds_an_offline_site(tmp_path):
-    r = kedro(scratch_project(tmp_path), "graph", timeout=300)
+    r = kedro(scratch_project(tmp_path, PROJECT), "graph", timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     site = tmp_path / "build"
     page = (site / "index.html").read_text()

@@ -19,7 +19,7 @@ from ethpredict.io.binance import read_kline_files
 from ethpredict.io.download import download_klines
 from ethpredict.params import DownloadParams
 from ethpredict.pipelines.download import create_pipeline
-from tests.conftest import kline_rows
+from ethpredict.testing.builders import kline_rows
 
 
 def publish(

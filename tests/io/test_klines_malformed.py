@@ -10,7 +10,7 @@ import pytest
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import assemble_bars
 from ethpredict.io.binance import read_kline_files
-from tests.conftest import kline_rows, write_csv
+from ethpredict.testing.builders import kline_rows, write_csv
 
 
 def load(path, on_gap="flag", interval=None):

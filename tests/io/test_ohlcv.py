@@ -13,24 +13,9 @@ from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import assemble_bars
 from ethpredict.io.funding import funding_per_bar, read_funding
 from ethpredict.io.ohlcv import read_ohlcv_files
-from ethpredict.params import DataParams, OHLCVParams
-from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
-
-
-def ingest(data: dict):
-    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
-    return ingest_market_data(DataParams(**data))
-
-
-def candles(n=30, t0="2024-03-01", freq="1min", seed=0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    close = 3000 * np.exp(np.cumsum(rng.normal(0, 1e-3, n)))
-    open_ = np.r_[3000.0, close[:-1]]
-    return pd.DataFrame({
-        "date": pd.date_range(t0, periods=n, freq=freq, tz="UTC"), "open": open_,
-        "high": np.maximum(open_, close) + 0.5, "low": np.minimum(open_, close) - 0.5,
-        "close": close, "volume": rng.uniform(1, 10, n),
-    })  # fmt: skip
+from ethpredict.params import OHLCVParams
+from ethpredict.testing.builders import dated_candles
+from ethpredict.testing.ingest import ingest
 
 
 def load(path, **kw) -> pd.DataFrame:
@@ -40,7 +25,7 @@ def load(path, **kw) -> pd.DataFrame:
 
 @pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet", "feather", "json"])
 def test_every_format_gives_the_same_bars(tmp_path, fmt):
-    df = candles()
+    df = dated_candles()
     path = tmp_path / f"c.{fmt}"
     if fmt.startswith("csv"):
         df.to_csv(path, index=False)
@@ -61,7 +46,7 @@ def test_every_format_gives_the_same_bars(tmp_path, fmt):
 @pytest.mark.parametrize(("unit", "mult"), [("s", 1), ("ms", 10**3), ("us", 10**6),
                                             ("ns", 10**9)])  # fmt: skip
 def test_epoch_units_are_detected(tmp_path, unit, mult):
-    df = candles()
+    df = dated_candles()
     df["date"] = df["date"].dt.as_unit("s").astype("int64") * mult
     df.to_csv(tmp_path / "c.csv", index=False)
     bars = load(tmp_path / "c.csv")
@@ -70,7 +55,7 @@ def test_epoch_units_are_detected(tmp_path, unit, mult):
 
 
 def test_time_zone_rule(tmp_path):
-    df = candles()
+    df = dated_candles()
     text = df.assign(date=df["date"].dt.strftime("%Y-%m-%d %H:%M:%S"))
     text.to_csv(tmp_path / "naive.csv", index=False)
     # without an offset: data.ohlcv.timezone (UTC unless set)
@@ -88,7 +73,7 @@ def test_time_zone_rule(tmp_path):
 
 
 def test_mixed_offsets_are_refused(tmp_path):
-    df = candles().astype({"date": str})
+    df = dated_candles().astype({"date": str})
     df.loc[5, "date"] = "2024-03-01 00:05:00"  # the others end in +00:00
     df.to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(DataValidationError) as exc:
@@ -98,7 +83,9 @@ def test_mixed_offsets_are_refused(tmp_path):
 
 
 def test_column_map(tmp_path):
-    df = candles().rename(columns={"date": "Time", "close": "Last", "volume": "Vol"})
+    df = dated_candles().rename(
+        columns={"date": "Time", "close": "Last", "volume": "Vol"}
+    )
     df.to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(
         DataValidationError, match="missing column 'close'.*columns.close"
@@ -141,7 +128,7 @@ def test_column_map(tmp_path):
     ids=["gap", "duplicate", "ohlc", "number", "time"],
 )
 def test_kline_validation_applies(tmp_path, edit, words):
-    edit(candles()).to_csv(tmp_path / "c.csv", index=False)
+    edit(dated_candles()).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(DataValidationError) as exc:
         load(tmp_path / "c.csv")
     for w in words:
@@ -150,7 +137,7 @@ def test_kline_validation_applies(tmp_path, edit, words):
 
 
 def test_folder_of_files_and_interval_check(tmp_path):
-    df = candles(60)
+    df = dated_candles(60)
     df.iloc[:30].to_csv(tmp_path / "a.csv", index=False)
     df.iloc[30:].to_parquet(tmp_path / "b.parquet")
     out = ingest({"source": "ohlcv", "path": str(tmp_path)})
@@ -171,7 +158,7 @@ def test_folder_of_files_and_interval_check(tmp_path):
 
 
 def test_funding_rates_fall_on_the_bar_that_holds_the_settlement(tmp_path):
-    bars = candles(60 * 24, freq="1min")
+    bars = dated_candles(60 * 24, freq="1min")
     bars.to_csv(tmp_path / "c.csv", index=False)
     fund = pd.DataFrame(
         {
@@ -235,19 +222,37 @@ def test_real_one_minute_files(real_data):
 @pytest.mark.parametrize(
     ("write", "words"),
     [
-        (lambda p: candles().assign(date=lambda d: np.where(
-            d.index == 3, d["date"].dt.as_unit("s").astype("int64") * 1000,
-            d["date"].dt.as_unit("s").astype("int64"))).to_csv(p / "c.csv", index=False),
-         ["is in ms but the file's first row is in s", "line 5"]),
+        (
+            lambda p: (
+                dated_candles()
+                .assign(
+                    date=lambda d: np.where(
+                        d.index == 3,
+                        d["date"].dt.as_unit("s").astype("int64") * 1000,
+                        d["date"].dt.as_unit("s").astype("int64"),
+                    )
+                )
+                .to_csv(p / "c.csv", index=False)
+            ),
+            ["is in ms but the file's first row is in s", "line 5"],
+        ),
         (lambda p: (p / "c.txt").write_text("x"), ["holds no OHLCV files"]),
-        (lambda p: (p / "c.json").write_text("[[1, 2, 3]]"),
-         ["3 values; a freqtrade candle has 6", "line 1"]),
+        (
+            lambda p: (p / "c.json").write_text("[[1, 2, 3]]"),
+            ["3 values; a freqtrade candle has 6", "line 1"],
+        ),
         (lambda p: (p / "c.json").write_text('{"a": 1}'), ["freqtrade's JSON candles"]),
-        (lambda p: candles().rename(columns={"date": "when"}).to_csv(p / "c.csv", index=False),
-         ["no timestamp column", "data.ohlcv.columns.time"]),
+        (
+            lambda p: (
+                dated_candles()
+                .rename(columns={"date": "when"})
+                .to_csv(p / "c.csv", index=False)
+            ),
+            ["no timestamp column", "data.ohlcv.columns.time"],
+        ),
     ],
     ids=["mixed-units", "unknown-type", "json-width", "json-shape", "no-time"],
-)  # fmt: skip
+)
 def test_documented_ohlcv_errors(tmp_path, write, words):
     write(tmp_path)
     with pytest.raises(DataValidationError) as exc:
@@ -257,7 +262,7 @@ def test_documented_ohlcv_errors(tmp_path, write, words):
 
 
 def test_window_and_funding_outside_the_bars(tmp_path):
-    candles(60).to_csv(tmp_path / "c.csv", index=False)
+    dated_candles(60).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(DataValidationError, match="no bars between data.start"):
         ingest({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
                             "start": "2025-01-01"})  # fmt: skip
@@ -298,7 +303,7 @@ def test_bad_data_parameters_are_named(data, words):
 
 
 def test_perpetual_klines_take_funding_too(tmp_path):
-    from tests.conftest import kline_rows, write_csv
+    from ethpredict.testing.builders import kline_rows, write_csv
 
     write_csv(tmp_path / "k.csv", kline_rows(120))  # 2024-01-01 00:00 … 01:59
     # Binance's archive layout: calc_time (ms), funding_interval_hours, last_funding_rate

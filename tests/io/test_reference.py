@@ -14,18 +14,13 @@ import pytest
 
 from ethpredict.errors import DataValidationError, ParameterError
 from ethpredict.io.reference import Reference, detect_source, join_reference
-from ethpredict.params import DataParams, validate_parameters
-from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
+from ethpredict.params import validate_parameters
+from ethpredict.testing.builders import T0_MS, dated_candles, kline_rows, write_csv
+from ethpredict.testing.ingest import ingest
+from ethpredict.testing.project import project_root, real_data_dir
 from ethpredict.timeaxis import epoch_ns
-from tests.conftest import REAL, T0_MS, kline_rows, write_csv
-from tests.io.test_ohlcv import candles
 
-
-def ingest(data: dict):
-    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
-    return ingest_market_data(DataParams(**data))
-
-
+REAL = real_data_dir(project_root(__file__))
 POOL_DAY = REAL / "uniswap-v3" / "ethereum-usdc-weth-005-2024-01-05"
 CEX_DAY = REAL / "cex-reference" / "ETHUSDT-PERP_1m_2024-01-05.csv.gz"
 S = 1_000_000_000
@@ -160,7 +155,7 @@ def test_reference_cut_after_t_leaves_earlier_bars_unchanged(tmp_path):
 
 
 def test_ohlcv_and_trade_references_and_auto_detection(tmp_path):
-    c = candles(200, t0="2024-01-01")
+    c = dated_candles(200, t0="2024-01-01")
     c.to_parquet(tmp_path / "ref.parquet")
     assert detect_source(tmp_path / "ref.parquet") == "ohlcv"
     bars = bars_and_reference(tmp_path, ref_rows=kline_rows(5))[0]  # warm the dirs

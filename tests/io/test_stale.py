@@ -17,18 +17,7 @@ from ethpredict.io.binance import read_kline_files
 from ethpredict.io.funding import funding_per_bar
 from ethpredict.io.ohlcv import read_ohlcv_files
 from ethpredict.params import OHLCVParams
-from tests.conftest import kline_rows, write_csv
-
-
-def frozen(rows: list[list[str]], start: int, n: int) -> list[list[str]]:
-    """``rows`` with bars ``start … start+n−1`` a halt: zero volume, OHLC at
-    the previous close."""
-    out = [list(r) for r in rows]
-    price = out[start - 1][4]
-    for r in out[start : start + n]:
-        r[1:5] = [price] * 4
-        r[5] = r[7] = r[8] = r[9] = r[10] = "0"
-    return out
+from ethpredict.testing.builders import frozen, kline_rows, write_csv
 
 
 def load(path, **kw):

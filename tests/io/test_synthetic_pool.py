@@ -23,7 +23,10 @@ from ethpredict.io import synthetic_pool as sp
 from ethpredict.io.synthetic import simulate_exchange, synthetic_klines
 from ethpredict.io.uniswap import read_pool
 from ethpredict.params import DataParams, SyntheticParams, validate_parameters
-from tests.pipelines.test_data_engineering import catalog, run
+from ethpredict.testing.data_engineering import catalog, run
+from ethpredict.testing.project import kedro, project_root, scratch_project
+
+PROJECT = project_root(__file__)
 
 L, FEE = 1.2e19, 5e-4
 
@@ -222,9 +225,7 @@ def test_sliced_data_engineering_run_on_the_synthetic_pool(tmp_path):
 def test_kedro_command_line_data_engineering_on_the_synthetic_pool(tmp_path):
     import json
 
-    from tests.conftest import kedro, scratch_project
-
-    project = scratch_project(tmp_path / "p")
+    project = scratch_project(tmp_path / "p", PROJECT)
     r = kedro(project, "run", "--pipeline=data_engineering",
               "--params=data.source=synthetic_pool,data.synthetic_pool.days=1,"
               "features.sets=[base,reference],features.zscore_window=120")  # fmt: skip

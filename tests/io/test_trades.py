@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io.bars import assemble_bars
 from ethpredict.io.trades import bars_from_trades, read_trade_stream
+from ethpredict.testing.builders import T0_MS, capture, trade_line
 
-
-def trade_line(recv, t_ms, tid, price, qty, maker, **extra):
-    data = {"e": "trade", "E": t_ms, "s": "ETHUSDT", "t": tid, "p": str(price),
-            "q": str(qty), "T": t_ms, "m": maker, **extra}  # fmt: skip
-    return f"{recv} " + json.dumps({"stream": "ethusdt@trade", "data": data})
-
-
-def capture(tmp_path, lines, name="cap.jsonl"):
-    depth = '17 {"stream":"ethusdt@depth@100ms","data":{"e":"depthUpdate"}}'
-    (tmp_path / name).write_text("\n".join([depth, *lines]) + "\n")
-    return tmp_path / name
-
-
-T0 = 1_704_067_200_000
+T0 = T0_MS
 
 
 def test_trades_table_and_aggressor_side(tmp_path):

@@ -14,23 +14,9 @@ import pytest
 
 from ethpredict.errors import DataValidationError
 from ethpredict.io import uniswap as u
-from ethpredict.params import DataParams, UniswapParams
-from ethpredict.pipelines.data_engineering.nodes import ingest_market_data
-
-FLASH = "0xbdbdb71d7860376ba52b25a5028beea23581364a40522f6bcfb86bb1f2dca633"
-POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
-
-
-def ingest(data: dict):
-    """The node on ``data`` as Kedro passes it: a validated ``DataParams``."""
-    return ingest_market_data(DataParams(**data))
-
-
-def encode(kind: str, f: dict) -> tuple[list[str], str]:
-    if kind == "FLASH":  # an event the decoder skips
-        return [FLASH, "0x" + "0" * 64], "0x" + "1".rjust(64, "0") * 4
-    names = {"sqrt": "sqrt_price_x96", "lower": "tick_lower", "upper": "tick_upper"}
-    return u.encode_log(kind, **{names.get(k, k): v for k, v in f.items()})
+from ethpredict.params import UniswapParams
+from ethpredict.testing.builders import POOL, encode_pool_log, synthetic_pool
+from ethpredict.testing.ingest import ingest
 
 
 def random_events(rng, n):
@@ -55,7 +41,7 @@ def random_events(rng, n):
 def test_decoder_inverts_the_encoder(seed):
     rng = np.random.default_rng(seed)
     events = random_events(rng, 60)
-    logs = [encode(k, f) for k, f in events]
+    logs = [encode_pool_log(k, f) for k, f in events]
     text_topics = [str(t) for t, _ in logs]  # as a Python list's repr, like the CSV
     cols, other = u.decode_logs(text_topics, [d for _, d in logs], "x", np.arange(60))
     kept = [(k, f) for k, f in events if k != "FLASH"]
@@ -80,7 +66,7 @@ def test_decoder_inverts_the_encoder(seed):
 
 
 def test_malformed_log_is_named():
-    topics, data = encode("SWAP", {"amount0": 1, "amount1": -1, "sqrt": 2**96,
+    topics, data = encode_pool_log("SWAP", {"amount0": 1, "amount1": -1, "sqrt": 2**96,
                                    "liquidity": 1, "tick": 0})  # fmt: skip
     with pytest.raises(
         DataValidationError, match=r"f\.csv, line 7, column 'data'.*5 data"
@@ -103,47 +89,6 @@ def test_prices_from_sqrt_price_and_tick_agree():
     assert u.eth_price(weth_first, tick=np.array([-195000.0]))[0] == pytest.approx(
         1.0001**-195000 * 1e12
     )
-
-
-def synthetic_pool(tmp_path, n=400, seed=0, name=f"ethereum-{POOL}-2024-01-05.raw.csv"):
-    """A day of swaps (and a mint and a burn) as eth_getLogs rows."""
-    rng = np.random.default_rng(seed)
-    t0, block0 = 1_704_412_800, 18_937_382
-    rows, tick, liq = [], 199_045, 10**19
-    block = block0
-    for i in range(n):
-        block += int(rng.integers(1, 4))
-        tick += int(rng.integers(-3, 4))
-        eth = int(rng.integers(1, 5 * 10**18)) * (1 if rng.random() < 0.5 else -1)
-        usdc = -int(eth / 10**12 * 2270)
-        sqrt = int(math.sqrt(1.0001**tick) * 2**96)
-        if i == 100:
-            topics, data = encode(
-                "MINT",
-                {
-                    "lower": tick - 10,
-                    "upper": tick + 10,
-                    "liquidity": 10**18,
-                    "amount0": 1,
-                    "amount1": 1,
-                },
-            )
-            rows.append((block, t0 + (block - block0) * 12, 0, topics, data))  # fmt: skip
-            liq += 10**18
-        topics, data = encode("SWAP", {"amount0": usdc, "amount1": eth, "sqrt": sqrt,
-                                       "liquidity": liq, "tick": tick})  # fmt: skip
-        rows.append((block, t0 + (block - block0) * 12, 1, topics, data))
-    frame = pd.DataFrame({
-        "block_number": [r[0] for r in rows],
-        "block_timestamp": pd.to_datetime([r[1] for r in rows], unit="s").strftime(
-            "%Y-%m-%d %H:%M:%S"),
-        "transaction_hash": "0x00", "transaction_index": 0,
-        "log_index": [r[2] for r in rows], "topics": [str(r[3]) for r in rows],
-        "data": [r[4] for r in rows],
-    })  # fmt: skip
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return path, frame
 
 
 def test_swaps_table_bars_and_liquidity(tmp_path):

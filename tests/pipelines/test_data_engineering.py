@@ -5,42 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 
 from ethpredict.errors import DataValidationError, ParameterError
-from ethpredict.params import DataParams, FeaturesParams
 from ethpredict.pipelines.data_engineering import create_pipeline
-from tests.conftest import kline_rows, write_csv
-
-OUTPUTS = [
-    "bars", "trades", "data_manifest", "pool_liquidity", "features_base",
-    "features_advanced", "features_reference",
-]  # fmt: skip
-
-
-class Kept(MemoryDataset):
-    """Keeps its data after the runner releases it, so tests can read it."""
-
-    def _release(self) -> None:
-        pass
-
-
-def catalog(data: dict, features: dict | None = None) -> DataCatalog:
-    return DataCatalog(
-        {
-            "params:data": MemoryDataset(DataParams.model_validate(data)),
-            "params:features": MemoryDataset(
-                FeaturesParams.model_validate(features or {"zscore_window": 30})
-            ),
-            **{name: Kept() for name in OUTPUTS},
-        }
-    )
-
-
-def run(cat: DataCatalog, pipe=None) -> dict:
-    SequentialRunner().run(pipe or create_pipeline(), cat)
-    return {name: cat[name].load() for name in OUTPUTS if cat[name].exists()}
+from ethpredict.testing.builders import (
+    dated_candles,
+    halted_klines,
+    kline_rows,
+    synthetic_pool,
+    write_csv,
+)
+from ethpredict.testing.data_engineering import Kept, catalog, run
 
 
 def test_synthetic_source_end_to_end(tmp_path):
@@ -130,8 +106,6 @@ def test_trade_capture_source(tmp_path):
 
 
 def test_uniswap_pool_source_end_to_end(tmp_path):
-    from tests.io.test_uniswap import synthetic_pool
-
     path, _ = synthetic_pool(tmp_path, n=600)
     out = run(catalog({"source": "uniswap_v3", "path": str(path), "stale_min_bars": 2}))
     bars, swaps, liq = out["bars"], out["trades"], out["pool_liquidity"]
@@ -147,27 +121,11 @@ def test_uniswap_pool_source_end_to_end(tmp_path):
 
 
 def test_ohlcv_source_end_to_end(tmp_path):
-    from tests.io.test_ohlcv import candles
-
-    candles(300).to_feather(tmp_path / "c.feather")
+    dated_candles(300).to_feather(tmp_path / "c.feather")
     out = run(catalog({"source": "ohlcv", "path": str(tmp_path / "c.feather")}))
     assert len(out["bars"]) == 300 and out["data_manifest"]["source"] == "ohlcv"
     assert out["trades"].empty and out["pool_liquidity"].empty
     assert out["bars"]["is_stale"].dtype == bool
-
-
-HALT, GAP = slice(200, 272), slice(272, 352)  # 72 frozen bars, then 80 missing
-
-
-def halted_klines(folder) -> str:
-    """600 realistic 1-minute klines from 2024-01-01 00:00: a halt of 72
-    zero-volume bars at a frozen price (03:20–04:31), then 80 missing bars
-    (04:32–05:51, filled with data.on_gap: flag), then trading again."""
-    from tests.io.test_stale import frozen
-
-    rows = frozen(kline_rows(600, seed=3), HALT.start, 72)
-    write_csv(folder / "k.csv", rows[: GAP.start] + rows[GAP.stop :])
-    return str(folder / "k.csv")
 
 
 def test_a_halt_then_a_gap_is_marked_reported_and_missing(tmp_path, caplog):

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
+
+
+def project_root(path: str | Path) -> Path:
+    """The nearest folder at or above ``path`` that holds a
+    ``pyproject.toml`` (for a test module: the project it tests)."""
+    here = Path(path).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file():
+            return folder
+    raise FileNotFoundError(f"no pyproject.toml at or above {here}")
+
+
+def real_data_dir(project: Path) -> Path:
+    """Where the real market data of ``project`` lives: ``../shared/data/real``
+    beside it (it may be absent)."""
+    return project.parent / "shared" / "data" / "real"
 
 
 def scratch_project(root: Path, project: Path) -> Path:
@@ -20,6 +39,37 @@ def scratch_project(root: Path, project: Path) -> Path:
     (root / "conf" / "local").mkdir()
     (root / "src").mkdir()
     return root
+
+
+def kedro_command(*args: str, **env: str) -> tuple[list[str], dict[str, str]]:
+    """The real ``kedro`` command's argv and environment (telemetry off,
+    warnings quiet, plus ``env``)."""
+    exe = Path(sys.executable).with_name("kedro")
+    quiet = {"KEDRO_DISABLE_TELEMETRY": "1", "PYTHONWARNINGS": "ignore"}
+    return [str(exe), *args], {**os.environ, **quiet, **env}
+
+
+def kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` command in ``project``, telemetry off.
+
+    Args:
+        project: The project folder (the working directory).
+        *args: The command's arguments, e.g. ``"run", "--pipeline=x"``.
+        timeout: Seconds before the run is killed.
+
+    Returns:
+        The finished process, its output captured as text; not checked.
+    """
+    argv, env = kedro_command(*args)
+    return subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def model_metrics() -> dict:
@@ -42,8 +92,11 @@ def model_metrics() -> dict:
         "calibration_up": calibration_points(up, p[:, 2]),
     }
     raw = rng.dirichlet(np.ones(3) / 2, 300)  # over-confident, before calibration
-    calibrated = {**entry, "uncalibrated": classifier_metrics(y, raw, 3),
-                  "calibration_up_uncalibrated": calibration_points(up, raw[:, 2])}  # fmt: skip
+    calibrated = {
+        **entry,
+        "uncalibrated": classifier_metrics(y, raw, 3),
+        "calibration_up_uncalibrated": calibration_points(up, raw[:, 2]),
+    }
     models = {m: calibrated for m in ("primary", "logistic", "gbt", "ensemble")}
     return {
         "model_kind": "primary",
@@ -53,9 +106,18 @@ def model_metrics() -> dict:
             "method": "bias_temperature",
             "holdout_frac": 0.2,
             "prior_log_loss": entry["overall"]["log_loss"],
-            "log_loss": {m: {"before": v["uncalibrated"]["log_loss"],
-                             "after": v["overall"]["log_loss"]} for m, v in models.items()},
+            "log_loss": {
+                m: {
+                    "before": v["uncalibrated"]["log_loss"],
+                    "after": v["overall"]["log_loss"],
+                }
+                for m, v in models.items()
+            },
         },
-        "bet_size": {"source": "primary", "share_meta": 0.0, "auc_margin": 0.02,
-                     "per_fold": [{"fold": 0, "source": "primary", "meta_auc_train": None}]},
-    }  # fmt: skip
+        "bet_size": {
+            "source": "primary",
+            "share_meta": 0.0,
+            "auc_margin": 0.02,
+            "per_fold": [{"fold": 0, "source": "primary", "meta_auc_train": None}],
+        },
+    }

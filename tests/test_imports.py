@@ -12,16 +12,6 @@ from ethpredict.testing.project import project_root
 
 PROJECT = project_root(__file__)
 
-#: not yet converted (other branches were editing them): they import from
-#: ``tests.conftest``, ``tests.modeling.conftest`` or ``test_data_engineering``
-NOT_YET_CONVERTED = {
-    "tests/test_sweep.py",
-    "tests/test_params.py",
-    "tests/pipelines/test_labeling_modeling.py",
-    "tests/pipelines/test_market_making_backtesting.py",
-}
-NOT_YET_CONVERTED_FOLDERS = ("tests/modeling/",)
-
 
 def _imported(node: ast.AST) -> list[str]:
     if isinstance(node, ast.ImportFrom) and not node.level:
@@ -44,8 +34,6 @@ def test_no_test_module_imports_another():
     for folder in ("tests", "benchmarks"):
         for path in sorted((PROJECT / folder).rglob("*.py")):
             rel = path.relative_to(PROJECT).as_posix()
-            if rel in NOT_YET_CONVERTED or rel.startswith(NOT_YET_CONVERTED_FOLDERS):
-                continue
             for node in ast.walk(ast.parse(path.read_text(), rel)):
                 for name in _imported(node):
                     if name == "tests" or name.startswith("tests."):

@@ -6,6 +6,9 @@ import pytest
 
 from ethpredict.errors import ParameterError
 from ethpredict.params import DataParams, Parameters, coerce, validate_parameters
+from ethpredict.testing.project import project_root
+
+PROJECT = project_root(__file__)
 
 CASES = [
     (
@@ -235,7 +238,6 @@ def test_shipped_configuration_is_valid():
     from kedro.config import OmegaConfigLoader
 
     from ethpredict.settings import CONFIG_LOADER_ARGS
-    from tests.conftest import PROJECT
 
     loader = OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)
     raw = loader["parameters"]  # ${globals:…} resolved, as Kedro does
@@ -254,7 +256,6 @@ def _loaded_parameters() -> dict:
     from kedro.config import OmegaConfigLoader
 
     from ethpredict.settings import CONFIG_LOADER_ARGS
-    from tests.conftest import PROJECT
 
     return OmegaConfigLoader(str(PROJECT / "conf"), **CONFIG_LOADER_ARGS)["parameters"]
 
@@ -280,8 +281,6 @@ def test_every_parameter_has_a_row_in_the_docs():
     import re
 
     from pydantic import BaseModel
-
-    from tests.conftest import PROJECT
 
     rows: dict[str, set[str]] = {}
     section = None
@@ -318,7 +317,6 @@ def test_conf_and_docs_are_what_the_generator_writes(capsys):
     generated from the models: a hand edit there (or a model change without
     re-running ``python -m ethpredict.params.generate``) fails here."""
     from ethpredict.params.generate import main
-    from tests.conftest import PROJECT
 
     assert main(["--check", "--root", str(PROJECT)]) == 0, capsys.readouterr().out
 
@@ -327,7 +325,6 @@ def test_the_check_names_every_drifted_file(tmp_path, capsys):
     import shutil
 
     from ethpredict.params.generate import main
-    from tests.conftest import PROJECT
 
     shutil.copytree(PROJECT / "conf" / "base", tmp_path / "conf" / "base")
     (tmp_path / "docs").mkdir()

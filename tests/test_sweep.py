@@ -32,8 +32,14 @@ from ethpredict.sweep import (
 from ethpredict.sweep.grid import ExactGridSampler, grid_size, point
 from ethpredict.sweep.study import distributions
 from ethpredict.sweep.trial import run_trial
-from tests.conftest import kedro, kedro_command, scratch_project
+from ethpredict.testing.project import (
+    kedro,
+    kedro_command,
+    project_root,
+    scratch_project,
+)
 
+PROJECT = project_root(__file__)
 SPACE = {"mm.gamma": {"type": "float", "low": 0.01, "high": 0.5, "log": True}}
 
 
@@ -232,7 +238,7 @@ def _local(project: Path, sweep: dict | None = None) -> None:
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory) -> Path:
     """A scratch project on which the whole chain has run once."""
-    project = scratch_project(tmp_path_factory.mktemp("sweep"))
+    project = scratch_project(tmp_path_factory.mktemp("sweep"), PROJECT)
     _local(project)
     r = kedro(project, "run")
     assert r.returncode == 0, r.stderr[-3000:]

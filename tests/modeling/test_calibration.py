@@ -14,7 +14,7 @@ from ethpredict.modeling.calibration import METHODS, Calibrator
 from ethpredict.modeling.folds import Fold, split_fold
 from ethpredict.params import CalibrationParams, CVParams
 from ethpredict.pipelines.modeling.nodes import assemble_model_input, fit_models
-from tests.modeling.conftest import LP, MP
+from ethpredict.testing.modeling import LP, MP
 
 
 def miscalibrated(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

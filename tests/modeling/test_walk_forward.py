@@ -15,7 +15,7 @@ from ethpredict.pipelines.modeling.nodes import (
     fit_meta_model,
     fit_models,
 )
-from tests.modeling.conftest import LP, MP, make_bars, upstream
+from ethpredict.testing.modeling import LP, MP, make_bars, upstream
 
 
 def modeling(up: dict, mp=MP, lp=LP) -> dict:

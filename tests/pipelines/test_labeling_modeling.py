@@ -8,8 +8,8 @@ from kedro.runner import SequentialRunner
 
 from ethpredict.pipelines.labeling import create_pipeline as labeling
 from ethpredict.pipelines.modeling import create_pipeline as modeling
-from tests.modeling.conftest import LP, MP
-from tests.pipelines.test_data_engineering import Kept
+from ethpredict.testing.data_engineering import Kept
+from ethpredict.testing.modeling import LP, MP
 
 OUTPUTS = ["events", "labels", "model_input", "model_predictions", "folds", "primary_model",
            "predictions", "meta_model", "meta_events", "model_metrics"]  # fmt: skip

@@ -10,8 +10,8 @@ from kedro.runner import SequentialRunner
 from ethpredict.params import validate_parameters
 from ethpredict.pipeline_registry import register_pipelines
 from ethpredict.sweep import param_entries
+from ethpredict.testing.data_engineering import Kept
 from ethpredict.testing.project import model_metrics
-from tests.pipelines.test_data_engineering import Kept
 
 OUTPUTS = [
     "calibration", "quotes", "quotes_baseline", "book", "fills", "orders", "book_baseline",

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ethpredict.errors import DataValidationError, ParameterError
 from ethpredict.io.files import open_text, read_bytes
+from ethpredict.io.tables import OHLCV_SUFFIXES
 from ethpredict.io.times import parse_times
 from ethpredict.timeaxis import epoch_ns
 
@@ -38,18 +39,7 @@ BLOCK_COLUMNS = ("block", "block_number", "number")
 MAX_GWEI = 100_000.0
 #: a bar's last observation may be at most this many observation steps old
 MAX_AGE_STEPS = 10
-SUFFIXES = (
-    ".csv",
-    ".csv.gz",
-    ".parquet",
-    ".pq",
-    ".feather",
-    ".ftr",
-    ".json",
-    ".json.gz",
-    ".jsonl",
-    ".jsonl.gz",
-)
+SUFFIXES = (*OHLCV_SUFFIXES, ".jsonl", ".jsonl.gz")  # tables and JSON lines
 PARAM = "backtest.gas_price_path"
 
 

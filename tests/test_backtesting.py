@@ -150,7 +150,7 @@ def average_cost_reference(fills, close):
 
 @pytest.mark.parametrize("seed", range(25))
 def test_average_cost_equals_reference(seed):
-    from ethpredict.core.backtest import average_cost_nb
+    from ethpredict.core.accounting import average_cost_nb
 
     rng = np.random.default_rng(seed)
     n = 60

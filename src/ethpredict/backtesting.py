@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from ethpredict.core import types as T
-from ethpredict.core.backtest import average_cost_nb, backtest_nb
+from ethpredict.core.accounting import average_cost_nb
+from ethpredict.core.backtest import backtest_nb
 from ethpredict.core.risk import path_stats_nb
 from ethpredict.params import BacktestParams, MMParams, RiskParams
 from ethpredict.timeaxis import DAY_NS, bar_seconds, epoch_ns, utc_day_ends

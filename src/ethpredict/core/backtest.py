@@ -65,6 +65,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ethpredict.core.orders import (
+    EPS,
+    any_set,
+    end_order,
+    fill_order,
+    grid_down,
+    grid_up,
+    idle,
+    new_order,
+    use_up,
+    write_fill,
+)
 from ethpredict.core.types import (
     ASK,
     B_ASK,
@@ -84,143 +96,22 @@ from ethpredict.core.types import (
     BID,
     END_CANCELLED,
     END_FILLED,
-    END_OPEN,
     END_REJECTED,
     END_REPLACED,
-    F_BAR,
-    F_KIND,
-    F_LEVEL,
-    F_ORDER,
-    F_PRICE,
-    F_SIDE,
-    F_SIZE,
     FILL_TOUCH,
     KIND_INTENSITY,
     KIND_STOP,
     KIND_TAKER,
     KIND_THROUGH,
     KIND_TOUCH,
-    O_END,
     O_FILLED,
-    O_LEVEL,
     O_LIVE,
     O_PRICE,
-    O_REASON,
     O_SIDE,
     O_SIZE,
-    O_SUBMIT,
-    O_TYPE,
     ORDER_LIMIT,
     ORDER_MARKET,
 )
-
-EPS = 1e-9
-
-
-@njit(cache=True)
-def _grid_down(x, log_tick, eps):
-    """The highest point of the grid ``e^(m·log_tick)`` at or below ``x``
-    (``eps`` in grid steps: + forgives rounding, − keeps strictly beyond ``x``);
-    NaN for ``x`` ≤ 0 or NaN."""
-    if not x > 0.0:
-        return np.nan
-    return np.exp(np.floor(np.log(x) / log_tick + eps) * log_tick)
-
-
-@njit(cache=True)
-def _grid_up(x, log_tick, eps):
-    """The lowest grid point at or above ``x`` (``eps`` as in :func:`_grid_down`)."""
-    return np.exp(np.ceil(np.log(x) / log_tick - eps) * log_tick)
-
-
-@njit(cache=True, inline="always")
-def _new_order(orders, oid, sign, level, kind, bar, price, size):
-    orders[oid, O_SIDE] = sign
-    orders[oid, O_LEVEL] = level
-    orders[oid, O_TYPE] = kind
-    orders[oid, O_SUBMIT] = bar
-    orders[oid, O_LIVE] = -1.0
-    orders[oid, O_END] = -1.0
-    orders[oid, O_PRICE] = price
-    orders[oid, O_SIZE] = size
-    orders[oid, O_FILLED] = 0.0
-    orders[oid, O_REASON] = END_OPEN
-
-
-@njit(cache=True, inline="always")
-def _end_order(orders, oid, bar, reason):
-    orders[oid, O_END] = bar
-    orders[oid, O_REASON] = reason
-
-
-@njit(cache=True, inline="always")
-def _use_up(orders, live_id, latest, used, alive, s, lv, j, reason):
-    """End the live order at side ``s``, level ``lv`` (filled or rejected) and
-    empty its slot; if it belongs to the side's latest submission, the side
-    counts one more order used up (so it is re-posted at the next decision)."""
-    oid = live_id[s, lv]
-    _end_order(orders, oid, j, reason)
-    live_id[s, lv] = -1
-    if oid >= latest[s]:
-        used[s] += 1
-        alive[s, lv] = False
-
-
-@njit(cache=True, inline="always")
-def write_fill(fills, n_f, bar, sign, price, size, level, oid, kind):
-    fills[n_f, F_BAR] = bar
-    fills[n_f, F_SIDE] = sign
-    fills[n_f, F_PRICE] = price
-    fills[n_f, F_SIZE] = size
-    fills[n_f, F_LEVEL] = level
-    fills[n_f, F_ORDER] = oid
-    fills[n_f, F_KIND] = kind
-
-
-@njit(cache=True, inline="always")
-def _fill(
-    fills,
-    orders,
-    live_rem,
-    live_id,
-    n_f,
-    j,
-    s,
-    lv,
-    px,
-    x,
-    kind,
-    rate,
-    prev_close,
-    pos,
-    cash,
-    cum_fees,
-    cum_spread,
-    budget,
-):
-    """Fill ``x`` of the live order at side ``s``, level ``lv`` at ``px``: the
-    one fill routine of both sides. Returns the updated book scalars, the
-    fill count and whether the order is used up (the caller then ends it).
-
-    Straight-line on purpose: with a branch inside, Numba's inlining keeps
-    reference-count updates (atomic increments and decrements) of the arrays
-    passed in, on every fill."""
-    oid = live_id[s, lv]
-    sign = 1.0 if s == BID else -1.0
-    write_fill(fills, n_f, j, sign, px, x, lv, oid, kind)
-    fee = rate * px * x
-    live_rem[s, lv] -= x
-    orders[oid, O_FILLED] += x
-    done = live_rem[s, lv] <= EPS
-    return (
-        pos + sign * x,
-        cash - sign * x * px - fee,
-        cum_fees + fee,
-        cum_spread + sign * x * (prev_close - px),
-        budget - x,
-        n_f + 1,
-        done,
-    )
 
 
 @njit(cache=True)
@@ -328,7 +219,7 @@ def backtest_nb(
                     old = live_id[s, lv]
                     new = sub_id[s, slot, lv]
                     if old >= 0:
-                        _end_order(
+                        end_order(
                             orders, old, j, END_REPLACED if new >= 0 else END_CANCELLED
                         )
                     live_id[s, lv] = new
@@ -342,7 +233,7 @@ def backtest_nb(
             for s in range(2):
                 for lv in range(levels):
                     if live_id[s, lv] >= 0:
-                        _end_order(orders, live_id[s, lv], j, END_CANCELLED)
+                        end_order(orders, live_id[s, lv], j, END_CANCELLED)
                         live_id[s, lv] = -1
             flat_id = stop_id[slot]
             orders[flat_id, O_LIVE] = j
@@ -350,7 +241,7 @@ def backtest_nb(
                 orders[flat_id, O_SIDE] = -1.0 if pos > 0 else 1.0
                 orders[flat_id, O_SIZE] = abs(pos)
             else:  # nothing left to flatten
-                _end_order(orders, flat_id, j, END_CANCELLED)
+                end_order(orders, flat_id, j, END_CANCELLED)
                 flat_id = -1
         # ---- fills in bar j
         if not (tradable[j] and volume[j] > 0.0):
@@ -367,7 +258,7 @@ def backtest_nb(
                     if not (px >= oj if s == BID else px <= oj):
                         arriving[s, lv] = False
                     elif post_only:
-                        _use_up(
+                        use_up(
                             orders, live_id, latest, used, alive, s, lv, j, END_REJECTED
                         )
                         n_rej += 1
@@ -388,7 +279,7 @@ def backtest_nb(
                 budget -= x
                 orders[flat_id, O_FILLED] += x
                 if orders[flat_id, O_SIZE] - orders[flat_id, O_FILLED] <= EPS:
-                    _end_order(orders, flat_id, j, END_FILLED)
+                    end_order(orders, flat_id, j, END_FILLED)
                     flat_id = -1
             # 2. orders the open is through: rejected, a taker, or a resting
             # order the market is already through (its limit capped to the bar)
@@ -406,7 +297,7 @@ def backtest_nb(
                         # not beat the limit (its low/high, or the limit)
                         fpx = min(px, hj) if s == BID else max(px, lj)
                     elif post_only:
-                        _use_up(
+                        use_up(
                             orders, live_id, latest, used, alive, s, lv, j, END_REJECTED
                         )
                         n_rej += 1
@@ -419,7 +310,7 @@ def backtest_nb(
                         live_rem[s, lv], budget, cap - pos if s == BID else cap + pos
                     )
                     if x > EPS:
-                        pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
+                        pos, cash, cum_fees, cum_spread, budget, n_f, done = fill_order(
                             fills,
                             orders,
                             live_rem,
@@ -440,7 +331,7 @@ def backtest_nb(
                             budget,
                         )
                         if done:
-                            _use_up(
+                            use_up(
                                 orders,
                                 live_id,
                                 latest,
@@ -481,7 +372,7 @@ def backtest_nb(
                         live_rem[s, lv], budget, cap - pos if s == BID else cap + pos
                     )
                     if x > EPS:
-                        pos, cash, cum_fees, cum_spread, budget, n_f, done = _fill(
+                        pos, cash, cum_fees, cum_spread, budget, n_f, done = fill_order(
                             fills,
                             orders,
                             live_rem,
@@ -502,7 +393,7 @@ def backtest_nb(
                             budget,
                         )
                         if done:
-                            _use_up(
+                            use_up(
                                 orders,
                                 live_id,
                                 latest,
@@ -530,7 +421,7 @@ def backtest_nb(
                 halted = True
                 # the market order and a cancel of each order still open
                 actions = 1 + int(alive.sum())
-                _new_order(orders, n_o, 0.0, -1.0, ORDER_MARKET, j, np.nan, 0.0)
+                new_order(orders, n_o, 0.0, -1.0, ORDER_MARKET, j, np.nan, 0.0)
                 stop_pend[slot] = True
                 stop_id[slot] = n_o
                 n_o += 1
@@ -547,10 +438,8 @@ def backtest_nb(
             ask = cj + ask_depth[j] - ask_skew[j] * q
             if geo:  # the pool's grid; NaN (or ≤ 0) stays NaN
                 tk = cj * grow
-                b0 = min(
-                    _grid_down(bid, log_tick, 0.0), _grid_down(cj, log_tick, -1e-9)
-                )
-                a0 = max(_grid_up(ask, log_tick, 0.0), _grid_up(cj, log_tick, -1e-9))
+                b0 = min(grid_down(bid, log_tick, 0.0), grid_down(cj, log_tick, -1e-9))
+                a0 = max(grid_up(ask, log_tick, 0.0), grid_up(cj, log_tick, -1e-9))
             else:
                 tk = tick
                 b0 = min(np.floor(bid / tick) * tick, cj - tick)  # off the close
@@ -565,7 +454,7 @@ def backtest_nb(
                 if np.isnan(new0):
                     if np.isnan(old0):
                         continue
-                    if not _any(alive, s, levels):  # nothing left to cancel
+                    if not any_set(alive, s, levels):  # nothing left to cancel
                         last_px[s] = np.nan
                         continue
                 elif not (
@@ -590,9 +479,9 @@ def backtest_nb(
                     if geo:
                         step = lv * level_spacing
                         if s == BID:
-                            px = _grid_down(new0 - step, log_tick, 1e-9)
+                            px = grid_down(new0 - step, log_tick, 1e-9)
                         else:
-                            px = _grid_up(new0 + step, log_tick, 1e-9)
+                            px = grid_up(new0 + step, log_tick, 1e-9)
                     else:
                         step = np.round(lv * level_spacing / tick) * tick
                         px = new0 - step if s == BID else new0 + step
@@ -604,9 +493,7 @@ def backtest_nb(
                         actions += 1  # a placement (or a replacement)
                         alive[s, lv] = True
                         sign = 1.0 if s == BID else -1.0
-                        _new_order(
-                            orders, n_o, sign, lv, ORDER_LIMIT, j, px, sz0 * mult
-                        )
+                        new_order(orders, n_o, sign, lv, ORDER_LIMIT, j, px, sz0 * mult)
                         sub_id[s, slot, lv] = n_o
                         n_o += 1
                     mult *= level_size_mult
@@ -629,79 +516,10 @@ def backtest_nb(
         book[j, B_FUNDING] = cum_fund
         book[j, B_REJECTED] = n_rej
         prev_close = cj
-        if halted and flat_id < 0 and pos == 0.0 and _idle(pend, stop_pend, live_id):
+        if halted and flat_id < 0 and pos == 0.0 and idle(pend, stop_pend, live_id):
             # stopped, flat, nothing live or in flight: every later bar is this
             # one (a sweep's stopped trials skip the rest of the loop)
             for jj in range(j + 1, n):
                 book[jj, :] = book[j, :]
             break
     return n_f, n_o
-
-
-@njit(cache=True, inline="always")
-def _any(flags, s, levels) -> bool:
-    """Whether any level of side ``s`` is set (no view of the row; a loop, not
-    a generator, which Numba would build as an object)."""
-    for lv in range(levels):  # noqa: SIM110
-        if flags[s, lv]:
-            return True
-    return False
-
-
-@njit(cache=True)
-def _idle(pend, stop_pend, live_id) -> bool:
-    """No submission in flight and no order live."""
-    return not (pend.any() or stop_pend.any() or (live_id >= 0).any())
-
-
-@njit(cache=True)
-def average_cost_nb(
-    fill_bar: np.ndarray,
-    fill_side: np.ndarray,
-    fill_price: np.ndarray,
-    fill_size: np.ndarray,
-    close: np.ndarray,
-    avg_out: np.ndarray,
-    realized_out: np.ndarray,
-    unrealized_out: np.ndarray,
-) -> None:
-    """Average-cost accounting of the fills, per bar.
-
-    Adding to a position moves the average entry to the size-weighted mean;
-    reducing it realises ``closed size × (price − average) × sign(position)``;
-    a trade through zero realises the old position and opens the rest at its
-    price. Unrealised = position × (close − average). Trading PnL (realised +
-    unrealised) equals spread + inventory PnL of the book (the risk stop's
-    flatten is a fill like any other). Slow reference: the loop written with
-    Python floats in the tests.
-    """
-    pos = 0.0
-    avg = np.nan
-    realized = 0.0
-    f = 0
-    for j in range(close.shape[0]):
-        while f < fill_bar.shape[0] and fill_bar[f] == j:
-            signed = fill_side[f] * fill_size[f]
-            price = fill_price[f]
-            if pos == 0.0 or (pos > 0) == (signed > 0):
-                avg = (
-                    price
-                    if pos == 0.0
-                    else (avg * abs(pos) + price * abs(signed))
-                    / (abs(pos) + abs(signed))
-                )
-                pos += signed
-            else:
-                closed = min(abs(pos), abs(signed))
-                realized += closed * (price - avg) * (1.0 if pos > 0 else -1.0)
-                new = pos + signed
-                if abs(new) < 1e-12:
-                    pos, avg = 0.0, np.nan
-                elif (new > 0) != (pos > 0):
-                    pos, avg = new, price
-                else:
-                    pos = new
-            f += 1
-        avg_out[j] = avg
-        realized_out[j] = realized
-        unrealized_out[j] = pos * (close[j] - avg) if pos != 0.0 else 0.0

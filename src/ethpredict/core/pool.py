@@ -66,13 +66,13 @@ import math
 import numpy as np
 from numba import njit
 
-from ethpredict.core.backtest import write_fill
 from ethpredict.core.liquidity import (
     amounts,
     liquidity_for_eth,
     swap_output,
     swap_through,
 )
+from ethpredict.core.orders import write_fill
 from ethpredict.core.types import (
     ASK,
     B_ASK,

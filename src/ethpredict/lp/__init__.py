@@ -1,7 +1,7 @@
 """The Uniswap v3 liquidity provider's book: range orders filled by the pool's
 own swaps, marked against an exchange reference, beside passive baselines.
 
-The kernel is :func:`ethpredict.core.pool.pool_book_nb`; this module turns the
+The kernel is :func:`ethpredict.core.pool.pool_book_nb`; this package turns the
 bars, the swaps (``trades`` of a pool source) and the pool's liquidity series
 into its arrays and wraps the results. Per-minute pool summaries have no
 swaps: each minute becomes its price path (the previous close → open → the

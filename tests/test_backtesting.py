@@ -24,12 +24,21 @@ def bars_of(n=30, freq="60s"):
 
 @pytest.mark.parametrize(
     ("block", "latency", "freq", "delay"),
-    [(12, 0, "60s", 0), (12, 1, "60s", 1), (12, 59, "60s", 1), (12, 61, "60s", 2),
-     (2, 1, "60s", 1),
-     (12, 0, "15min", 0), (12, 5, "15min", 1),
-     (13, 0, "60s", 1),  # 00:01:00 is 12 s past a 13-s block boundary
-     (0, 0, "60s", 0), (0, 0.05, "60s", 1), (0, 0.05, "1s", 1), (0, 2.5, "1s", 3)],
-)  # fmt: skip
+    [
+        (12, 0, "60s", 0),
+        (12, 1, "60s", 1),
+        (12, 59, "60s", 1),
+        (12, 61, "60s", 2),
+        (2, 1, "60s", 1),
+        (12, 0, "15min", 0),
+        (12, 5, "15min", 1),
+        (13, 0, "60s", 1),  # 00:01:00 is 12 s past a 13-s block boundary
+        (0, 0, "60s", 0),
+        (0, 0.05, "60s", 1),
+        (0, 0.05, "1s", 1),
+        (0, 2.5, "1s", 3),
+    ],
+)
 def test_activation_delay(block, latency, freq, delay):
     bp = BacktestParams(block_time_s=block, latency_s=latency)
     bars = bars_of(freq=freq)
@@ -41,8 +50,18 @@ def test_activation_delay(block, latency, freq, delay):
 def test_markouts_are_signed_by_side():
     bars = bars_of()
     quotes = pd.DataFrame(
-        {"bid_depth": 0.6, "ask_depth": 0.4, "skew": 0.0, "bid_size": 1.0, "ask_size": 1.0,
-         "A": 0.0, "k": 0.0, "valid": True}, index=bars.index)  # fmt: skip
+        {
+            "bid_depth": 0.6,
+            "ask_depth": 0.4,
+            "skew": 0.0,
+            "bid_size": 1.0,
+            "ask_size": 1.0,
+            "A": 0.0,
+            "k": 0.0,
+            "valid": True,
+        },
+        index=bars.index,
+    )
     book, fills, _ = run_book(
         bars,
         quotes,
@@ -69,9 +88,21 @@ def test_risk_metrics_on_a_known_book():
     idx = pd.date_range("2024-01-01", periods=10 * 1440, freq="60s", tz="UTC")
     daily = np.array([100, -50, 80, -20, 60, -100, 40, 30, -10, 50], float)
     eq = np.repeat(np.cumsum(daily), 1440)
-    book = pd.DataFrame({"equity": eq, "spread_pnl": eq, "inventory_pnl": 0.0, "fees": 0.0,
-                         "gas": 0.0, "updates": 1, "halted": 0.0, "position": 0.0,
-                         "bid": 1.0, "ask": np.nan}, index=idx)  # fmt: skip
+    book = pd.DataFrame(
+        {
+            "equity": eq,
+            "spread_pnl": eq,
+            "inventory_pnl": 0.0,
+            "fees": 0.0,
+            "gas": 0.0,
+            "updates": 1,
+            "halted": 0.0,
+            "position": 0.0,
+            "bid": 1.0,
+            "ask": np.nan,
+        },
+        index=idx,
+    )
     fills = pd.DataFrame({"price": [3000.0], "size": [2.0], "markout_1": [0.5]})
     m = risk_metrics(book, fills, MMParams(), RiskParams())
     assert m["total_pnl"] == pytest.approx(daily.sum())
@@ -156,15 +187,31 @@ def test_average_cost_equals_reference(seed):
     n = 60
     close = 3000 + rng.normal(0, 3, n).cumsum()
     bars_ = np.sort(rng.integers(0, n, 40))
-    fills = [(int(b), float(rng.choice([-1, 1])), float(close[b] + rng.normal(0, 1)),
-              float(rng.choice([0.5, 1.0, 2.0]))) for b in bars_]  # fmt: skip
+    fills = [
+        (
+            int(b),
+            float(rng.choice([-1, 1])),
+            float(close[b] + rng.normal(0, 1)),
+            float(rng.choice([0.5, 1.0, 2.0])),
+        )
+        for b in bars_
+    ]
     arr = np.array(fills)
     avg, real, unreal = (np.empty(n) for _ in range(3))
-    average_cost_nb(arr[:, 0].astype(np.int64), arr[:, 1], arr[:, 2], arr[:, 3], close,
-                    avg, real, unreal)  # fmt: skip
+    average_cost_nb(
+        arr[:, 0].astype(np.int64),
+        arr[:, 1],
+        arr[:, 2],
+        arr[:, 3],
+        close,
+        avg,
+        real,
+        unreal,
+    )
     ref = average_cost_reference(fills, close)
-    np.testing.assert_allclose(np.column_stack([avg, real, unreal]), ref, atol=1e-9,
-                               equal_nan=True)  # fmt: skip
+    np.testing.assert_allclose(
+        np.column_stack([avg, real, unreal]), ref, atol=1e-9, equal_nan=True
+    )
 
 
 def _path_stats_numpy(eq, q, bid, ask, max_inventory):
@@ -199,8 +246,9 @@ def test_path_stats_equal_the_numpy_expressions(seed):
     ask = np.where(rng.random(n) < 0.3, np.nan, 1.0)
     unit = np.arange(-m - 0.5, m + 1.0)
     hist = np.zeros(unit.size - 1, np.int64)
-    got = path_stats_nb(eq, q, bid, ask, m - 1e-9, np.linspace(unit[0], unit[-1],
-                        unit.size), hist)  # fmt: skip
+    got = path_stats_nb(
+        eq, q, bid, ask, m - 1e-9, np.linspace(unit[0], unit[-1], unit.size), hist
+    )
     *want, want_hist = _path_stats_numpy(eq, q, bid, ask, m)
     assert tuple(got) == tuple(want)
     np.testing.assert_array_equal(hist, want_hist)

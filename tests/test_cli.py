@@ -79,13 +79,22 @@ def project(tmp_path_factory) -> Path:
 @pytest.mark.cli
 def test_colon_and_equals_forms_both_reach_the_nodes(project):
     out = project / "data" / "04_feature" / "features_base.parquet"
-    r = kedro(project, "run", "--pipeline=data_engineering",
-              f"--params={FAST},features.vol_window:17")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=data_engineering",
+        f"--params={FAST},features.vol_window:17",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "rv_cc_17" in pd.read_parquet(out).columns
     assert "deprecated" not in (r.stdout + r.stderr).lower()  # --pipeline is quiet
-    r = kedro(project, "run", "--pipeline", "data_engineering",
-              f"--params={FAST},features.vol_window=23")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline",
+        "data_engineering",
+        f"--params={FAST},features.vol_window=23",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "rv_cc_23" in pd.read_parquet(out).columns
     manifest = json.loads(

@@ -38,16 +38,25 @@ PASSWORD = "hunter2secret"
     [
         ("postgresql://user:pw@host:5432/db", "postgresql://user:***@host:5432/db"),
         ("postgresql+psycopg://u:p%40ss@h/db", "postgresql+psycopg://u:***@h/db"),
-        ("https://mainnet.infura.io/v3/9aa3d95b3bc440fa88ea12eaa4456161",
-         "https://mainnet.infura.io/v3/***"),
-        ("https://eth-mainnet.g.alchemy.com/v2/AbCdEf123456GhIjKl7890mn",
-         "https://eth-mainnet.g.alchemy.com/v2/***"),
-        ("https://rpc.example/x?apikey=XYZ123&chain=1", "https://rpc.example/x?apikey=***&chain=1"),
+        (
+            "https://mainnet.infura.io/v3/9aa3d95b3bc440fa88ea12eaa4456161",
+            "https://mainnet.infura.io/v3/***",
+        ),
+        (
+            "https://eth-mainnet.g.alchemy.com/v2/AbCdEf123456GhIjKl7890mn",
+            "https://eth-mainnet.g.alchemy.com/v2/***",
+        ),
+        (
+            "https://rpc.example/x?apikey=XYZ123&chain=1",
+            "https://rpc.example/x?apikey=***&chain=1",
+        ),
         ("wss://node/ws?token=abc", "wss://node/ws?token=***"),
-        ("--params=sweep.storage=mysql://a:b@h/d,mm.gamma:0.3",
-         "--params=sweep.storage=mysql://a:***@h/d,mm.gamma:0.3"),
+        (
+            "--params=sweep.storage=mysql://a:b@h/d,mm.gamma:0.3",
+            "--params=sweep.storage=mysql://a:***@h/d,mm.gamma:0.3",
+        ),
     ],
-)  # fmt: skip
+)
 def test_secrets_in_urls_are_masked(text, expected):
     assert redact(text) == expected
 
@@ -68,13 +77,21 @@ def test_what_is_no_secret_is_left_alone(text):
 
 
 def test_a_tree_masks_secret_names_and_urls_and_keeps_the_rest():
-    tree = {"sweep": {"storage": "postgresql://u:p@h/d", "n_trials": 3},
-            "rpc": {"api_key": "abc", "token": "", "urls": ["https://x/v3/ab12cd34ef56gh78ij90"]},
-            "mm": {"gamma": 0.3}}  # fmt: skip
+    tree = {
+        "sweep": {"storage": "postgresql://u:p@h/d", "n_trials": 3},
+        "rpc": {
+            "api_key": "abc",
+            "token": "",
+            "urls": ["https://x/v3/ab12cd34ef56gh78ij90"],
+        },
+        "mm": {"gamma": 0.3},
+    }
     out = redact_tree(tree)
-    assert out == {"sweep": {"storage": "postgresql://u:***@h/d", "n_trials": 3},
-                   "rpc": {"api_key": MASK, "token": "", "urls": ["https://x/v3/***"]},
-                   "mm": {"gamma": 0.3}}  # fmt: skip
+    assert out == {
+        "sweep": {"storage": "postgresql://u:***@h/d", "n_trials": 3},
+        "rpc": {"api_key": MASK, "token": "", "urls": ["https://x/v3/***"]},
+        "mm": {"gamma": 0.3},
+    }
     assert tree["sweep"]["storage"] == "postgresql://u:p@h/d"  # a copy
 
 
@@ -176,25 +193,49 @@ def test_a_heartbeat_speaks_off_a_terminal(caplog, monkeypatch):
 
 
 def test_known_library_warnings_are_dropped_and_others_kept():
-    record = logging.LogRecord("py.warnings", logging.WARNING, "x", 1,
-                               "UserWarning: \x1b[33mAdd type hints to the `predict` "
-                               "method to enable data validation", None, None)  # fmt: skip
-    other = logging.LogRecord("py.warnings", logging.WARNING, "x", 1, "UserWarning: x",
-                              None, None)  # fmt: skip
+    record = logging.LogRecord(
+        "py.warnings",
+        logging.WARNING,
+        "x",
+        1,
+        "UserWarning: \x1b[33mAdd type hints to the `predict` "
+        "method to enable data validation",
+        None,
+        None,
+    )
+    other = logging.LogRecord(
+        "py.warnings", logging.WARNING, "x", 1, "UserWarning: x", None, None
+    )
     assert not KnownWarnings().filter(record) and KnownWarnings().filter(other)
 
 
 def test_the_summary_block_reads_the_run():
-    manifest = {"symbol": "ETHUSDC", "interval": "1m", "start": "2024-01-01 00:00:00+00:00",
-                "end": "2024-01-02 00:00:00+00:00", "bars": 1441, "filled_bars": 3,
-                "stale_bars": 0, "synthetic": False}  # fmt: skip
-    backtest = {"venue": {"description": "venue cex_spot: maker 10 bp"},
-                "with_signal": {"total_pnl": -12.4, "sharpe": 1.234, "max_drawdown": 55.0,
-                                "halted": True, "stopped_at": "2024-01-01 12:00:00+00:00"},
-                "without_signal": {"total_pnl": -20.0},
-                "signal_added": {"total_pnl": 7.6},
-                "intervals": {"backtest": {"total_pnl": [-30.0, 5.0]},
-                              "signal_added": {"total_pnl": None}}}  # fmt: skip
+    manifest = {
+        "symbol": "ETHUSDC",
+        "interval": "1m",
+        "start": "2024-01-01 00:00:00+00:00",
+        "end": "2024-01-02 00:00:00+00:00",
+        "bars": 1441,
+        "filled_bars": 3,
+        "stale_bars": 0,
+        "synthetic": False,
+    }
+    backtest = {
+        "venue": {"description": "venue cex_spot: maker 10 bp"},
+        "with_signal": {
+            "total_pnl": -12.4,
+            "sharpe": 1.234,
+            "max_drawdown": 55.0,
+            "halted": True,
+            "stopped_at": "2024-01-01 12:00:00+00:00",
+        },
+        "without_signal": {"total_pnl": -20.0},
+        "signal_added": {"total_pnl": 7.6},
+        "intervals": {
+            "backtest": {"total_pnl": [-30.0, 5.0]},
+            "signal_added": {"total_pnl": None},
+        },
+    }
     text = "\n".join(summary_lines(manifest, backtest, "/r/report.html"))
     assert (
         "ETHUSDC 1m 2024-01-01 00:00 → 2024-01-02 00:00, 1,441 bars; filled 3" in text
@@ -228,13 +269,19 @@ def project(tmp_path_factory):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (("--pipeline=nope",), "Error: --pipeline: no pipeline named 'nope'; the pipelines are:"),
+        (
+            ("--pipeline=nope",),
+            "Error: --pipeline: no pipeline named 'nope'; the pipelines are:",
+        ),
         (("--pipelines=modeling,nope",), "no pipeline named 'nope'"),
         (("--env=nope",), "Error: --env: no environment 'nope' (no folder "),
-        (("--params=mm.gamma:!!python/object/apply:os.system [ls]",), "YAML tags are not accepted"),
+        (
+            ("--params=mm.gamma:!!python/object/apply:os.system [ls]",),
+            "YAML tags are not accepted",
+        ),
         (("--params=mm.order_size:1e300",), "parameter mm.order_size = 1e+300"),
     ],
-)  # fmt: skip
+)
 def test_bad_commands_are_one_line_before_any_node(project, args, expected):
     r = kedro(project, "run", *args)
     text = r.stdout + r.stderr
@@ -247,8 +294,15 @@ def test_bad_commands_are_one_line_before_any_node(project, args, expected):
 @pytest.mark.cli
 def test_kedro_help_starts_with_no_warning(project):
     argv, env = kedro_command("--help", PYTHONWARNINGS="")  # Python's own filters
-    r = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
-                       timeout=120, check=False)  # fmt: skip
+    r = subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0
     assert r.stdout.startswith("Usage: kedro")
     assert "Warning" not in r.stdout + r.stderr, (r.stdout + r.stderr)[:2000]
@@ -267,8 +321,14 @@ def test_a_run_is_quiet_summarised_and_writes_no_password(project):
         line.split()[:1] == ["run_backtest"] and line.endswith(" s") for line in lines
     )
     block = out[out.index("Summary") :]
-    for head in ("  data       ETHUSDT 1m", "  venue      cex_mm", "  PnL        ",
-                 "without the signal", "signal added", "  risk       Sharpe"):  # fmt: skip
+    for head in (
+        "  data       ETHUSDT 1m",
+        "  venue      cex_mm",
+        "  PnL        ",
+        "without the signal",
+        "signal added",
+        "  risk       Sharpe",
+    ):
         assert head in block, block
     assert r.stdout.splitlines()[-1].startswith("Report: ")
     assert len(lines) < 60, out
@@ -282,8 +342,9 @@ def test_a_run_is_quiet_summarised_and_writes_no_password(project):
     assert "quote currency" in report and "USDT per ETH" in report  # the data's quote
     # MLflow: parameters and tags (runtime_params) in the SQLite store
     with sqlite3.connect(project / "mlflow.db") as db:
-        rows = db.execute("SELECT key, value FROM params UNION ALL "
-                          "SELECT key, value FROM tags").fetchall()  # fmt: skip
+        rows = db.execute(
+            "SELECT key, value FROM params UNION ALL SELECT key, value FROM tags"
+        ).fetchall()
     assert rows and not [r for r in rows if PASSWORD in str(r[1])]
     assert any("user:***@" in str(v) for _, v in rows)
     metrics = json.loads((project / "data/08_reporting/metrics.json").read_text())
@@ -324,18 +385,36 @@ def test_globals_and_environment_variables_reach_the_parameters(tmp_path):
     (project / "conf/local/parameters.yml").write_text(
         "data:\n  synthetic:\n    days: ${oc.env:ETHP_TEST_DAYS}\n"
     )
-    argv, env = kedro_command("run", "--pipeline=data_engineering",
-                              "--params=features.zscore_window=60", ETHP_TEST_DAYS="3")  # fmt: skip
-    r = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
-                       timeout=300, check=False)  # fmt: skip
+    argv, env = kedro_command(
+        "run",
+        "--pipeline=data_engineering",
+        "--params=features.zscore_window=60",
+        ETHP_TEST_DAYS="3",
+    )
+    r = subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     manifest = json.loads(
         (project / "data/02_intermediate/data_manifest.json").read_text()
     )
     assert manifest["symbol"] == "ETHUSDC" and manifest["bars"] == 3 * 1440
     env.pop("ETHP_TEST_DAYS")
-    r = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
-                       timeout=300, check=False)  # fmt: skip
+    r = subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert r.returncode != 0
     assert "ETHP_TEST_DAYS" in r.stdout + r.stderr
 

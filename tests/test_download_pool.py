@@ -28,8 +28,19 @@ PROJECT = project_root(__file__)
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
 DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"
-COLS = ["time_ns", "block", "log_index", "event", "amount0", "amount1",
-        "sqrt_price_x96", "liquidity", "tick", "tick_lower", "tick_upper"]  # fmt: skip
+COLS = [
+    "time_ns",
+    "block",
+    "log_index",
+    "event",
+    "amount0",
+    "amount1",
+    "sqrt_price_x96",
+    "liquidity",
+    "tick",
+    "tick_lower",
+    "tick_upper",
+]
 
 
 @pytest.fixture
@@ -44,8 +55,15 @@ def node(raw_file):
 
 
 def params(node, dest, **kw) -> RpcParams:
-    base = {"url": node.url, "pool": POOL, "start": "2024-01-05", "end": "2024-01-05",
-            "dest": str(dest), "timeout_s": 1.0, "retries": 4}  # fmt: skip
+    base = {
+        "url": node.url,
+        "pool": POOL,
+        "start": "2024-01-05",
+        "end": "2024-01-05",
+        "dest": str(dest),
+        "timeout_s": 1.0,
+        "retries": 4,
+    }
     return RpcParams(**{**base, **kw})
 
 
@@ -218,10 +236,18 @@ def test_a_sliced_kedro_run_against_the_local_node(node, tmp_path, how):
             "rpc:\n  url: ${oc.env:ETH_RPC_URL}\n"
         )
         env = {"ETH_RPC_URL": node.url}
-    argv, full_env = kedro_command("run", "--pipeline=download_pool", f"--params={given}",
-                                   **env)  # fmt: skip
-    r = subprocess.run(argv, cwd=project, env=full_env, capture_output=True, text=True,
-                       timeout=600, check=False)  # fmt: skip
+    argv, full_env = kedro_command(
+        "run", "--pipeline=download_pool", f"--params={given}", **env
+    )
+    r = subprocess.run(
+        argv,
+        cwd=project,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert len(events(dest)) > 1000
     manifest = project / "data" / "01_raw" / "download_pool_manifest.json"
@@ -230,8 +256,12 @@ def test_a_sliced_kedro_run_against_the_local_node(node, tmp_path, how):
 
 def test_a_kedro_run_without_a_url_says_so_in_one_line(tmp_path):
     project = scratch_project(tmp_path / "project", PROJECT)
-    r = kedro(project, "run", "--pipeline=download_pool",
-              f"--params=rpc.pool={POOL},rpc.start=1,rpc.end=2")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=download_pool",
+        f"--params=rpc.pool={POOL},rpc.start=1,rpc.end=2",
+    )
     assert r.returncode == 1
     assert "download_pool needs rpc.url" in r.stdout + r.stderr
     assert "Traceback" not in r.stdout + r.stderr

@@ -51,13 +51,31 @@ def test_perturbing_the_future_leaves_the_past_unchanged(bars, t):
 
 def test_feature_columns(bars):
     base = base_features(bars, P)
-    assert {"ret_1", "ret_60", "rv_cc_30", "rv_parkinson_30", "rv_gk_30", "range",
-            "volume_z", "trades_z", "rsi_14", "ema_spread_12_26", "tod_sin",
-            "dow_cos"} <= set(base.columns)  # fmt: skip
+    assert {
+        "ret_1",
+        "ret_60",
+        "rv_cc_30",
+        "rv_parkinson_30",
+        "rv_gk_30",
+        "range",
+        "volume_z",
+        "trades_z",
+        "rsi_14",
+        "ema_spread_12_26",
+        "tod_sin",
+        "dow_cos",
+    } <= set(base.columns)
     adv = advanced_features(bars, P)
-    assert set(adv.columns) == {"fracdiff_0.4", "roll_spread_20", "amihud_20",
-                                "taker_imbalance_20", "flow_imbalance_5",
-                                "flow_imbalance_15", "ret_skew_20", "ret_kurt_20"}  # fmt: skip
+    assert set(adv.columns) == {
+        "fracdiff_0.4",
+        "roll_spread_20",
+        "amihud_20",
+        "taker_imbalance_20",
+        "flow_imbalance_5",
+        "flow_imbalance_15",
+        "ret_skew_20",
+        "ret_kurt_20",
+    }
     # the per-bar imbalance's mean: every bar weighs the same, whatever its volume
     per_bar = (2 * bars["taker_buy_volume"] - bars["volume"]) / bars["volume"]
     k = 5
@@ -149,8 +167,13 @@ def test_reference_features_are_causal(bars, t):
     rng = np.random.default_rng(t)
     future = b.copy()
     n = len(b) - t - 1
-    for col in ("open", "close", "reference_price", "reference_volume",
-                "reference_buy_volume"):  # fmt: skip
+    for col in (
+        "open",
+        "close",
+        "reference_price",
+        "reference_volume",
+        "reference_buy_volume",
+    ):
         future.iloc[t + 1 :, future.columns.get_loc(col)] *= rng.uniform(0.9, 1.1, n)
     a, c = reference_features(b, P), reference_features(future, P)
     pd.testing.assert_frame_equal(a.iloc[: t + 1], c.iloc[: t + 1], check_exact=True)
@@ -163,9 +186,15 @@ def test_reference_feature_values(bars):
 
     b = with_reference(bars)
     f = reference_features(b, P)
-    assert set(f.columns) == {"ref_ret_1", "ref_ret_5", "ref_ret_15", "ref_ret_60",
-                              "ref_basis_bp", "ref_volume_z_20",
-                              "ref_taker_imbalance_20"}  # fmt: skip
+    assert set(f.columns) == {
+        "ref_ret_1",
+        "ref_ret_5",
+        "ref_ret_15",
+        "ref_ret_60",
+        "ref_basis_bp",
+        "ref_volume_z_20",
+        "ref_taker_imbalance_20",
+    }
     logref = np.log(b["reference_price"])
     pd.testing.assert_series_equal(f["ref_ret_5"], logref.diff(5), check_names=False)
     basis = 1e4 * np.log(b["open"] / b["reference_price"])

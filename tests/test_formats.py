@@ -64,8 +64,9 @@ def test_corrupt_zip_member_names_the_member(tmp_path):
     path.write_bytes(bytes(raw))
     refused(
         lambda: klines(tmp_path, [], path=str(path)),
-        "ETHUSDT-1m-2024-01.zip:ETHUSDT-1m-2024-01.csv", "download the archive again",
-    )  # fmt: skip
+        "ETHUSDT-1m-2024-01.zip:ETHUSDT-1m-2024-01.csv",
+        "download the archive again",
+    )
 
 
 # 2. a truncated gzip ---------------------------------------------------------------
@@ -77,14 +78,16 @@ def test_truncated_gzip_capture_and_kline(tmp_path):
     (tmp_path / "cap.jsonl.gz").write_bytes(raw[: len(raw) // 2])
     refused(
         lambda: read_trade_stream(tmp_path / "cap.jsonl.gz"),
-        "cap.jsonl.gz", "truncated (the download or copy did not finish)",
-    )  # fmt: skip
+        "cap.jsonl.gz",
+        "truncated (the download or copy did not finish)",
+    )
     body = gzip.compress("\n".join(",".join(r) for r in kline_rows(200)).encode())
     (tmp_path / "k.csv.gz").write_bytes(body[:-10])
     refused(
         lambda: klines(tmp_path, [], path=str(tmp_path / "k.csv.gz")),
-        "k.csv.gz", "truncated",
-    )  # fmt: skip
+        "k.csv.gz",
+        "truncated",
+    )
 
 
 # 3. a UTF-8 BOM ------------------------------------------------------------------
@@ -116,10 +119,12 @@ def test_semicolon_and_decimal_comma(tmp_path, reference):
 def test_ambiguous_delimiter_names_the_option(tmp_path, reference):
     text = csv_text(epoch_candles(), sep=";").replace("time;", "time,utc;", 1)
     (tmp_path / "amb.csv").write_text(text)
-    refused(lambda: ohlcv(tmp_path / "amb.csv"), "amb.csv", "line 1",
-            "data.ohlcv.delimiter")  # fmt: skip
-    got = ohlcv(tmp_path / "amb.csv", ohlcv={"delimiter": ";",
-                                             "columns": {"time": "time,utc"}})  # fmt: skip
+    refused(
+        lambda: ohlcv(tmp_path / "amb.csv"), "amb.csv", "line 1", "data.ohlcv.delimiter"
+    )
+    got = ohlcv(
+        tmp_path / "amb.csv", ohlcv={"delimiter": ";", "columns": {"time": "time,utc"}}
+    )
     same_bars(got, reference)
 
 
@@ -153,8 +158,12 @@ def test_float32_parquet_within_tolerance(tmp_path):
     assert (bars["high"] >= bars[["open", "close"]].max(axis=1)).all()
     c.loc[3, "high"] = 2999.5  # a real inconsistency is still refused
     c.astype({"high": "float32"}).to_parquet(tmp_path / "f.parquet")
-    refused(lambda: ohlcv(tmp_path / "f.parquet"), "f.parquet", "line 4",
-            "high must be ≥ open and close")  # fmt: skip
+    refused(
+        lambda: ohlcv(tmp_path / "f.parquet"),
+        "f.parquet",
+        "line 4",
+        "high must be ≥ open and close",
+    )
 
 
 # 7. a JSON log missing a field -----------------------------------------------------
@@ -163,11 +172,18 @@ def test_float32_parquet_within_tolerance(tmp_path):
 def test_json_log_missing_data_names_field_and_line(tmp_path):
     _, frame = synthetic_pool(tmp_path)
     logs = [
-        {"address": POOL, "blockNumber": hex(int(r.block_number)),
-         "blockTimestamp": hex(int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())),
-         "logIndex": hex(int(r.log_index)), "topics": eval(r.topics), "data": r.data}
+        {
+            "address": POOL,
+            "blockNumber": hex(int(r.block_number)),
+            "blockTimestamp": hex(
+                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
+            ),
+            "logIndex": hex(int(r.log_index)),
+            "topics": eval(r.topics),
+            "data": r.data,
+        }
         for r in frame.itertuples()
-    ]  # fmt: skip
+    ]
     del logs[2]["data"]
     (tmp_path / "j").mkdir()
     (tmp_path / "j" / "logs.jsonl").write_text("\n".join(map(json.dumps, logs)))
@@ -187,8 +203,12 @@ def test_csv_log_with_empty_data_names_the_field(tmp_path):
 
 def test_trade_message_missing_field(tmp_path):
     line = trade_line(1, T0, 1, 3000.0, 0.1, False).replace('"q": "0.1", ', "")
-    refused(lambda: read_trade_stream(capture(tmp_path, [line])), "cap.jsonl",
-            "line 2", "column 'q'")  # fmt: skip
+    refused(
+        lambda: read_trade_stream(capture(tmp_path, [line])),
+        "cap.jsonl",
+        "line 2",
+        "column 'q'",
+    )
 
 
 def ohlcv_pool(path):
@@ -236,8 +256,13 @@ def test_headerless_unknown_width(tmp_path):
     c = epoch_candles()
     c["x"], c["y"], c["z"] = 1, 2, 3
     (tmp_path / "k.csv").write_text(csv_text(c, header=False))
-    refused(lambda: ohlcv(tmp_path / "k.csv"), "k.csv", "line 1", "9 columns",
-            "add a header row")  # fmt: skip
+    refused(
+        lambda: ohlcv(tmp_path / "k.csv"),
+        "k.csv",
+        "line 1",
+        "9 columns",
+        "add a header row",
+    )
 
 
 # 10. trade captures named *.gz -----------------------------------------------------

@@ -33,10 +33,16 @@ def quotes_for(
 ):
     n = len(bars)
     q = pd.DataFrame(
-        {"bid_depth": np.full(n, depth), "ask_depth": np.full(n, depth),
-         "skew": np.full(n, skew), "bid_size": np.ones(n), "ask_size": np.ones(n),
-         "valid": np.ones(n, bool)}, index=bars.index,
-    )  # fmt: skip
+        {
+            "bid_depth": np.full(n, depth),
+            "ask_depth": np.full(n, depth),
+            "skew": np.full(n, skew),
+            "bid_size": np.ones(n),
+            "ask_size": np.ones(n),
+            "valid": np.ones(n, bool),
+        },
+        index=bars.index,
+    )
     q.iloc[:warm, :2] = np.nan
     q.iloc[:warm, -1] = False
     return q
@@ -63,10 +69,13 @@ def run(bars, trades, liq, q, mm=None, bt=None, risk=None):
 
 @pytest.mark.parametrize(
     "mm,bt",
-    [({}, {}), ({"range_width": 3, "levels": 2}, {"range_requote": 2.0}),
-     ({"skew_scale": 1.0}, {"p_miss": 0.3, "latency_s": 20.0}),
-     ({}, {"lp_gas_path": "direct", "gas_price_gwei": 30.0})],
-)  # fmt: skip
+    [
+        ({}, {}),
+        ({"range_width": 3, "levels": 2}, {"range_requote": 2.0}),
+        ({"skew_scale": 1.0}, {"p_miss": 0.3, "latency_s": 20.0}),
+        ({}, {"lp_gas_path": "direct", "gas_price_gwei": 30.0}),
+    ],
+)
 def test_real_day_fills_are_ones_the_pool_gave(day, mm, bt):
     bars, trades, _, liq = day
     book, fills, orders = run(bars, trades, liq, quotes_for(bars), mm, bt)
@@ -98,8 +107,9 @@ def test_gas_is_per_action_at_the_gas_price(day):
     mint_n = np.bincount(landed_at[landed_at >= 0], minlength=len(bars))
     burned = r[r["end_reason"].isin(["replaced", "cancelled"]) & (r["live_bar"] >= 0)]
     burn_n = np.bincount(burned["end_bar"], minlength=len(bars))
-    expected = np.sum((mint_n * g["gas_mint"] + burn_n * (g["gas_burn"] + g["gas_collect"]))
-                      * usd)  # fmt: skip
+    expected = np.sum(
+        (mint_n * g["gas_mint"] + burn_n * (g["gas_burn"] + g["gas_collect"])) * usd
+    )
     assert book["gas"].iat[-1] == pytest.approx(expected, rel=1e-9)
     assert mints.sum() > 0
 
@@ -175,20 +185,42 @@ def _blocks(prices_per_block, liquidity=1e6, t0="2024-01-01"):
             up = s1 > s0
             eth = liquidity * abs(1 / s1 - 1 / s0)
             quote = liquidity * abs(s1 - s0)
-            rows.append({"price": p, "qty": eth / (0.9995 if not up else 1.0),
-                         "quote_qty": quote / (0.9995 if up else 1.0),
-                         "side": 1 if up else -1, "liquidity": liquidity * 1e12})  # fmt: skip
+            rows.append(
+                {
+                    "price": p,
+                    "qty": eth / (0.9995 if not up else 1.0),
+                    "quote_qty": quote / (0.9995 if up else 1.0),
+                    "side": 1 if up else -1,
+                    "liquidity": liquidity * 1e12,
+                }
+            )
             times.append(t + pd.Timedelta(seconds=12 * j + 1 + k))
             v += eth
         vols.append(v)
         prev = path[-1]
         closes.append(prev)
     idx = pd.date_range(t, periods=len(prices_per_block), freq="12s", name="time")
-    bars = pd.DataFrame({"open": opens, "high": highs, "low": lows, "close": closes,
-                         "volume": vols, "is_filled": False, "is_stale": False},
-                        index=idx)  # fmt: skip
-    bars.attrs.update(venue="uniswap_v3", fee_bps=5.0, tick_spacing=10, block_time_s=12.0,
-                      eth_token="token1", decimals0=6, decimals1=18)  # fmt: skip
+    bars = pd.DataFrame(
+        {
+            "open": opens,
+            "high": highs,
+            "low": lows,
+            "close": closes,
+            "volume": vols,
+            "is_filled": False,
+            "is_stale": False,
+        },
+        index=idx,
+    )
+    bars.attrs.update(
+        venue="uniswap_v3",
+        fee_bps=5.0,
+        tick_spacing=10,
+        block_time_s=12.0,
+        eth_token="token1",
+        decimals0=6,
+        decimals1=18,
+    )
     trades = pd.DataFrame(rows, index=pd.DatetimeIndex(times, name="time"))
     return bars, trades
 
@@ -209,8 +241,15 @@ def test_a_range_converts_progressively_and_back_and_earns_only_when_crossed():
     bars, trades = _blocks(down)
     q = quotes_for(bars, depth=0.0, skew=0.0, warm=0)
     q.iloc[1:, :2] = np.nan  # one decision only
-    book, fills, orders = run(bars, trades, None, q, {"range_width": 5},
-                              {"gas_price_gwei": 0.0}, {"max_drawdown": None})  # fmt: skip
+    book, fills, orders = run(
+        bars,
+        trades,
+        None,
+        q,
+        {"range_width": 5},
+        {"gas_price_gwei": 0.0},
+        {"max_drawdown": None},
+    )
     bid = orders[(orders["side"] == 1) & (orders["live_bar"] >= 0)].iloc[0]
     assert bid["live_bar"] == 1 and bid["price_upper"] <= 2000.0
     f = fills[fills["order"] == bid.name]
@@ -231,8 +270,15 @@ def test_a_mint_the_price_reached_reverts_and_pays_gas():
     bars, trades = _blocks([[2000.0], [1990.0], [1990.0], [1990.0]])
     q = quotes_for(bars, depth=0.0, skew=0.0, warm=0)
     q.iloc[1:, :2] = np.nan
-    book, fills, orders = run(bars, trades, None, q, {}, {"gas_price_gwei": 10.0,
-                              "latency_s": 20.0}, {"max_drawdown": None})  # fmt: skip
+    book, fills, orders = run(
+        bars,
+        trades,
+        None,
+        q,
+        {},
+        {"gas_price_gwei": 10.0, "latency_s": 20.0},
+        {"max_drawdown": None},
+    )
     bid = orders[orders["side"] == 1].iloc[0]
     ask = orders[orders["side"] == -1].iloc[0]
     assert (
@@ -251,8 +297,15 @@ def test_the_risk_stop_burns_and_sells_through_the_pool():
     bars, trades = _blocks(prices, liquidity=2e5)
     q = quotes_for(bars, depth=0.0, skew=0.0, warm=0)
     q.iloc[3:, :2] = np.nan
-    book, fills, orders = run(bars, trades, None, q, {"range_width": 50},
-                              {"gas_price_gwei": 1.0}, {"max_drawdown": 20.0})  # fmt: skip
+    book, fills, orders = run(
+        bars,
+        trades,
+        None,
+        q,
+        {"range_width": 50},
+        {"gas_price_gwei": 1.0},
+        {"max_drawdown": 20.0},
+    )
     assert book["halted"].iat[-1] == 1 and book["position"].iat[-1] == 0
     stop = fills[fills["kind"] == "stop"]
     assert len(stop) == 1 and stop["side"].iat[0] == -1
@@ -269,8 +322,13 @@ def test_gas_is_priced_per_block_from_a_series(day, tmp_path):
     bars, trades, _, liq = day
     minutes = pd.date_range(bars.index[0].floor("min"), bars.index[-1], freq="1min")
     base = 10.0 + 20.0 * (np.arange(len(minutes)) % 60 < 30)  # 10 or 30 gwei
-    pd.DataFrame({"time": minutes.strftime("%Y-%m-%dT%H:%M:%SZ"), "base_fee_gwei": base,
-                  "priority_fee_gwei": 1.0}).to_csv(tmp_path / "gas.csv", index=False)  # fmt: skip
+    pd.DataFrame(
+        {
+            "time": minutes.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "base_fee_gwei": base,
+            "priority_fee_gwei": 1.0,
+        }
+    ).to_csv(tmp_path / "gas.csv", index=False)
     q = quotes_for(bars)
     book, _, orders = run(
         bars,

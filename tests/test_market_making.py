@@ -42,9 +42,13 @@ def test_calibration_is_rolling_causal_and_fixed_values_win():
 
 @pytest.mark.parametrize(
     ("q", "mu", "expected"),
-    [(-2, 0.0, (0.567809, 0.774678)), (0, 0.0, (0.671244, 0.671244)),
-     (3, 0.0, (0.826395, 0.516092)), (0, 0.05, (0.664779, 0.677708))],
-)  # fmt: skip
+    [
+        (-2, 0.0, (0.567809, 0.774678)),
+        (0, 0.0, (0.671244, 0.671244)),
+        (3, 0.0, (0.826395, 0.516092)),
+        (0, 0.05, (0.664779, 0.677708)),
+    ],
+)
 def test_glft_worked_values(q, mu, expected):
     got = glft_depths(q, 0.1, 1.5, 140, 2.0, mu)
     np.testing.assert_allclose(got, expected, atol=1e-6)
@@ -61,9 +65,16 @@ def policy_inputs(n=300, seed=0):
     cal = pd.DataFrame({"sigma": 0.3, "A": 0.03, "k": 0.7}, index=bars.index)
     rng = np.random.default_rng(seed)
     up = rng.uniform(0.1, 0.6, n)
-    pred = pd.DataFrame({"p_up": up, "p_down": 0.7 - up, "p_flat": 0.3,
-                         "bet_size": rng.uniform(-1, 1, n),
-                         "bet_source": "meta"}, index=bars.index)  # fmt: skip
+    pred = pd.DataFrame(
+        {
+            "p_up": up,
+            "p_down": 0.7 - up,
+            "p_flat": 0.3,
+            "bet_size": rng.uniform(-1, 1, n),
+            "bet_source": "meta",
+        },
+        index=bars.index,
+    )
     pred.iloc[:100] = np.nan  # before the first test window
     return bars, pred, cal
 
@@ -91,13 +102,15 @@ def test_the_primary_s_probabilities_carry_their_own_confidence():
     where the primary's probabilities do, they are not shrunk a second time."""
     bars, pred, cal = policy_inputs()
     lp, rp = LabelsParams(vol_span=20), RiskParams()
-    meta = quote_policy(bars, aligned_signal(bars, pred, lp.vol_span), cal,
-                        MMParams(), lp, rp, 60.0)  # fmt: skip
+    meta = quote_policy(
+        bars, aligned_signal(bars, pred, lp.vol_span), cal, MMParams(), lp, rp, 60.0
+    )
     prim = pred.assign(
         bet_source=pred["bet_source"].where(pred["p_up"].isna(), "primary")
     )
-    primary = quote_policy(bars, aligned_signal(bars, prim, lp.vol_span), cal,
-                           MMParams(), lp, rp, 60.0)  # fmt: skip
+    primary = quote_policy(
+        bars, aligned_signal(bars, prim, lp.vol_span), cal, MMParams(), lp, rp, 60.0
+    )
     t = slice(100, None)
     np.testing.assert_allclose(
         meta["drift_shift"].iloc[t],
@@ -105,8 +118,15 @@ def test_the_primary_s_probabilities_carry_their_own_confidence():
         rtol=1e-12,
     )
     # the short-lived alpha moves the quotes by the edge, GLFT's term by less
-    glft = quote_policy(bars, aligned_signal(bars, prim, lp.vol_span), cal,
-                        MMParams(drift="glft"), lp, rp, 60.0)  # fmt: skip
+    glft = quote_policy(
+        bars,
+        aligned_signal(bars, prim, lp.vol_span),
+        cal,
+        MMParams(drift="glft"),
+        lp,
+        rp,
+        60.0,
+    )
     edge = primary["mu"] * lp.horizon * 60.0
     np.testing.assert_allclose(primary["drift_shift"], edge, rtol=1e-12)
     assert (glft["drift_shift"].abs() <= primary["drift_shift"].abs() + 1e-12).all()
@@ -122,8 +142,15 @@ def test_sizing_rules_and_var_cap():
     b = pred["bet_size"].iloc[150]
     assert bet["bid_size"].iloc[150] == pytest.approx(1 + b)
     assert bet["ask_size"].iloc[150] == pytest.approx(1 - b)
-    vt = quote_policy(bars, sig, cal, MMParams(sizing="vol_target", vol_target_usd=500),
-                      lp, RiskParams(), 60.0)  # fmt: skip
+    vt = quote_policy(
+        bars,
+        sig,
+        cal,
+        MMParams(sizing="vol_target", vol_target_usd=500),
+        lp,
+        RiskParams(),
+        60.0,
+    )
     assert vt["bid_size"].iloc[150] == pytest.approx(500 / (0.3 * np.sqrt(86400)))
     capped = quote_policy(
         bars, sig, cal, MMParams(), lp, RiskParams(max_var=100.0), 60.0
@@ -148,15 +175,17 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s, fee
     edge = (p.alpha_weight * weight * edge).fillna(0.0)
     mu = edge / (lp.horizon * bar_s)
     sigma, A, k = calibration["sigma"], calibration["A"], calibration["k"]
-    half, skew, shift = glft_terms(p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(),
-                                   mu.to_numpy())  # fmt: skip
+    half, skew, shift = glft_terms(
+        p.gamma, k.to_numpy(), A.to_numpy(), sigma.to_numpy(), mu.to_numpy()
+    )
     if p.drift == "alpha":  # a short-lived alpha: the quotes move by its edge
         shift = edge.to_numpy()
     half, skew = half * p.spread_scale + fee * close.to_numpy(), skew * p.skew_scale
     size = np.full(len(bars), p.order_size)
     if p.sizing == "vol_target":
-        size = np.minimum(p.vol_target_usd / (sigma.to_numpy() * np.sqrt(86400.0)),
-                          10 * p.order_size)  # fmt: skip
+        size = np.minimum(
+            p.vol_target_usd / (sigma.to_numpy() * np.sqrt(86400.0)), 10 * p.order_size
+        )
     if rp.max_var is not None:
         per_eth = Z99 * sigma.to_numpy() * np.sqrt(86400.0) * p.max_inventory
         size = np.minimum(size, rp.max_var / per_eth)
@@ -168,14 +197,26 @@ def quote_policy_reference(bars, predictions, calibration, p, lp, rp, bar_s, fee
     ask0 = np.ceil((mid + half + shift) / p.tick) * p.tick
     nan = np.nan
     return pd.DataFrame(
-        {"mid": close, "reservation": mid + shift, "bid": np.where(valid, bid0, nan),
-         "ask": np.where(valid, ask0, nan), "sigma": sigma, "A": A, "k": k, "mu": mu,
-         "half_spread": half, "skew": skew, "drift_shift": shift,
-         "bid_depth": np.where(valid, half - shift, nan),
-         "ask_depth": np.where(valid, half + shift, nan), "bid_size": size * (1 + lean),
-         "ask_size": size * (1 - lean), "valid": valid},
+        {
+            "mid": close,
+            "reservation": mid + shift,
+            "bid": np.where(valid, bid0, nan),
+            "ask": np.where(valid, ask0, nan),
+            "sigma": sigma,
+            "A": A,
+            "k": k,
+            "mu": mu,
+            "half_spread": half,
+            "skew": skew,
+            "drift_shift": shift,
+            "bid_depth": np.where(valid, half - shift, nan),
+            "ask_depth": np.where(valid, half + shift, nan),
+            "bid_size": size * (1 + lean),
+            "ask_size": size * (1 - lean),
+            "valid": valid,
+        },
         index=bars.index,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -189,25 +230,37 @@ def test_fused_quote_kernel_equals_the_numpy_policy(seed):
     keep = np.sort(rng.choice(n, size=int(n * rng.uniform(0.3, 1.0)), replace=False))
     pu = rng.uniform(0, 1, keep.size)
     pred = pd.DataFrame(
-        {"p_up": pu, "p_down": 1 - pu, "bet_size": rng.uniform(-1.2, 1.2, keep.size),
-         "bet_source": rng.choice(["meta", "primary"], keep.size)},
+        {
+            "p_up": pu,
+            "p_down": 1 - pu,
+            "bet_size": rng.uniform(-1.2, 1.2, keep.size),
+            "bet_source": rng.choice(["meta", "primary"], keep.size),
+        },
         index=bars.index[keep],
-    )  # fmt: skip
+    )
     pred.iloc[rng.integers(0, keep.size, 5), 0] = np.nan
     pred.iloc[rng.integers(0, keep.size, 5), 2] = np.nan
     cal = pd.DataFrame(
-        {"sigma": rng.uniform(0.01, 0.2, n), "A": rng.uniform(0.005, 0.1, n),
-         "k": rng.uniform(0.1, 3.0, n)}, index=bars.index,
-    )  # fmt: skip
+        {
+            "sigma": rng.uniform(0.01, 0.2, n),
+            "A": rng.uniform(0.005, 0.1, n),
+            "k": rng.uniform(0.1, 3.0, n),
+        },
+        index=bars.index,
+    )
     cal.iloc[: int(rng.integers(0, n // 3))] = np.nan
     cal.iloc[rng.integers(0, n, 3), 1] = 0.0  # A = 0: infinite spread, not valid
     p = MMParams(
-        gamma=float(rng.uniform(0.005, 1.0)), spread_scale=float(rng.uniform(0.5, 2)),
-        skew_scale=float(rng.uniform(0, 2)), alpha_weight=float(rng.uniform(0, 3)),
-        sizing=["fixed", "vol_target", "bet_size"][seed % 3], tick=[0.01, 0.05, 1.0][seed % 3],
+        gamma=float(rng.uniform(0.005, 1.0)),
+        spread_scale=float(rng.uniform(0.5, 2)),
+        skew_scale=float(rng.uniform(0, 2)),
+        alpha_weight=float(rng.uniform(0, 3)),
+        sizing=["fixed", "vol_target", "bet_size"][seed % 3],
+        tick=[0.01, 0.05, 1.0][seed % 3],
         drift=["alpha", "glft"][seed // 2 % 2],
-        order_size=float(rng.uniform(0.1, 3)), max_inventory=float(rng.integers(1, 8)),
-    )  # fmt: skip
+        order_size=float(rng.uniform(0.1, 3)),
+        max_inventory=float(rng.integers(1, 8)),
+    )
     lp = LabelsParams(vol_span=int(rng.integers(5, 200)))
     rp = RiskParams(max_var=None if seed % 2 else float(rng.uniform(100, 10_000)))
     fee = [0.0, 1e-3, -2e-4, 5e-4, 2e-3][seed % 5]  # none, maker fees, a rebate

@@ -26,14 +26,22 @@ Y = (X[:, 0] + 0.3 * X[:, 1] > 0).astype(int)
 @pytest.mark.parametrize(
     "model",
     [
-        make_pipeline(StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0),
-                      LogisticRegression(max_iter=1000)),
-        HistGradientBoostingClassifier(max_iter=20, max_leaf_nodes=15, early_stopping=False,
-                                       random_state=0, max_bins=GBT_BINS),
+        make_pipeline(
+            StandardScaler(),
+            SimpleImputer(strategy="constant", fill_value=0.0),
+            LogisticRegression(max_iter=1000),
+        ),
+        HistGradientBoostingClassifier(
+            max_iter=20,
+            max_leaf_nodes=15,
+            early_stopping=False,
+            random_state=0,
+            max_bins=GBT_BINS,
+        ),
         None,  # no meta model: the record of why
     ],
     ids=["logistic", "gbt", "none"],
-)  # fmt: skip
+)
 def test_every_meta_model_the_project_writes_loads(model, tmp_path):
     ds = SkopsDataset(filepath=str(tmp_path / "meta.skops"))
     if model is None:
@@ -46,10 +54,12 @@ def test_every_meta_model_the_project_writes_loads(model, tmp_path):
 
 @pytest.mark.parametrize(
     ("payload", "name"),
-    [({"f": eval}, "builtins.eval"),
-     ({"g": operator.attrgetter("__class__")}, "operator.attrgetter"),
-     ({"h": np.load}, "numpy.load")],
-)  # fmt: skip
+    [
+        ({"f": eval}, "builtins.eval"),
+        ({"g": operator.attrgetter("__class__")}, "operator.attrgetter"),
+        ({"h": np.load}, "numpy.load"),
+    ],
+)
 def test_a_crafted_model_file_is_refused_and_runs_nothing(payload, name, tmp_path):
     path = tmp_path / "meta_model.skops"
     sio.dump(payload, path)

@@ -28,14 +28,23 @@ def test_notebook_reproduces_report_figures(tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     nb = nbformat.read(tmp_path / "notebooks" / "explore_run.ipynb", as_version=4)
     client = nbclient.NotebookClient(
-        nb, timeout=300, kernel_name="python3",
+        nb,
+        timeout=300,
+        kernel_name="python3",
         resources={"metadata": {"path": str(tmp_path / "notebooks")}},
-    )  # fmt: skip
+    )
     os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
     client.execute()
-    figures = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-               if "application/vnd.plotly.v1+json" in o.get("data", {})]  # fmt: skip
+    figures = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert len(figures) == 2  # the book and the ROC figures of the report
-    titles = [f["data"]["application/vnd.plotly.v1+json"]["layout"].get("title", {})
-              for f in figures]  # fmt: skip
+    titles = [
+        f["data"]["application/vnd.plotly.v1+json"]["layout"].get("title", {})
+        for f in figures
+    ]
     assert "ROC" in str(titles[1])

@@ -304,9 +304,13 @@ def test_every_parameter_has_a_row_in_the_docs():
     for ns, field in Parameters.model_fields.items():
         keys = rows.get(ns, set())
         # data.reference.ohlcv.* is documented as "the same keys as data.ohlcv"
-        lost = [p for p in leaves(field.annotation)
-                if p not in keys and p.rsplit(".", 1)[-1] not in keys
-                and not p.startswith("reference.ohlcv.")]  # fmt: skip
+        lost = [
+            p
+            for p in leaves(field.annotation)
+            if p not in keys
+            and p.rsplit(".", 1)[-1] not in keys
+            and not p.startswith("reference.ohlcv.")
+        ]
         if lost:
             missing[ns] = lost
     assert not missing, missing

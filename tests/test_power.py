@@ -47,10 +47,17 @@ def chains(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
         project = scratch_project(tmp_path_factory.mktemp(name), PROJECT)
         local = {**FAST, "data": {"synthetic": synthetic}}
         (project / "conf" / "local" / "parameters.yml").write_text(json.dumps(local))
-        running[name] = (project, subprocess.Popen(
-            argv, cwd=project, env=env, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True,
-        ))  # fmt: skip
+        running[name] = (
+            project,
+            subprocess.Popen(
+                argv,
+                cwd=project,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            ),
+        )
     out = {}
     for name, (project, proc) in running.items():
         log, _ = proc.communicate(timeout=1200)
@@ -89,9 +96,13 @@ def test_without_a_signal_the_book_gains_nothing_from_the_model(chains):
 @pytest.mark.cli
 def test_without_a_signal_a_200_trial_sweep_calls_no_discovery(chains):
     project, _ = chains["none"]
-    r = kedro(project, "run", "--pipeline=backtest",
-              "--params=sweep.n_trials=200,sweep.sampler=random,sweep.n_jobs=2",
-              timeout=900)  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=backtest",
+        "--params=sweep.n_trials=200,sweep.sampler=random,sweep.n_jobs=2",
+        timeout=900,
+    )
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
     assert "200 trial(s) here" in out

@@ -41,46 +41,99 @@ PERP = "perp-1m/ETHUSDT-PERP"
 REF_DAY = "cex-reference/ETHUSDT-PERP_1m_2024-01-05.csv.gz"  # the pool day's exchange
 #: name → (data parameters, bars expected)
 DATASETS = {
-    "spot-1m": ({"source": "ohlcv", "path": "ohlcv-1m/ETHUSDT_1m_2024-07-26_2024-08-25.csv.gz",
-                 "start": "2024-08-03", "end": "2024-08-07"}, 5760),
-    "perp-1m-funding": ({"source": "ohlcv", "market": "perpetual",
-                         "path": f"{PERP}_1m_2024-12-19_2025-01-18.csv.gz",
-                         "funding_path": f"{PERP}_funding_8h_2024-12-19_2025-01-18.csv.gz",
-                         "start": "2024-12-20", "end": "2024-12-24"}, 5760),
+    "spot-1m": (
+        {
+            "source": "ohlcv",
+            "path": "ohlcv-1m/ETHUSDT_1m_2024-07-26_2024-08-25.csv.gz",
+            "start": "2024-08-03",
+            "end": "2024-08-07",
+        },
+        5760,
+    ),
+    "perp-1m-funding": (
+        {
+            "source": "ohlcv",
+            "market": "perpetual",
+            "path": f"{PERP}_1m_2024-12-19_2025-01-18.csv.gz",
+            "funding_path": f"{PERP}_funding_8h_2024-12-19_2025-01-18.csv.gz",
+            "start": "2024-12-20",
+            "end": "2024-12-24",
+        },
+        5760,
+    ),
     "klines-15m": ({"source": "binance_klines", "path": "ETHUSDT-15m.csv"}, 1363),
     "klines-1h": ({"source": "binance_klines", "path": "ETHUSDT-1h.csv"}, 722),
-    "trades-spot-1s": ({"source": "binance_trades", "interval": "1s",
-                        "path": "binance_stream_spot_ethusdt_*.jsonl.gz"}, None),
-    "trades-usdm-1s": ({"source": "binance_trades", "interval": "1s",
-                        "path": "binance_stream_usdm_ethusdt_*.jsonl.gz"}, None),
-    "uniswap-raw-blocks": ({"source": "uniswap_v3",
-                            "path": f"{UNI}/ethereum-usdc-weth-005-2024-01-05",
-                            "reference": {"path": REF_DAY}},
-                           7199),
-    "uniswap-030-1m": ({"source": "uniswap_v3", "interval": "1m",
-                        "path": f"{UNI}/ethereum-usdc-weth-030-2024-01-05"}, None),
-    "uniswap-polygon-minutes": ({"source": "uniswap_v3",
-                                 "path": f"{UNI}/polygon-usdc-weth-005-minute",
-                                 "start": "2024-02-15", "end": "2024-02-17"}, 2880),
-}  # fmt: skip
+    "trades-spot-1s": (
+        {
+            "source": "binance_trades",
+            "interval": "1s",
+            "path": "binance_stream_spot_ethusdt_*.jsonl.gz",
+        },
+        None,
+    ),
+    "trades-usdm-1s": (
+        {
+            "source": "binance_trades",
+            "interval": "1s",
+            "path": "binance_stream_usdm_ethusdt_*.jsonl.gz",
+        },
+        None,
+    ),
+    "uniswap-raw-blocks": (
+        {
+            "source": "uniswap_v3",
+            "path": f"{UNI}/ethereum-usdc-weth-005-2024-01-05",
+            "reference": {"path": REF_DAY},
+        },
+        7199,
+    ),
+    "uniswap-030-1m": (
+        {
+            "source": "uniswap_v3",
+            "interval": "1m",
+            "path": f"{UNI}/ethereum-usdc-weth-030-2024-01-05",
+        },
+        None,
+    ),
+    "uniswap-polygon-minutes": (
+        {
+            "source": "uniswap_v3",
+            "path": f"{UNI}/polygon-usdc-weth-005-minute",
+            "start": "2024-02-15",
+            "end": "2024-02-17",
+        },
+        2880,
+    ),
+}
 
 
 def run_params(n: int) -> dict:
     """Windows scaled to ``n`` bars: 40 % first training window, 4 test folds."""
     train = max(60, int(n * 0.4))
     return {
-        "features": {"zscore_window": max(10, min(1440, n // 8)),
-                     "fracdiff_window": max(10, min(256, n // 20)),
-                     "vol_window": max(5, min(60, n // 40)),
-                     "micro_window": max(5, min(60, n // 40))},
+        "features": {
+            "zscore_window": max(10, min(1440, n // 8)),
+            "fracdiff_window": max(10, min(256, n // 20)),
+            "vol_window": max(5, min(60, n // 40)),
+            "micro_window": max(5, min(60, n // 40)),
+        },
         "labels": {"vol_span": max(10, min(100, n // 30))},
-        "model": {"progress": False, "cv": {"train_bars": train,
-                                            "test_bars": max(20, (n - train) // 4),
-                                            "embargo_bars": 15},
-                  "net": {"max_epochs": 4}, "gbt_iter": 30, "meta": {"min_events": 50}},
-        "mm": {"calib_window": max(30, min(1440, n // 10)),
-               "calib_every": max(5, min(60, n // 100))},
-    }  # fmt: skip
+        "model": {
+            "progress": False,
+            "cv": {
+                "train_bars": train,
+                "test_bars": max(20, (n - train) // 4),
+                "embargo_bars": 15,
+            },
+            "net": {"max_epochs": 4},
+            "gbt_iter": 30,
+            "meta": {"min_events": 50},
+        },
+        "mm": {
+            "calib_window": max(30, min(1440, n // 10)),
+            "calib_every": max(5, min(60, n // 100)),
+        },
+    }
 
 
 @pytest.fixture(scope="module")
@@ -128,8 +181,17 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     numbers = {k: v for k, v in metrics.items() if isinstance(v, int | float)}
     bad = {k: v for k, v in numbers.items() if not math.isfinite(v)}
     assert not bad, bad
-    for k in ("total_pnl", "spread_pnl", "inventory_pnl", "fees", "gas", "funding",
-              "max_drawdown", "fills", "updates"):  # fmt: skip
+    for k in (
+        "total_pnl",
+        "spread_pnl",
+        "inventory_pnl",
+        "fees",
+        "gas",
+        "funding",
+        "max_drawdown",
+        "fills",
+        "updates",
+    ):
         assert isinstance(metrics[f"backtest.{k}"], int | float), k
     assert metrics["data.bars"] == n and metrics["data.synthetic"] is False
     assert not check_metrics(metrics, max_inventory=5.0)
@@ -158,12 +220,21 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     assert preds.loc[~real_bar, ["p_up", "p_down"]].isna().all().all()
 
     book = pd.read_parquet(out / "07_model_output" / "book.parquet")
-    parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
-             + book["funding"])  # fmt: skip
+    parts = (
+        book["spread_pnl"]
+        + book["inventory_pnl"]
+        - book["fees"]
+        - book["gas"]
+        + book["funding"]
+    )
     np.testing.assert_allclose(parts, book["equity"], atol=1e-6)
-    total = (metrics["backtest.spread_pnl"] + metrics["backtest.inventory_pnl"]
-             - metrics["backtest.fees"] - metrics["backtest.gas"]
-             + metrics["backtest.funding"])  # fmt: skip
+    total = (
+        metrics["backtest.spread_pnl"]
+        + metrics["backtest.inventory_pnl"]
+        - metrics["backtest.fees"]
+        - metrics["backtest.gas"]
+        + metrics["backtest.funding"]
+    )
     assert total == pytest.approx(metrics["backtest.total_pnl"], abs=1e-6)
 
     venue = json.loads((out / "08_reporting" / "backtest_metrics.json").read_text())[

@@ -40,12 +40,23 @@ def test_decimation_ignores_nan_but_keeps_gaps():
 
 
 def test_flat_metric_keys():
-    manifest = {"bars": 10, "filled_bars": 0, "gaps": 0, "trades": 0, "interval_s": 60,
-                "synthetic": True}  # fmt: skip
-    models = {"models": {"gbt": {"overall": {"n": 5, "log_loss": 0.9, "roc_auc": None}}},
-              "meta": {"n": 0}}  # fmt: skip
-    bt = {"with_signal": {"total_pnl": 1.0, "inventory_hist": [1, 2]},
-          "without_signal": {"total_pnl": 0.5}, "signal_added": {"total_pnl": 0.5}}  # fmt: skip
+    manifest = {
+        "bars": 10,
+        "filled_bars": 0,
+        "gaps": 0,
+        "trades": 0,
+        "interval_s": 60,
+        "synthetic": True,
+    }
+    models = {
+        "models": {"gbt": {"overall": {"n": 5, "log_loss": 0.9, "roc_auc": None}}},
+        "meta": {"n": 0},
+    }
+    bt = {
+        "with_signal": {"total_pnl": 1.0, "inventory_hist": [1, 2]},
+        "without_signal": {"total_pnl": 0.5},
+        "signal_added": {"total_pnl": 0.5},
+    }
     m = flat_metrics(manifest, models, bt)
     assert m["data.synthetic"] is True and m["signal.gbt.log_loss"] == 0.9
     assert m["signal.gbt.roc_auc"] is None and m["signal.meta.n"] == 0
@@ -55,18 +66,28 @@ def test_flat_metric_keys():
 
 
 def test_the_reference_line_says_how_stale_the_reference_is():
-    ref = {"name": "r.csv.gz", "source": "binance_klines", "interval": "1m",
-           "coverage": 0.9871, "stale_bars": 1234, "age_s": {"median": 24.0,
-           "p95": 48.0, "max": 59.0},
-           "stale_ranges": [["2024-01-01T00:46:00+00:00",
-                             "2024-01-01T00:51:00+00:00"]]}  # fmt: skip
+    ref = {
+        "name": "r.csv.gz",
+        "source": "binance_klines",
+        "interval": "1m",
+        "coverage": 0.9871,
+        "stale_bars": 1234,
+        "age_s": {"median": 24.0, "p95": 48.0, "max": 59.0},
+        "stale_ranges": [["2024-01-01T00:46:00+00:00", "2024-01-01T00:51:00+00:00"]],
+    }
     line = reference_line(ref)
     assert line.startswith("r.csv.gz (binance_klines, 1m candles): 98.7 % of bars")
     assert "age at the bars median 24 s, 95 % 48 s" in line
     assert "1,234 stale bars" in line and "2024-01-01T00:46:00+00:00 →" in line
     # a trade capture: no interval; a fresh reference: nothing stale listed
-    trades = {**ref, "source": "binance_trades", "interval": None, "stale_bars": 0,
-              "stale_ranges": [], "age_s": {"median": 0.4, "p95": 2.5, "max": 9}}  # fmt: skip
+    trades = {
+        **ref,
+        "source": "binance_trades",
+        "interval": None,
+        "stale_bars": 0,
+        "stale_ranges": [],
+        "age_s": {"median": 0.4, "p95": 2.5, "max": 9},
+    }
     line = reference_line(trades)
     assert line.startswith("r.csv.gz (binance_trades): ") and "→" not in line
     assert "median 0.4 s, 95 % 2.5 s; 0 stale bars" in line

@@ -38,8 +38,11 @@ def _lineage(tmp_path: Path) -> Lineage:
         (tmp_path / name).write_text(content)
     lin.saved("r1", "bars", tmp_path / "bars", [])
     lin.saved("r1", "features", tmp_path / "features", ["bars"])
-    lin.node_ran(["features"], ["model_predictions"], persisted={"bars", "features",
-                                                                  "predictions"})  # fmt: skip
+    lin.node_ran(
+        ["features"],
+        ["model_predictions"],
+        persisted={"bars", "features", "predictions"},
+    )
     lin.saved("r1", "predictions", tmp_path / "predictions", ["model_predictions"])
     lin.end("r1", "completed")
     return lin
@@ -88,8 +91,12 @@ def test_a_killed_run_is_marked_interrupted_when_the_next_starts(tmp_path):
 def test_stale_temporary_files_are_removed_and_live_ones_kept(tmp_path):
     data = tmp_path / "data"
     (data / "07_model_output").mkdir(parents=True)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     dead = data / "07_model_output" / f".quotes.parquet.{gone}.k2j3.tmp"
     live = data / "07_model_output" / f".fills.parquet.{os.getpid()}.x9z1.tmp"
     old = data / ".bars.parquet.abcd1234.tmp"  # written before temp names had a pid
@@ -118,8 +125,12 @@ def test_a_second_run_waits_for_the_first_and_says_so(tmp_path):
         "from pathlib import Path; from ethpredict.lineage import RunLock; "
         f"RunLock(Path({str(tmp_path)!r})).acquire('kedro run'); print('got it')"
     )
-    other = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    other = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)
         assert other.poll() is None  # still waiting
@@ -176,16 +187,31 @@ def test_a_run_that_cannot_model_its_data_replaces_nothing_and_mixes_are_refused
     assert not stale.exists()
 
     # other data, then a pipeline that reads it beside predictions of the old data
-    r = kedro(project, "run", "--pipeline=data_engineering",
-              f"--params={FAST},data.synthetic.days=3")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=data_engineering",
+        f"--params={FAST},data.synthetic.days=3",
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     r = kedro(project, "run", "--pipeline=backtest", f"--params={FAST}")
     text = r.stdout + r.stderr
     assert r.returncode == 1 and "Traceback" not in text
     assert "the inputs come from different runs: bars was remade by `kedro run " in text
     assert "predictions" in text and "ETHPREDICT_ALLOW_MIXED_RUNS=1" in text
-    argv, env = kedro_command("run", "--pipeline=backtest", f"--params={FAST}",
-                              ETHPREDICT_ALLOW_MIXED_RUNS="1")  # fmt: skip
-    r = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
-                       timeout=600, check=False)  # fmt: skip
+    argv, env = kedro_command(
+        "run",
+        "--pipeline=backtest",
+        f"--params={FAST}",
+        ETHPREDICT_ALLOW_MIXED_RUNS="1",
+    )
+    r = subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]

@@ -13,9 +13,16 @@ from ethpredict.cli import cli
 def write_run(folder, name, gamma, pnl, dd):
     run = folder / name
     run.mkdir(parents=True)
-    (run / "metrics.json").write_text(json.dumps(
-        {"backtest.total_pnl": pnl, "backtest.max_drawdown": dd, "backtest.sharpe": 0.1,
-         "data.bars": 100}))  # fmt: skip
+    (run / "metrics.json").write_text(
+        json.dumps(
+            {
+                "backtest.total_pnl": pnl,
+                "backtest.max_drawdown": dd,
+                "backtest.sharpe": 0.1,
+                "data.bars": 100,
+            }
+        )
+    )
     (run / "parameters.json").write_text(
         json.dumps({"mm.gamma": gamma, "mm.tick": 0.01})
     )
@@ -28,8 +35,9 @@ def test_summary_from_a_folder(tmp_path):
     ):
         write_run(tmp_path / "runs", f"run{i}", g, pnl, dd)
     out = tmp_path / "summary.html"
-    r = CliRunner().invoke(cli, ["summary", "--runs", str(tmp_path / "runs"),
-                                 "--output", str(out)])  # fmt: skip
+    r = CliRunner().invoke(
+        cli, ["summary", "--runs", str(tmp_path / "runs"), "--output", str(out)]
+    )
     assert r.exit_code == 0, r.output
     page = out.read_text()
     assert "ETHPredict runs (3)" in page

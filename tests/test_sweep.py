@@ -103,7 +103,9 @@ def test_a_trial_reruns_only_what_the_swept_keys_reach():
     # without the baseline (sweep.trial_baseline) its two nodes run nowhere
     fixed, trial = split_pipeline(backtest, ["mm.gamma"], BASELINE_OUTPUTS)
     assert _names(trial) == (quotes | books) - {
-        "make_baseline_quotes", "run_baseline_backtest"}  # fmt: skip
+        "make_baseline_quotes",
+        "run_baseline_backtest",
+    }
     assert _names(fixed) == {"calibrate_market", "align_signal"}
     _, trial = split_pipeline(backtest, ["labels.vol_span"])
     assert "align_signal" in _names(trial)
@@ -124,26 +126,56 @@ def test_a_trial_reruns_only_what_the_swept_keys_reach():
 @pytest.mark.parametrize(
     ("sweep", "message"),
     [
-        ({"n_trials": 5, "space": {"mm.gama": {"type": "float", "low": 0, "high": 1}}},
-         r"mm\.gama is not a parameter"),
-        ({"n_trials": 5, "space": {"mm": {"type": "float", "low": 0, "high": 1}}},
-         r"mm is not a parameter"),
-        ({"n_trials": 5, "space": {"sweep.seed": {"type": "int", "low": 0, "high": 3}}},
-         r"sweep\.seed cannot be swept"),
+        (
+            {
+                "n_trials": 5,
+                "space": {"mm.gama": {"type": "float", "low": 0, "high": 1}},
+            },
+            r"mm\.gama is not a parameter",
+        ),
+        (
+            {"n_trials": 5, "space": {"mm": {"type": "float", "low": 0, "high": 1}}},
+            r"mm is not a parameter",
+        ),
+        (
+            {
+                "n_trials": 5,
+                "space": {"sweep.seed": {"type": "int", "low": 0, "high": 3}},
+            },
+            r"sweep\.seed cannot be swept",
+        ),
         ({"n_trials": 5, "space": {}}, "sweep.space is empty"),
-        ({"space": {"mm.gamma": {"type": "float", "low": 0.5, "high": 0.1}}},
-         r"low \(0\.5\) must be below high"),
-        ({"space": {"mm.gamma": {"type": "float", "low": 0.0, "high": 1, "log": True}}},
-         "log scale needs low > 0"),
-        ({"space": {"mm.sizing": {"type": "categorical", "low": 0, "high": 1}}},
-         "needs choices"),
-        ({"sampler": "grid", "space": {"mm.gamma": {"type": "float", "low": 0.1, "high": 1}}},
-         "needs a step or choices for the grid"),
+        (
+            {"space": {"mm.gamma": {"type": "float", "low": 0.5, "high": 0.1}}},
+            r"low \(0\.5\) must be below high",
+        ),
+        (
+            {
+                "space": {
+                    "mm.gamma": {"type": "float", "low": 0.0, "high": 1, "log": True}
+                }
+            },
+            "log scale needs low > 0",
+        ),
+        (
+            {"space": {"mm.sizing": {"type": "categorical", "low": 0, "high": 1}}},
+            "needs choices",
+        ),
+        (
+            {
+                "sampler": "grid",
+                "space": {"mm.gamma": {"type": "float", "low": 0.1, "high": 1}},
+            },
+            "needs a step or choices for the grid",
+        ),
         ({"n_trials": 0}, r"sweep\.n_trials = 0"),
         ({"sampler": "bayes"}, r"sweep\.sampler = 'bayes'"),
-        ({"objectives": {"backtest.sharpe": "up"}}, r"sweep\.objectives\.backtest\.sharpe"),
+        (
+            {"objectives": {"backtest.sharpe": "up"}},
+            r"sweep\.objectives\.backtest\.sharpe",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_sweep_parameters_are_named(sweep, message):
     with pytest.raises(ParameterError, match=message):
         validate_parameters({"sweep": sweep})
@@ -151,8 +183,16 @@ def test_bad_sweep_parameters_are_named(sweep, message):
 
 def test_a_null_space_key_is_not_swept():
     # conf/local merges into conf/base key by key: null removes a base key
-    p = validate_parameters({"sweep": {"space": {
-        "mm.gamma": None, "model.seed": {"type": "int", "low": 0, "high": 4}}}})  # fmt: skip
+    p = validate_parameters(
+        {
+            "sweep": {
+                "space": {
+                    "mm.gamma": None,
+                    "model.seed": {"type": "int", "low": 0, "high": 4},
+                }
+            }
+        }
+    )
     assert list(p.sweep.space) == ["model.seed"]
     assert p.sweep.baseline_in_trials() is False
     p = validate_parameters(
@@ -162,10 +202,31 @@ def test_a_null_space_key_is_not_swept():
 
 
 def test_grid_values_and_best_config_round_trip():
-    p = validate_parameters({"sweep": {"sampler": "grid", "space": {
-        "mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.25},
-        "backtest.requote_threshold": {"type": "int", "low": 10, "high": 30, "step": 10},
-        "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]}}}})  # fmt: skip
+    p = validate_parameters(
+        {
+            "sweep": {
+                "sampler": "grid",
+                "space": {
+                    "mm.spread_scale": {
+                        "type": "float",
+                        "low": 0.5,
+                        "high": 1.5,
+                        "step": 0.25,
+                    },
+                    "backtest.requote_threshold": {
+                        "type": "int",
+                        "low": 10,
+                        "high": 30,
+                        "step": 10,
+                    },
+                    "mm.sizing": {
+                        "type": "categorical",
+                        "choices": ["fixed", "bet_size"],
+                    },
+                },
+            }
+        }
+    )
     grids = {k: d.grid() for k, d in p.sweep.space.items()}
     assert grids["mm.spread_scale"] == [0.5, 0.75, 1.0, 1.25, 1.5]
     assert grids["backtest.requote_threshold"] == [10, 20, 30]
@@ -219,10 +280,14 @@ def test_the_grid_sampler_draws_each_point_once_across_workers():
 CHAIN = {
     "data": {"synthetic": {"days": 3}},
     "features": {"zscore_window": 60},
-    "model": {"cv": {"train_bars": 1440, "test_bars": 720}, "net": {"max_epochs": 2},
-              "gbt_iter": 10, "progress": False},
+    "model": {
+        "cv": {"train_bars": 1440, "test_bars": 720},
+        "net": {"max_epochs": 2},
+        "gbt_iter": 10,
+        "progress": False,
+    },
     "mm": {"calib_window": 240},
-}  # fmt: skip
+}
 
 
 def _local(project: Path, sweep: dict | None = None) -> None:
@@ -264,13 +329,25 @@ def _metrics(project: Path) -> dict:
 
 @pytest.mark.cli
 def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp_path):
-    project = _copy(chain, tmp_path / "p", {
-        "sampler": "random", "seed": 3, "study_name": "fail-test", "max_failures": 60,
-        "objectives": {"backtest.total_pnl": "maximize", "backtest.max_drawdown": "minimize"},
-        # a negative gamma is not a valid parameter: those trials fail
-        "space": {"mm.gamma": {"type": "float", "low": -0.3, "high": 0.5},
-                  "mm.alpha_weight": {"type": "float", "low": 0.0, "high": 2.0}},
-    })  # fmt: skip
+    project = _copy(
+        chain,
+        tmp_path / "p",
+        {
+            "sampler": "random",
+            "seed": 3,
+            "study_name": "fail-test",
+            "max_failures": 60,
+            "objectives": {
+                "backtest.total_pnl": "maximize",
+                "backtest.max_drawdown": "minimize",
+            },
+            # a negative gamma is not a valid parameter: those trials fail
+            "space": {
+                "mm.gamma": {"type": "float", "low": -0.3, "high": 0.5},
+                "mm.alpha_weight": {"type": "float", "low": 0.0, "high": 2.0},
+            },
+        },
+    )
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:12")
     assert r.returncode == 0, r.stderr[-3000:]
     assert "Replacing dataset" not in r.stderr  # ~120 lines that buried the result
@@ -283,8 +360,9 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
     # no objective needs the book without the signal: trials do not book it,
     # the ordinary run that ends the sweep does
     done = [t for t in study.trials if t.state == TrialState.COMPLETE]
-    assert all("baseline.total_pnl" not in t.user_attrs["result"]["metrics"]
-               for t in done)  # fmt: skip
+    assert all(
+        "baseline.total_pnl" not in t.user_attrs["result"]["metrics"] for t in done
+    )
     # several objectives: the best is the Pareto trial best on the first
     best = max(study.best_trials, key=lambda t: t.values[0])
     final = _metrics(project)  # the ordinary run that ends the sweep
@@ -300,7 +378,7 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
         "Parameter importances",
         f"Failed trials ({len(failed)})",
     ):
-        assert text in page, text  # fmt: skip
+        assert text in page, text
     # the best configuration reproduces the trial exactly in a new run
     (project / "data" / "08_reporting" / "metrics.json").unlink()
     r = kedro(project, "run", "--config", "data/08_reporting/sweep_best.yml")
@@ -312,8 +390,10 @@ def test_sweep_records_failures_ends_with_the_best_run_and_reproduces(chain, tmp
     import mlflow
 
     client = mlflow.MlflowClient(f"sqlite:///{project / 'mlflow.db'}")
-    runs = client.search_runs(client.search_experiments()[0].experiment_id ,
-                              filter_string="tags.`sweep.trial` != ''")  # fmt: skip
+    runs = client.search_runs(
+        client.search_experiments()[0].experiment_id,
+        filter_string="tags.`sweep.trial` != ''",
+    )
     parents = {run.data.tags["mlflow.parentRunId"] for run in runs}
     assert len(runs) == 12 and len(parents) == 1
     parent = client.get_run(parents.pop())
@@ -353,11 +433,21 @@ def test_sweep_errors_are_one_line(chain, tmp_path):
 
 @pytest.mark.cli
 def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
-    space = {"mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.5},
-             "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]}}  # fmt: skip
-    project = _copy(chain, tmp_path / "p", {"sampler": "grid", "study_name": "grid",
-                                            "space": space, "n_jobs": 2,
-                                            "trial_baseline": True})  # fmt: skip
+    space = {
+        "mm.spread_scale": {"type": "float", "low": 0.5, "high": 1.5, "step": 0.5},
+        "mm.sizing": {"type": "categorical", "choices": ["fixed", "bet_size"]},
+    }
+    project = _copy(
+        chain,
+        tmp_path / "p",
+        {
+            "sampler": "grid",
+            "study_name": "grid",
+            "space": space,
+            "n_jobs": 2,
+            "trial_baseline": True,
+        },
+    )
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:20")
     assert r.returncode == 0, r.stderr[-3000:]
     url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
@@ -378,9 +468,14 @@ def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
 def _popen(project: Path, *args: str) -> subprocess.Popen:
     argv, env = kedro_command(*args)
     return subprocess.Popen(
-        argv, cwd=project, env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        argv,
+        cwd=project,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _complete(study_name: str, url: str) -> list:
@@ -400,8 +495,18 @@ def _complete(study_name: str, url: str) -> list:
 
 @pytest.mark.cli
 def test_sigkill_then_the_same_command_resumes_to_exactly_n_trials(chain, tmp_path):
-    project = _copy(chain, tmp_path / "p", {"space": {**SPACE, "mm.skew_scale": {
-        "type": "float", "low": 0.0, "high": 2.0}}, "study_name": "kill", "n_jobs": 2})  # fmt: skip
+    project = _copy(
+        chain,
+        tmp_path / "p",
+        {
+            "space": {
+                **SPACE,
+                "mm.skew_scale": {"type": "float", "low": 0.0, "high": 2.0},
+            },
+            "study_name": "kill",
+            "n_jobs": 2,
+        },
+    )
     url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
     args = ("run", "--pipeline=backtest", "--params=sweep.n_trials:60")
     proc = _popen(project, *args)
@@ -446,11 +551,17 @@ def _postgres_url() -> str:
 def test_two_workers_share_one_postgresql_study(chain, tmp_path):
     url = _postgres_url()
     name = f"pg-{uuid.uuid4().hex[:8]}"
-    sweep = {"space": {**SPACE, "mm.skew_scale": {"type": "float", "low": 0.0, "high": 2.0}},
-             "study_name": name, "storage": url, "sampler": "tpe"}  # fmt: skip
+    sweep = {
+        "space": {**SPACE, "mm.skew_scale": {"type": "float", "low": 0.0, "high": 2.0}},
+        "study_name": name,
+        "storage": url,
+        "sampler": "tpe",
+    }
     machines = [_copy(chain, tmp_path / f"m{i}", sweep) for i in range(2)]
-    procs = [_popen(m, "run", "--pipeline=backtest", "--params=sweep.n_trials:40")
-             for m in machines]  # fmt: skip
+    procs = [
+        _popen(m, "run", "--pipeline=backtest", "--params=sweep.n_trials:40")
+        for m in machines
+    ]
     here = []
     for p in procs:
         _, err = p.communicate(timeout=600)

@@ -54,29 +54,40 @@ DEFAULTS = {
     # differ by 2.6e-7 relative — the scaled features are float32, so the
     # BLAS-order noise of a shorter test window is float32's, not float64's
     "data": {"synthetic": {"days": 4, "signal_ic": 0.0}},
-    "features": {"zscore_window": 120, "fracdiff_window": 32, "vol_window": 30,
-                 "micro_window": 20},
+    "features": {
+        "zscore_window": 120,
+        "fracdiff_window": 32,
+        "vol_window": 30,
+        "micro_window": 20,
+    },
     "labels": {"cusum_vol_mult": 1.5, "vol_span": 50, "horizon": HORIZON},
-    "model": {"progress": False, "gbt_iter": 20,
-              "cv": {"train_bars": TRAIN, "test_bars": TEST, "embargo_bars": 10},
-              "net": {"hidden": [16], "max_epochs": 4, "patience": 2, "batch_size": 128},
-              "meta": {"min_events": 50}},
+    "model": {
+        "progress": False,
+        "gbt_iter": 20,
+        "cv": {"train_bars": TRAIN, "test_bars": TEST, "embargo_bars": 10},
+        "net": {"hidden": [16], "max_epochs": 4, "patience": 2, "batch_size": 128},
+        "meta": {"min_events": 50},
+    },
     "mm": {"calib_window": CALIB, "calib_every": EVERY},
     # the uncut book's drawdown first passes 1.5k USD on bar 5,182 (at most 1.74k)
     "risk": {"max_drawdown": 1_500.0},  # breached at bar 5,182, after both cuts
-}  # fmt: skip
+}
 #: the other branches of the chain: rolling folds, a temporal network, time
 #: decay, sign labels, the ensemble and a tree meta model, bet-size sizing on a
 #: grid, a VaR cap, random fills and a drawdown stop that fires before the cut
 #: (with the defaults it fires after it, in the uncut run only)
 VARIANTS = {
     "labels": {"time_decay": 0.5, "vertical_label": "sign"},
-    "model": {"kind": "ensemble", "cv": {"scheme": "rolling"},
-              "net": {"arch": "conv", "window": 8}, "meta": {"kind": "gbt"}},
+    "model": {
+        "kind": "ensemble",
+        "cv": {"scheme": "rolling"},
+        "net": {"arch": "conv", "window": 8},
+        "meta": {"kind": "gbt"},
+    },
     "mm": {"sizing": "bet_size", "levels": 2},
     "risk": {"max_var": 5000.0, "max_drawdown": 300.0},  # breached at bar 3,388
     "backtest": {"fill_model": "intensity"},
-}  # fmt: skip
+}
 
 
 def merged(base: dict, over: dict) -> dict:
@@ -159,9 +170,17 @@ COMPARED: dict[str, Rule] = {
 }
 #: see the module docstring; ``folds`` has its own test; whole-period
 #: summaries (lp_baselines: empty off a pool)
-NOT_COMPARED = {"data_manifest", "model_metrics", "backtest_metrics",
-                "primary_model", "meta_model", "folds", "venue",
-                "fill_rule_sensitivity", "lp_baselines"}  # fmt: skip
+NOT_COMPARED = {
+    "data_manifest",
+    "model_metrics",
+    "backtest_metrics",
+    "primary_model",
+    "meta_model",
+    "folds",
+    "venue",
+    "fill_rule_sensitivity",
+    "lp_baselines",
+}
 
 
 def run_chain(params: dict) -> dict:

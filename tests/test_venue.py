@@ -21,22 +21,43 @@ def bars_of(n=200, freq="12s", seed=0, **attrs):
     idx = pd.date_range("2024-01-05", periods=n, freq=freq, tz="UTC", name="time")
     c = 2270 * np.exp(np.cumsum(rng.normal(0, 5e-4, n)))
     o = np.r_[c[0], c[:-1]]
-    bars = pd.DataFrame({"open": o, "high": np.maximum(o, c) * 1.0008,
-                         "low": np.minimum(o, c) / 1.0008, "close": c,
-                         "volume": 50.0}, index=idx)  # fmt: skip
+    bars = pd.DataFrame(
+        {
+            "open": o,
+            "high": np.maximum(o, c) * 1.0008,
+            "low": np.minimum(o, c) / 1.0008,
+            "close": c,
+            "volume": 50.0,
+        },
+        index=idx,
+    )
     bars.attrs.update(attrs)
     return bars
 
 
 def quotes_for(bars, depth=1.5):
     return pd.DataFrame(
-        {"bid_depth": depth, "ask_depth": depth, "skew": 0.2, "bid_size": 1.0,
-         "ask_size": 1.0, "A": 0.0, "k": 0.0, "valid": True}, index=bars.index,
-    )  # fmt: skip
+        {
+            "bid_depth": depth,
+            "ask_depth": depth,
+            "skew": 0.2,
+            "bid_size": 1.0,
+            "ask_size": 1.0,
+            "A": 0.0,
+            "k": 0.0,
+            "valid": True,
+        },
+        index=bars.index,
+    )
 
 
-POOL = {"venue": "uniswap_v3", "source": "uniswap_v3", "fee_bps": 5.0, "tick_spacing": 10,
-        "block_time_s": 2.0}  # fmt: skip
+POOL = {
+    "venue": "uniswap_v3",
+    "source": "uniswap_v3",
+    "fee_bps": 5.0,
+    "tick_spacing": 10,
+    "block_time_s": 2.0,
+}
 BP = {"latency_s": 0, "through_ticks": 0, "gas_units": 0}
 NO_STOP = RiskParams(max_drawdown=None)
 
@@ -59,8 +80,9 @@ def test_exchange_data_pays_no_gas_and_has_no_block_clock():
     perp = venue_of(bars_of(venue="perpetual"), BacktestParams())
     assert perp.gas_eth == 0 and (perp.maker_fee_bps, perp.taker_fee_bps) == (2.0, 5.0)
     bars = bars_of(venue="spot")
-    book, fills, _ = run_book(bars, quotes_for(bars), MMParams(), BacktestParams(),
-                              NO_STOP)  # fmt: skip
+    book, fills, _ = run_book(
+        bars, quotes_for(bars), MMParams(), BacktestParams(), NO_STOP
+    )
     assert len(fills) and book["gas"].iat[-1] == 0.0
 
 
@@ -69,8 +91,13 @@ def test_onchain_costs_on_exchange_prices_only_when_asked():
     v = venue_of(bars, BacktestParams(venue="onchain_clob"))
     assert v.gas_eth == pytest.approx(150_000 * 0.01e-9)
     assert v.block_time_s == PRESETS["onchain_clob"]["block_time_s"]
-    book, _, orders = run_book(bars, quotes_for(bars), MMParams(),
-                               BacktestParams(venue="onchain_clob"), NO_STOP)  # fmt: skip
+    book, _, orders = run_book(
+        bars,
+        quotes_for(bars),
+        MMParams(),
+        BacktestParams(venue="onchain_clob"),
+        NO_STOP,
+    )
     # one action per order placed (or cancelled), priced at its decision's close
     actions = np.diff(book["updates"].to_numpy(), prepend=0.0)
     expected = (v.gas_eth * bars["close"].to_numpy() * actions).sum()
@@ -79,8 +106,14 @@ def test_onchain_costs_on_exchange_prices_only_when_asked():
 
 
 def test_every_preset_field_can_be_overridden():
-    bp = BacktestParams(venue="cex_spot", maker_fee_bps=-1.0, gas_units=1e5,
-                        gas_price_gwei=1.0, block_time_s=2.0, latency_s=0.5)  # fmt: skip
+    bp = BacktestParams(
+        venue="cex_spot",
+        maker_fee_bps=-1.0,
+        gas_units=1e5,
+        gas_price_gwei=1.0,
+        block_time_s=2.0,
+        latency_s=0.5,
+    )
     v = venue_of(bars_of(venue="spot"), bp)
     assert (v.maker_fee_bps, v.gas_units, v.block_time_s, v.latency_s) == (
         -1,
@@ -88,8 +121,13 @@ def test_every_preset_field_can_be_overridden():
         2,
         0.5,
     )
-    assert set(v.overridden) == {"maker_fee_bps", "gas_units", "gas_price_gwei",
-                                 "block_time_s", "latency_s"}  # fmt: skip
+    assert set(v.overridden) == {
+        "maker_fee_bps",
+        "gas_units",
+        "gas_price_gwei",
+        "block_time_s",
+        "latency_s",
+    }
     assert "set by parameters" in v.describe()
 
 
@@ -109,12 +147,18 @@ def test_pool_venue_is_an_lp_book_on_the_pools_clock():
     assert (direct.gas_mint, direct.gas_burn) == (320_000.0, 1.0)
     assert "gas_burn" in direct.overridden
     trades = pd.DataFrame(
-        {"price": bars["close"], "qty": 1.0, "quote_qty": 2270.0,
-         "side": np.where(bars["close"].diff() > 0, 1, -1), "liquidity": 1e17},
+        {
+            "price": bars["close"],
+            "qty": 1.0,
+            "quote_qty": 2270.0,
+            "side": np.where(bars["close"].diff() > 0, 1, -1),
+            "liquidity": 1e17,
+        },
         index=bars.index + pd.Timedelta("1s"),
-    )  # fmt: skip
-    book, fills, orders = run_backtest(bars, trades, None, quotes_for(bars), MMParams(),
-                                       BacktestParams(), NO_STOP)  # fmt: skip
+    )
+    book, fills, orders = run_backtest(
+        bars, trades, None, quotes_for(bars), MMParams(), BacktestParams(), NO_STOP
+    )
     assert (orders["type"] == "range").all() and len(orders) > 10
     assert set(fills["kind"].astype(str)) <= {"range"} and "lvr" in book
 
@@ -136,11 +180,21 @@ def test_perpetual_funding_enters_pnl_and_the_decomposition():
     expected = np.cumsum(-pos * close * rate)
     assert np.count_nonzero(pos[settle]) > 5  # something was held
     np.testing.assert_allclose(book["funding"], expected, rtol=1e-12, atol=1e-9)
-    parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
-             + book["funding"])  # fmt: skip
+    parts = (
+        book["spread_pnl"]
+        + book["inventory_pnl"]
+        - book["fees"]
+        - book["gas"]
+        + book["funding"]
+    )
     np.testing.assert_allclose(parts, book["equity"], atol=1e-8)
-    spot, _, _ = run_book(bars, quotes_for(bars), MMParams(),
-                          BacktestParams(**BP, venue="cex_spot"), NO_STOP)  # fmt: skip
+    spot, _, _ = run_book(
+        bars,
+        quotes_for(bars),
+        MMParams(),
+        BacktestParams(**BP, venue="cex_spot"),
+        NO_STOP,
+    )
     assert (spot["funding"] == 0).all()
 
 
@@ -156,8 +210,9 @@ def test_a_perpetual_without_rates_says_so(caplog):
     caplog.clear()
     bars = bars_of(venue="perpetual")
     with caplog.at_level(logging.WARNING):
-        run_backtest(bars, None, None, quotes_for(bars), MMParams(), BacktestParams(),
-                     NO_STOP)  # fmt: skip
+        run_backtest(
+            bars, None, None, quotes_for(bars), MMParams(), BacktestParams(), NO_STOP
+        )
     assert caplog.text.count("without funding rates") == 1
 
 

@@ -26,8 +26,12 @@ def test_kedro_graph_builds_an_offline_site(tmp_path):
     api = json.loads((site / "api" / "main").read_text())
     # layers in data-flow order (a cycle between layers would leave this empty)
     layers = api["layers"]
-    order = [("intermediate", "primary"), ("primary", "model_input"),
-             ("model_input", "model_output"), ("model_output", "reporting")]  # fmt: skip
+    order = [
+        ("intermediate", "primary"),
+        ("primary", "model_input"),
+        ("model_input", "model_output"),
+        ("model_output", "reporting"),
+    ]
     for before, after in order:
         assert layers.index(before) < layers.index(after)
     tasks = {n["name"] for n in api["nodes"] if n["type"] == "task"}

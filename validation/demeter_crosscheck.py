@@ -67,8 +67,10 @@ def load(data: Path, form: str):
 def eth_bounds(tick_lower: int, tick_upper: int) -> tuple[float, float]:
     """The ETH-price range of a USDC/WETH tick range (ETH is token1: the
     upper tick is the lower ETH price)."""
-    return (math.exp(12 * math.log(10) - tick_upper * LN_TICK),
-            math.exp(12 * math.log(10) - tick_lower * LN_TICK))  # fmt: skip
+    return (
+        math.exp(12 * math.log(10) - tick_upper * LN_TICK),
+        math.exp(12 * math.log(10) - tick_lower * LN_TICK),
+    )
 
 
 def ours(bars, path: SwapPath, case: dict, fee: float, price_at: float) -> dict:
@@ -87,14 +89,16 @@ def ours(bars, path: SwapPath, case: dict, fee: float, price_at: float) -> dict:
         float(v[0]) for v in amounts_array(L, np.array([price_at]), lower, upper)
     )
     return {
-        "fees0": fee0, "fees1": fee1, "fees_value": fee0 + fee1 * price_at,
+        "fees0": fee0,
+        "fees1": fee1,
+        "fees_value": fee0 + fee1 * price_at,
         "fees_earned_booked": float(held["fees_earned"].iat[-1]),
         "net_value_last_close": float(held["value"].iat[-1]),
         "last_close": float(mark[-1]),
         "liquidity_value": y_d + x_d * price_at,
         "net_value": y_d + fee0 + (x_d + fee1) * price_at,
         "entry_value": float(held.attrs["entry_value"]),
-    }  # fmt: skip
+    }
 
 
 def _fees(w, minutes, L, fee, liq=None) -> tuple[float, float]:
@@ -102,8 +106,10 @@ def _fees(w, minutes, L, fee, liq=None) -> tuple[float, float]:
     liquidity per minute instead of the closing ``currentLiquidity``."""
     cur = minutes["currentLiquidity"]
     l0, l1 = (cur, cur) if liq is None else liq
-    return (float((w * minutes["inAmount0"] / 1e6 * L / (l0 + L) * fee).sum()),
-            float((w * minutes["inAmount1"] / 1e18 * L / (l1 + L) * fee).sum()))  # fmt: skip
+    return (
+        float((w * minutes["inAmount0"] / 1e6 * L / (l0 + L) * fee).sum()),
+        float((w * minutes["inAmount1"] / 1e18 * L / (l1 + L) * fee).sum()),
+    )
 
 
 def path_weight(minutes, lower: int, upper: int) -> np.ndarray:
@@ -115,8 +121,9 @@ def path_weight(minutes, lower: int, upper: int) -> np.ndarray:
     lo_t, hi_t = minutes["lowestTick"], minutes["highestTick"]
     prev = np.r_[o[0], c[:-1]]
     low_first = (o - lo_t) < (hi_t - o)  # ticks: a lower tick is a higher ETH price
-    pts = np.column_stack([prev, o, np.where(low_first, lo_t, hi_t),
-                           np.where(low_first, hi_t, lo_t), c])  # fmt: skip
+    pts = np.column_stack(
+        [prev, o, np.where(low_first, lo_t, hi_t), np.where(low_first, hi_t, lo_t), c]
+    )
     a, b = pts[:, :-1], pts[:, 1:]
     inside = np.clip(
         np.minimum(np.maximum(a, b), upper) - np.maximum(np.minimum(a, b), lower),
@@ -143,8 +150,13 @@ def ladder(minutes, case: dict, fee: float, swap_liq_per_minute) -> list[dict]:
     w = bar_weight(last_open, close, lo, hi)
     steps.append(("+ mint minute from its open", w, None))
     steps.append(("+ swaps' own liquidity", w, swap_liq_per_minute))
-    steps.append(("+ intra-minute path (highs, lows)", path_weight(minutes, lo, hi),
-                  swap_liq_per_minute))  # fmt: skip
+    steps.append(
+        (
+            "+ intra-minute path (highs, lows)",
+            path_weight(minutes, lo, hi),
+            swap_liq_per_minute,
+        )
+    )
     out = []
     for name, wt, liq in steps:
         f0, f1 = _fees(wt, minutes, L, fee, liq)
@@ -164,8 +176,10 @@ def swap_liquidity_per_minute(
     share = L / (trades["liquidity"].to_numpy() + L)
     n = len(bars)
     out = []
-    for amount in (np.where(up, trades["quote_qty"].to_numpy(), 0.0),
-                   np.where(up, 0.0, trades["qty"].to_numpy())):  # fmt: skip
+    for amount in (
+        np.where(up, trades["quote_qty"].to_numpy(), 0.0),
+        np.where(up, 0.0, trades["qty"].to_numpy()),
+    ):
         num, den = np.bincount(m, amount * share, n), np.bincount(m, amount, n)
         with np.errstate(invalid="ignore", divide="ignore"):
             liq = L / (num / den) - L
@@ -187,23 +201,42 @@ def crosscheck(data: Path = DATA, fixture: Path = FIXTURE) -> dict:
     rows = []
     for case in peer["cases"]:
         p_end = case["end_price"]  # demeter's: the close tick of 23:58
-        row = {"case": case["case"], "tick_lower": case["tick_lower"],
-               "tick_upper": case["tick_upper"], "liquidity_raw": case["liquidity"],
-               "demeter": {k: case[k] for k in ("fees0", "fees1", "fees_value",
-                                                "liquidity_value", "net_value",
-                                                "net_value_at_last_close", "end_price",
-                                                "last_close_price")}}  # fmt: skip
+        row = {
+            "case": case["case"],
+            "tick_lower": case["tick_lower"],
+            "tick_upper": case["tick_upper"],
+            "liquidity_raw": case["liquidity"],
+            "demeter": {
+                k: case[k]
+                for k in (
+                    "fees0",
+                    "fees1",
+                    "fees_value",
+                    "liquidity_value",
+                    "net_value",
+                    "net_value_at_last_close",
+                    "end_price",
+                    "last_close_price",
+                )
+            },
+        }
         for name, (bars, path) in paths.items():
             row[name] = ours(bars, path, case, fee, p_end)
-        liq_m = swap_liquidity_per_minute(raw[1], raw[0], float(case["liquidity"]),
-                                          minutes["currentLiquidity"])  # fmt: skip
+        liq_m = swap_liquidity_per_minute(
+            raw[1], raw[0], float(case["liquidity"]), minutes["currentLiquidity"]
+        )
         row["ladder"] = ladder(minutes, case, fee, liq_m)
         for step in row["ladder"]:
             step["fees_value"] = step["fees0"] + step["fees1"] * p_end
         rows.append(row)
-    return {"meta": {"fixture": str(Path(fixture).name), "peer": peer["meta"],
-                     "value_price": "demeter's end price (23:58 close tick)"},
-            "cases": rows}  # fmt: skip
+    return {
+        "meta": {
+            "fixture": str(Path(fixture).name),
+            "peer": peer["meta"],
+            "value_price": "demeter's end price (23:58 close tick)",
+        },
+        "cases": rows,
+    }
 
 
 def _rel(a: float, b: float) -> str:
@@ -214,37 +247,51 @@ def report(res: dict) -> str:
     lines = []
     for r in res["cases"]:
         d = r["demeter"]
-        lines.append(f"\n{r['case']}: ticks [{r['tick_lower']}, {r['tick_upper']}], "
-                     f"L = {r['liquidity_raw']} raw")  # fmt: skip
-        lines.append(f"  {'':28} {'USDC fees':>11} {'WETH fees':>12} {'fees USD':>9} "
-                     f"{'vs dem.':>8} {'vs raw':>8} {'net value':>10} {'vs dem.':>8}")  # fmt: skip
+        lines.append(
+            f"\n{r['case']}: ticks [{r['tick_lower']}, {r['tick_upper']}], "
+            f"L = {r['liquidity_raw']} raw"
+        )
+        lines.append(
+            f"  {'':28} {'USDC fees':>11} {'WETH fees':>12} {'fees USD':>9} "
+            f"{'vs dem.':>8} {'vs raw':>8} {'net value':>10} {'vs dem.':>8}"
+        )
         truth = r["raw"]["fees_value"]
         ent = [
             ("demeter 1.3.0", d["fees0"], d["fees1"], d["fees_value"], d["net_value"])
         ]
-        for k, label in (("raw", "ours, swap by swap"),
-                         ("minute", "ours, minute (lp.swap_path)")):  # fmt: skip
+        for k, label in (
+            ("raw", "ours, swap by swap"),
+            ("minute", "ours, minute (lp.swap_path)"),
+        ):
             o = r[k]
             ent.append((label, o["fees0"], o["fees1"], o["fees_value"], o["net_value"]))
         for label, f0, f1, fv, nv in ent:
             bp = (nv - d["net_value"]) / d["net_value"] * 1e4
-            lines.append(f"  {label:28} {f0:11.4f} {f1:12.7f} {fv:9.3f} "
-                         f"{_rel(fv, d['fees_value']):>8} {_rel(fv, truth):>8} "
-                         f"{nv:10.3f} {bp:+7.2f}bp")  # fmt: skip
+            lines.append(
+                f"  {label:28} {f0:11.4f} {f1:12.7f} {fv:9.3f} "
+                f"{_rel(fv, d['fees_value']):>8} {_rel(fv, truth):>8} "
+                f"{nv:10.3f} {bp:+7.2f}bp"
+            )
         lines.append("  demeter → swap by swap, one convention at a time (fees USD):")
         prev = None
         for s in r["ladder"]:
             delta = "" if prev is None else f" ({s['fees_value'] - prev:+.3f})"
-            lines.append(f"    {s['step']:34} {s['fees_value']:9.3f}{delta}  vs raw "
-                         f"{_rel(s['fees_value'], truth)}")  # fmt: skip
+            lines.append(
+                f"    {s['step']:34} {s['fees_value']:9.3f}{delta}  vs raw "
+                f"{_rel(s['fees_value'], truth)}"
+            )
             prev = s["fees_value"]
-        lines.append(f"    {'= ours, swap by swap':34} {truth:9.3f} ({truth - prev:+.3f}) "
-                     "rest: what the minute summary cannot show")  # fmt: skip
+        lines.append(
+            f"    {'= ours, swap by swap':34} {truth:9.3f} ({truth - prev:+.3f}) "
+            "rest: what the minute summary cannot show"
+        )
         o = r["raw"]
-        lines.append("  net value at the last close (23:59): demeter "
-                     f"{d['net_value_at_last_close']:.3f} at {d['last_close_price']:.4f}; "
-                     f"ours (raw) {o['net_value_last_close']:.3f} "
-                     f"at {o['last_close']:.4f}")  # fmt: skip
+        lines.append(
+            "  net value at the last close (23:59): demeter "
+            f"{d['net_value_at_last_close']:.3f} at {d['last_close_price']:.4f}; "
+            f"ours (raw) {o['net_value_last_close']:.3f} "
+            f"at {o['last_close']:.4f}"
+        )
     return "\n".join(lines)
 
 

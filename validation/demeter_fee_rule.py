@@ -70,8 +70,15 @@ import numpy as np
 FEE_RATE = 0.0005  # the 0.05 % pool
 DECIMALS0 = 6  # USDC
 DECIMALS1 = 18  # WETH
-COLUMNS = ("closeTick", "openTick", "lowestTick", "highestTick", "inAmount0",
-           "inAmount1", "currentLiquidity")  # fmt: skip
+COLUMNS = (
+    "closeTick",
+    "openTick",
+    "lowestTick",
+    "highestTick",
+    "inAmount0",
+    "inAmount1",
+    "currentLiquidity",
+)
 
 
 def read_minutes(path: Path) -> dict[str, np.ndarray]:

@@ -167,14 +167,20 @@ def run_case(data_dir: Path, case: Case) -> dict:
                 lower, upper, amount1, amount0, sqrt_price_x96=sqrt_x96
             )
             rec.update(
-                start_minute=str(snapshot.timestamp), start_index=START,
-                tick_lower=lower, tick_upper=upper, liquidity=int(liq),
-                mint_price=float(price), mint_sqrt_price_x96=str(sqrt_x96),
+                start_minute=str(snapshot.timestamp),
+                start_index=START,
+                tick_lower=lower,
+                tick_upper=upper,
+                liquidity=int(liq),
+                mint_price=float(price),
+                mint_sqrt_price_x96=str(sqrt_x96),
                 mint_tick_float=math.log(1e12 / float(price)) / math.log(1.0001),
-                amount0_funded=float(amount0), amount1_funded=float(amount1),
-                amount0_minted=float(used0), amount1_minted=float(used1),
+                amount0_funded=float(amount0),
+                amount1_funded=float(amount1),
+                amount0_minted=float(used0),
+                amount1_minted=float(used1),
                 value_minted=float(used0 + used1 * price),
-            )  # fmt: skip
+            )
 
         def after_bar(self, snapshot):
             pos = next(iter(self.markets[key].positions.values()), None)
@@ -228,7 +234,7 @@ def run_case(data_dir: Path, case: Case) -> dict:
         account_net_value=float(actuator.account_status[-1].net_value),
         fees0_cum_per_minute=fee0,
         fees1_cum_per_minute=fee1,
-    )  # fmt: skip
+    )
     return rec
 
 

@@ -35,11 +35,16 @@ def load_run(project: Path) -> dict:
     out7, out8 = data / "07_model_output", data / "08_reporting"
     return {
         "bars": pd.read_parquet(data / "02_intermediate" / "bars.parquet"),
-        **{k: pd.read_parquet(out7 / f"{k}.parquet") for k in ("fills", "orders", "book")},
-        "metrics": json.loads((out8 / "backtest_metrics.json").read_text())["with_signal"],
+        **{
+            k: pd.read_parquet(out7 / f"{k}.parquet")
+            for k in ("fills", "orders", "book")
+        },
+        "metrics": json.loads((out8 / "backtest_metrics.json").read_text())[
+            "with_signal"
+        ],
         "venue": json.loads((out8 / "venue.json").read_text()),
         "sensitivity": pd.read_parquet(out8 / "fill_rule_sensitivity.parquet"),
-    }  # fmt: skip
+    }
 
 
 def execution_summary(
@@ -66,7 +71,11 @@ def execution_summary(
         "gas_eth_per_action": venue["gas_eth_per_action"],
         "bars": len(run["bars"]),
         "unobserved_bars": int(
-            sum(run["bars"][c].sum() for c in ("is_filled", "is_stale") if c in run["bars"])
+            sum(
+                run["bars"][c].sum()
+                for c in ("is_filled", "is_stale")
+                if c in run["bars"]
+            )
         ),
         "fills": len(fills),
         **bad,
@@ -78,13 +87,20 @@ def execution_summary(
         **{k: m[k] for k in PNL},
         **({f"lp_{k}": v for k, v in m["lp"].items()} if "lp" in m else {}),
         "stopped_at": m["stopped_at"],
-    }  # fmt: skip
+    }
 
 
 def sensitivity_rows(run: dict) -> pd.DataFrame:
     """The fill-rule sensitivity: total PnL, fills and the 1-bar markout per rule."""
-    cols = ["rule", "this_run", "total_pnl", "fills", "taker_fills", "rejected",
-            "mean_markout_1"]  # fmt: skip
+    cols = [
+        "rule",
+        "this_run",
+        "total_pnl",
+        "fills",
+        "taker_fills",
+        "rejected",
+        "mean_markout_1",
+    ]
     s = run["sensitivity"]
     return s[[c for c in cols if c in s]]
 
@@ -102,8 +118,11 @@ def markdown(summary: dict, sens: pd.DataFrame) -> str:
     for key, value in summary.items():
         shown = f"{value:.1%}" if key.startswith("share_") else fmt(value)
         lines.append(f"| {key} | {shown} |")
-    lines += ["", "| " + " | ".join(sens.columns) + " |",
-              "|" + "---|" * len(sens.columns)]  # fmt: skip
+    lines += [
+        "",
+        "| " + " | ".join(sens.columns) + " |",
+        "|" + "---|" * len(sens.columns),
+    ]
     for row in sens.itertuples(index=False):
         lines.append("| " + " | ".join(fmt(v) for v in row) + " |")
     return "\n".join(lines)

@@ -71,12 +71,16 @@ def hbt_backtest(capture: Path, pol: Policy):
         data = binancefutures.convert(str(capture), buffer_size=20_000_000)
     lat = int(pol.latency_s * NS)
     asset = (
-        hbt.BacktestAsset().data([data]).linear_asset(1.0)
-        .constant_order_latency(lat, lat).risk_adverse_queue_model()
+        hbt.BacktestAsset()
+        .data([data])
+        .linear_asset(1.0)
+        .constant_order_latency(lat, lat)
+        .risk_adverse_queue_model()
         .no_partial_fill_exchange()
         .trading_value_fee_model(pol.maker_fee_bps * 1e-4, pol.taker_fee_bps * 1e-4)
-        .tick_size(pol.tick).lot_size(pol.lot)
-    )  # fmt: skip
+        .tick_size(pol.tick)
+        .lot_size(pol.lot)
+    )
     return hbt.HashMapMarketDepthBacktest([asset]), data
 
 
@@ -101,8 +105,10 @@ def run_hftbacktest(capture: Path, pol: Policy, start_ns: int, end_ns: int) -> d
             path.append((sec - NS, pos, mid))  # after the fills of the bar ending now
             if now >= end_ns:
                 break
-            px = {1: math.floor((mid - pol.half_spread) / pol.tick + 1e-9) * pol.tick,
-                  -1: math.ceil((mid + pol.half_spread) / pol.tick - 1e-9) * pol.tick}  # fmt: skip
+            px = {
+                1: math.floor((mid - pol.half_spread) / pol.tick + 1e-9) * pol.tick,
+                -1: math.ceil((mid + pol.half_spread) / pol.tick - 1e-9) * pol.tick,
+            }
             want = {side: side * pos < limit for side in px}
             quotes.append((sec, *(px[s] if want[s] else np.nan for s in px)))
             orders = bt.orders(0)
@@ -126,8 +132,16 @@ def run_hftbacktest(capture: Path, pol: Policy, start_ns: int, end_ns: int) -> d
             o = values.get()
             mid_dec, t_dec = submitted[o.order_id]
             if o.status == hbt.FILLED:
-                fills.append((o.exch_timestamp, o.side, o.exec_price, o.exec_qty,
-                              (dp.best_bid + dp.best_ask) / 2, mid_dec))  # fmt: skip
+                fills.append(
+                    (
+                        o.exch_timestamp,
+                        o.side,
+                        o.exec_price,
+                        o.exec_qty,
+                        (dp.best_bid + dp.best_ask) / 2,
+                        mid_dec,
+                    )
+                )
             elif o.status == hbt.EXPIRED:  # a post-only order that would cross
                 rejected.append((pd.Timestamp(t_dec, tz="UTC"), o.side))
         bt.clear_inactive_orders(0)
@@ -143,12 +157,16 @@ def run_hftbacktest(capture: Path, pol: Policy, start_ns: int, end_ns: int) -> d
         return float((f.side * f["size"] * (ref - f.price)).sum())
 
     return {
-        "fills": f, "position": pth["position"], "fees": sv.fee,
+        "fills": f,
+        "position": pth["position"],
+        "fees": sv.fee,
         "pnl": sv.balance + sv.position * pth["mid"].iat[-1] - sv.fee,
-        "spread_dec": edge(f.dec), "spread_fill": edge(f.mid_fill),
-        "markout": edge(end_mid), "rejected": set(rejected),
+        "spread_dec": edge(f.dec),
+        "spread_fill": edge(f.mid_fill),
+        "markout": edge(end_mid),
+        "rejected": set(rejected),
         "quotes": q.set_index(pd.to_datetime(q.pop("t"), utc=True)),
-    }  # fmt: skip
+    }
 
 
 def ethpredict_backtest_params(pol: Policy, through_ticks: float, latency_s: float):
@@ -157,20 +175,39 @@ def ethpredict_backtest_params(pol: Policy, through_ticks: float, latency_s: flo
     all-or-nothing like hftbacktest's no-partial-fill exchange), requoted every
     bar, the policy's fees."""
     return BacktestParams(
-        venue="cex_perp", post_only=True, max_participation=1.0, block_time_s=0.0,
-        latency_s=latency_s, gas_units=0.0, maker_fee_bps=pol.maker_fee_bps,
-        taker_fee_bps=pol.taker_fee_bps, fill_model="touch", through_ticks=through_ticks,
-        requote_threshold=0.0, markouts=[1],
-    )  # fmt: skip
+        venue="cex_perp",
+        post_only=True,
+        max_participation=1.0,
+        block_time_s=0.0,
+        latency_s=latency_s,
+        gas_units=0.0,
+        maker_fee_bps=pol.maker_fee_bps,
+        taker_fee_bps=pol.taker_fee_bps,
+        fill_model="touch",
+        through_ticks=through_ticks,
+        requote_threshold=0.0,
+        markouts=[1],
+    )
 
 
-def run_ethpredict(bars: pd.DataFrame, pol: Policy, through_ticks: float,
-                   latency_s: float) -> dict:  # fmt: skip
+def run_ethpredict(
+    bars: pd.DataFrame, pol: Policy, through_ticks: float, latency_s: float
+) -> dict:
     """``run_book`` with constant quotes (depth = half-spread, fixed size)."""
     h, s = pol.half_spread, pol.order_size
-    quotes = pd.DataFrame({"bid_depth": h, "ask_depth": h, "skew": 0.0, "bid_size": s,
-                           "ask_size": s, "A": 0.0, "k": 0.0, "valid": True},
-                          index=bars.index)  # fmt: skip
+    quotes = pd.DataFrame(
+        {
+            "bid_depth": h,
+            "ask_depth": h,
+            "skew": 0.0,
+            "bid_size": s,
+            "ask_size": s,
+            "A": 0.0,
+            "k": 0.0,
+            "valid": True,
+        },
+        index=bars.index,
+    )
     mp = MMParams(order_size=s, max_inventory=pol.max_orders, tick=pol.tick, levels=1)
     bp = ethpredict_backtest_params(pol, through_ticks, latency_s)
     book, fills, _ = run_book(bars, quotes, mp, bp, RiskParams(max_drawdown=None))
@@ -178,13 +215,15 @@ def run_ethpredict(bars: pd.DataFrame, pol: Policy, through_ticks: float,
     f.insert(0, "bar", bars.index[fills["bar"].to_numpy()])
     close = bars["close"].reindex(f["bar"]).to_numpy()
     return {
-        "fills": f, "position": book["position"], "fees": float(book["fees"].iat[-1]),
+        "fills": f,
+        "position": book["position"],
+        "fees": float(book["fees"].iat[-1]),
         "pnl": float(book["equity"].iat[-1]),
         "spread_dec": float(book["spread_pnl"].iat[-1]),
         "spread_fill": None,  # a bar has no mid at the fill
         "markout": float((f.side * f["size"] * (close - f.price)).sum()),
         "quotes": book[["bid", "ask"]],
-    }  # fmt: skip
+    }
 
 
 def metrics(run: dict, ref: dict) -> dict:
@@ -193,19 +232,22 @@ def metrics(run: dict, ref: dict) -> dict:
     f = run["fills"]
     pos, other = run["position"].align(ref["position"], join="inner")
     return {
-        "buys": int((f.side > 0).sum()), "sells": int((f.side < 0).sum()),
+        "buys": int((f.side > 0).sum()),
+        "sells": int((f.side < 0).sum()),
         "volume_eth": float(f["size"].sum()),
         "spread_pnl_vs_decision_mid": run["spread_dec"],
         "spread_pnl_vs_mid_at_fill": run["spread_fill"],
         "markout_end_of_second": run["markout"],
-        "fees": float(run["fees"]), "final_pnl": float(run["pnl"]),
+        "fees": float(run["fees"]),
+        "final_pnl": float(run["pnl"]),
         "position_corr": float(np.corrcoef(pos, other)[0, 1]),
         "max_abs_position": float(run["position"].abs().max()),
-    }  # fmt: skip
+    }
 
 
-def gap_evidence(bars: pd.DataFrame, hbt: dict, ep: dict, pol: Policy,
-                 through_ticks: float) -> dict:  # fmt: skip
+def gap_evidence(
+    bars: pd.DataFrame, hbt: dict, ep: dict, pol: Policy, through_ticks: float
+) -> dict:
     """Why fills differ, per (second, side) filled by one engine only: the
     other did not quote that side (its position limit), hftbacktest's
     post-only order was rejected, the bar did not trade through the other's
@@ -213,8 +255,10 @@ def gap_evidence(bars: pd.DataFrame, hbt: dict, ep: dict, pol: Policy,
     hftbacktest fills on book crosses too), or it did and hftbacktest still
     did not fill (the queue ahead, or an order in flight)."""
     edge = through_ticks * pol.tick - 1e-9
-    keys = {n: set(zip(r["fills"]["bar"], r["fills"].side, strict=True))
-            for n, r in (("hbt", hbt), ("ep", ep))}  # fmt: skip
+    keys = {
+        n: set(zip(r["fills"]["bar"], r["fills"].side, strict=True))
+        for n, r in (("hbt", hbt), ("ep", ep))
+    }
     quotes = {"hbt": hbt["quotes"].reindex(bars.index), "ep": ep["quotes"]}
     out = {"matched": len(keys["hbt"] & keys["ep"])}
     for me, other in (("ep", "hbt"), ("hbt", "ep")):
@@ -226,13 +270,18 @@ def gap_evidence(bars: pd.DataFrame, hbt: dict, ep: dict, pol: Policy,
                 why["not_quoting"] += 1
             elif (b, side) in hbt["rejected"] and other == "hbt":
                 why["rejected"] += 1
-            elif not (bars.loc[b, "low"] <= px - edge if side > 0
-                      else bars.loc[b, "high"] >= px + edge):  # fmt: skip
+            elif not (
+                bars.loc[b, "low"] <= px - edge
+                if side > 0
+                else bars.loc[b, "high"] >= px + edge
+            ):
                 why["not_through"] += 1
             else:
                 why["other"] += 1
-        out.update({f"{me}_only": sum(why.values())},
-                   **{f"{me}_only_{other}_{k}": v for k, v in why.items()})  # fmt: skip
+        out.update(
+            {f"{me}_only": sum(why.values())},
+            **{f"{me}_only_{other}_{k}": v for k, v in why.items()},
+        )
     hf = hbt["fills"]  # hbt fills where no trade reached the order's own price
     lo, hi = (bars[c].reindex(hf["bar"]).to_numpy() for c in ("low", "high"))
     own = np.where(hf.side > 0, lo <= hf.price - edge, hi >= hf.price + edge)
@@ -256,8 +305,13 @@ def compare(capture: Path, pol: Policy = Policy()) -> dict:
         ep = run_ethpredict(bars, pol, tt, lat)
         table[name] = metrics(ep, hbt)
         gaps[name] = gap_evidence(bars, hbt, ep, pol, tt)
-    return {"policy": asdict(pol), "bars": len(bars), "hbt_fills": len(hbt["fills"]),
-            "table": table, "gaps": gaps}  # fmt: skip
+    return {
+        "policy": asdict(pol),
+        "bars": len(bars),
+        "hbt_fills": len(hbt["fills"]),
+        "table": table,
+        "gaps": gaps,
+    }
 
 
 def render(result: dict) -> str:

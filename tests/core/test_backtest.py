@@ -72,21 +72,55 @@ def test_physical_invariants(seed):
 def test_pnl_decomposition_sums_to_equity(seed):
     args, p = case(seed)
     book, _, _ = run_kernel(args, p)
-    total = (book[:, T.B_SPREAD] + book[:, T.B_INV] - book[:, T.B_FEES]
-             - book[:, T.B_GAS] + book[:, T.B_FUNDING])  # fmt: skip
+    total = (
+        book[:, T.B_SPREAD]
+        + book[:, T.B_INV]
+        - book[:, T.B_FEES]
+        - book[:, T.B_GAS]
+        + book[:, T.B_FUNDING]
+    )
     np.testing.assert_allclose(total, book[:, T.B_EQUITY], atol=1e-7)
 
 
 def flat_case(n=8, **over):
     c = np.full(n, 3000.0)
-    base = {"levels": 1, "spacing": 0.0, "mult": 1.0, "tick": 0.01, "base_size": 1.0,
-            "max_inventory": 5.0, "requote": 1.0, "delay": 0, "gas": 0.0, "fee": 0.0,
-            "taker": 0.0, "fill_model": 0, "through": 0.0, "max_dd": 0.0,
-            "post_only": True, "part": 1.0, "log_tick": 0.0}  # fmt: skip
+    base = {
+        "levels": 1,
+        "spacing": 0.0,
+        "mult": 1.0,
+        "tick": 0.01,
+        "base_size": 1.0,
+        "max_inventory": 5.0,
+        "requote": 1.0,
+        "delay": 0,
+        "gas": 0.0,
+        "fee": 0.0,
+        "taker": 0.0,
+        "fill_model": 0,
+        "through": 0.0,
+        "max_dd": 0.0,
+        "post_only": True,
+        "part": 1.0,
+        "log_tick": 0.0,
+    }
     bd = np.tile([0.5, 0.0], (n, 1))
     ones = np.ones(n)
-    arrays = [c.copy(), c.copy(), c.copy(), c, ones * 10, np.ones(n, bool), bd, bd.copy(),
-              ones, ones, ones, ones, np.zeros((n, 2)), np.zeros(n)]  # fmt: skip
+    arrays = [
+        c.copy(),
+        c.copy(),
+        c.copy(),
+        c,
+        ones * 10,
+        np.ones(n, bool),
+        bd,
+        bd.copy(),
+        ones,
+        ones,
+        ones,
+        ones,
+        np.zeros((n, 2)),
+        np.zeros(n),
+    ]
     return arrays, {**base, **over}
 
 
@@ -168,8 +202,9 @@ def test_the_risk_stop_is_a_taker_order_that_goes_live_like_any():
     for a in arrays[:4]:  # ... then the price falls 30 from bar 4
         a[4:] = 2970.0
     arrays[1][4:] = 2970.0
-    book, fills, orders = run_kernel(arrays, {**p, "max_dd": 20.0, "delay": 1,
-                                              "taker": 5e-4, "gas": 0.001})  # fmt: skip
+    book, fills, orders = run_kernel(
+        arrays, {**p, "max_dd": 20.0, "delay": 1, "taker": 5e-4, "gas": 0.001}
+    )
     halted = np.flatnonzero(book[:, T.B_HALTED])
     stop = orders[orders[:, T.O_TYPE] == T.ORDER_MARKET]
     assert len(stop) == 1 and stop[0, T.O_SUBMIT] == halted[0]
@@ -207,8 +242,14 @@ def test_gas_is_paid_per_order_acted_on():
     bid side is cancelled: one open order (level 1), one action."""
     arrays, p = flat_case()
     arrays[2][2] = 2999.2  # through the level-0 bid (2999.5), not level 1 (2999.0)
-    p = {**p, "levels": 2, "spacing": 0.5, "max_inventory": 1.0, "gas": 0.001,
-         "requote": 1e9}  # fmt: skip
+    p = {
+        **p,
+        "levels": 2,
+        "spacing": 0.5,
+        "max_inventory": 1.0,
+        "gas": 0.001,
+        "requote": 1e9,
+    }
     book, fills, orders = run_kernel(arrays, p)
     assert fills[:, [T.F_BAR, T.F_LEVEL]].tolist() == [[2, 0]]
     assert book[1, T.B_UPDATES] == 4  # two orders a side placed

@@ -104,8 +104,9 @@ def test_triple_barrier_equals_reference(seed):
             o, h, lo, c, ev, up, down, side, horizon, rule, t1, touch, ret
         )
         for i in range(m):
-            rt1, rtouch, rret = barrier_ref(o, h, lo, c, ev[i], up[i], down[i], side[i],
-                                            horizon, rule)  # fmt: skip
+            rt1, rtouch, rret = barrier_ref(
+                o, h, lo, c, ev[i], up[i], down[i], side[i], horizon, rule
+            )
             assert (t1[i], touch[i]) == (rt1, rtouch)
             assert (math.isnan(ret[i]) and math.isnan(rret)) or ret[i] == rret
 
@@ -113,8 +114,18 @@ def test_triple_barrier_equals_reference(seed):
 def run_one(o, h, lo, c, t0, up, down, side=1, horizon=5, rule=0):
     arr = [np.asarray(x, float) for x in (o, h, lo, c)]
     t1, touch, ret = np.empty(1, np.int64), np.empty(1, np.int64), np.empty(1)
-    triple_barrier_nb(*arr, np.array([t0]), np.array([up]), np.array([down]),
-                      np.array([side]), horizon, rule, t1, touch, ret)  # fmt: skip
+    triple_barrier_nb(
+        *arr,
+        np.array([t0]),
+        np.array([up]),
+        np.array([down]),
+        np.array([side]),
+        horizon,
+        rule,
+        t1,
+        touch,
+        ret,
+    )
     return int(t1[0]), int(touch[0]), float(ret[0])
 
 
@@ -129,8 +140,10 @@ def test_both_barriers_in_one_bar():
 
 def test_gap_through_a_barrier_exits_at_the_open():
     assert run_one([0, -0.05], [0, -0.04], [0, -0.06], [0, -0.05], 0, 0.01, 0.01) == (
-        1, -1, -0.05
-    )  # fmt: skip
+        1,
+        -1,
+        -0.05,
+    )
 
 
 def test_touches_use_highs_and_lows_not_closes():
@@ -153,9 +166,9 @@ def test_a_price_exactly_at_a_barrier_is_no_touch():
 
 def test_vertical_barrier_and_events_in_the_last_bars():
     flat = [0.0] * 6
-    assert run_one(flat, flat, flat, [0, 0, 0, 0.001, 0, 0.002], 0, 0.01, 0.01, horizon=5) == (
-        5, 0, 0.002
-    )  # fmt: skip
+    assert run_one(
+        flat, flat, flat, [0, 0, 0, 0.001, 0, 0.002], 0, 0.01, 0.01, horizon=5
+    ) == (5, 0, 0.002)
     t1, touch, ret = run_one(flat, flat, flat, flat, 3, 0.01, 0.01, horizon=5)
     assert (t1, touch) == (-1, -2) and math.isnan(ret)
 

@@ -152,8 +152,9 @@ def _arbitrage_only_pool(sigma_total: float, steps: int, seed: int):
 
 def _lvr(ref, start, s, amt, liq, lower, upper, L):
     out = np.empty((ref.size, 5))
-    static_position_nb(ref, start, s, amt, liq, math.sqrt(2000.0), 0, lower, upper, L,
-                       0.0, out)  # fmt: skip
+    static_position_nb(
+        ref, start, s, amt, liq, math.sqrt(2000.0), 0, lower, upper, L, 0.0, out
+    )
     return -out[-1, 3], out
 
 

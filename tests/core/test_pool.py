@@ -206,10 +206,16 @@ def test_physical_invariants(runs, seed):
         for falling, earned in ((True, fee_eth[j] > 1e-12), (False, fee_q[j] > tol)):
             if earned:
                 assert any(
-                    _crossed(args, before, j, orders[i, T.O_PRICE], orders[i, T.O_UPPER],
-                             falling)
+                    _crossed(
+                        args,
+                        before,
+                        j,
+                        orders[i, T.O_PRICE],
+                        orders[i, T.O_UPPER],
+                        falling,
+                    )
                     for i in ids
-                ), (j, falling)  # fmt: skip
+                ), (j, falling)
     for i in np.flatnonzero(rng_o & (orders[:, T.O_FEES] > 0)):
         r = orders[i]
         last = int(r[T.O_END]) if r[T.O_END] >= 0 else n
@@ -264,10 +270,14 @@ def test_static_position_equals_reference(seed):
     # fees in ETH (value at the mark), the quote by fees in quote
     start, lower, upper, L, _ = spec
     x, y = (
-        np.array([held(L, math.sqrt(c), math.sqrt(lower), math.sqrt(upper))[k]
-                  for c in args[1]])
+        np.array(
+            [
+                held(L, math.sqrt(c), math.sqrt(lower), math.sqrt(upper))[k]
+                for c in args[1]
+            ]
+        )
         for k in (0, 1)
-    )  # fmt: skip
+    )
     fee_x, fee_y = out[start:, 0] - x[start:], out[start:, 1] - y[start:]
     assert np.all(np.diff(fee_x, prepend=0) >= -1e-9 * L) and np.all(fee_y >= -1e-9 * L)
     dfee = np.diff(out[start:, 2], prepend=0.0)
@@ -292,24 +302,58 @@ def _pool(steps, marks=None, **over):
     sw_in = np.where(s < before, 1e6 * (1 / s - 1 / before), 1e6 * (s - before))
     mark = close * (1.0 if marks is None else np.asarray(marks, float))
     bd = np.tile([3000.0 * STEP * 0.5, 0.0], (n, 1))
-    p = {"c0": math.log(3000.0), "step": STEP, "width": 1, "levels": 1,
-         "size_mult": 1.0, "base_size": 1.0, "max_inventory": 5.0, "requote": 1.0,
-         "delay": 0, "p_miss": 0.0, "fee": 5e-4, "gas_mint": 300e3, "gas_burn": 60e3,
-         "gas_collect": 40e3, "gas_swap": 100e3, "max_drawdown": 0.0, **over}  # fmt: skip
-    args = (o, close, mark, np.ones(n, bool), np.arange(n + 1, dtype=np.int64), s,
-            sw_in + 1e-9, np.full(n, 1e6), mark.copy(), bd, bd.copy(), np.ones(n), np.zeros(n),
-            np.ones(2 * n), np.zeros(n))  # fmt: skip
+    p = {
+        "c0": math.log(3000.0),
+        "step": STEP,
+        "width": 1,
+        "levels": 1,
+        "size_mult": 1.0,
+        "base_size": 1.0,
+        "max_inventory": 5.0,
+        "requote": 1.0,
+        "delay": 0,
+        "p_miss": 0.0,
+        "fee": 5e-4,
+        "gas_mint": 300e3,
+        "gas_burn": 60e3,
+        "gas_collect": 40e3,
+        "gas_swap": 100e3,
+        "max_drawdown": 0.0,
+        **over,
+    }
+    args = (
+        o,
+        close,
+        mark,
+        np.ones(n, bool),
+        np.arange(n + 1, dtype=np.int64),
+        s,
+        sw_in + 1e-9,
+        np.full(n, 1e6),
+        mark.copy(),
+        bd,
+        bd.copy(),
+        np.ones(n),
+        np.zeros(n),
+        np.ones(2 * n),
+        np.zeros(n),
+    )
     return args, p
 
 
 @pytest.mark.parametrize(
     ("steps", "marks", "over"),
-    [([0, 0, 0, -1.5, -1.5, -1.5, -1.5], [1, 1, 1, 0.99, 0.99, 0.99, 0.99],
-      {"delay": 1, "max_drawdown": 1.0}),
-     ([0, 0, 0, -1.5, 0, 0], None, {"delay": 1, "requote": 0.0}),
-     ([0, -1.5, 0, 0, 0, 0, 0, 0], None, {"delay": 1}),
-     ([0, 0, -3.5, -3.5], None, {"levels": 2, "max_inventory": 1.0})],
-)  # fmt: skip
+    [
+        (
+            [0, 0, 0, -1.5, -1.5, -1.5, -1.5],
+            [1, 1, 1, 0.99, 0.99, 0.99, 0.99],
+            {"delay": 1, "max_drawdown": 1.0},
+        ),
+        ([0, 0, 0, -1.5, 0, 0], None, {"delay": 1, "requote": 0.0}),
+        ([0, -1.5, 0, 0, 0, 0, 0, 0], None, {"delay": 1}),
+        ([0, 0, -3.5, -3.5], None, {"levels": 2, "max_inventory": 1.0}),
+    ],
+)
 def test_the_minimal_cases_agree_otherwise(steps, marks, over):
     """The minimal cases below: kernel == reference."""
     args, p = _pool(steps, marks, **over)
@@ -320,8 +364,12 @@ def test_the_minimal_cases_agree_otherwise(steps, marks, over):
 def test_stop_submit_bar_is_the_halting_block():
     """The bid (live from block 2) buys in block 3's dip while the mark is 1 %
     under the pool: the book halts at block 3; its stop lands at block 5."""
-    args, p = _pool([0, 0, 0, -1.5, -1.5, -1.5, -1.5], [1, 1, 1, 0.99, 0.99, 0.99, 0.99],
-                    delay=1, max_drawdown=1.0)  # fmt: skip
+    args, p = _pool(
+        [0, 0, 0, -1.5, -1.5, -1.5, -1.5],
+        [1, 1, 1, 0.99, 0.99, 0.99, 0.99],
+        delay=1,
+        max_drawdown=1.0,
+    )
     book, _, orders = run_kernel(args, p)
     stop = orders[orders[:, T.O_TYPE] == T.ORDER_MARKET]
     assert np.flatnonzero(book[:, T.B_HALTED])[0] == 3 and stop[0, T.O_LIVE] == 5
@@ -363,8 +411,11 @@ def test_the_position_stays_within_the_inventory_bound():
 
 def _traded(book, fills):
     """The position per block without the fees earned in ETH: Σ signed fills."""
-    per = np.bincount(fills[:, T.F_BAR].astype(np.int64),
-                      fills[:, T.F_SIDE] * fills[:, T.F_SIZE], len(book))  # fmt: skip
+    per = np.bincount(
+        fills[:, T.F_BAR].astype(np.int64),
+        fills[:, T.F_SIDE] * fills[:, T.F_SIZE],
+        len(book),
+    )
     return np.cumsum(per)
 
 

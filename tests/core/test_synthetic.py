@@ -131,9 +131,15 @@ def test_flow_kernel_equals_its_python_loop():
     [(0.1, 15, 30.0), (0.1, 1, 30.0), (0.2, 60, 120.0), (0.05, 5, 5.0)],
 )
 def test_measured_ic_matches_the_closed_form(ic, h, half_life):
-    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=ic,
-                        signal_horizon=h, signal_half_life=half_life,
-                        noise_impact=0)  # fmt: skip
+    p = SyntheticParams(
+        days=YEAR,
+        seed=21,
+        jumps_per_day=0,
+        signal_ic=ic,
+        signal_horizon=h,
+        signal_half_life=half_life,
+        noise_impact=0,
+    )
     u, x, _ = standardised(p, YEAR)
     s = forward_sum(u, 1, h)
     measured = np.corrcoef(x[: s.size], s)[0, 1]
@@ -143,8 +149,9 @@ def test_measured_ic_matches_the_closed_form(ic, h, half_life):
 
 def test_without_a_signal_the_flow_predicts_nothing():
     h = 15
-    p = SyntheticParams(days=YEAR, seed=21, jumps_per_day=0, signal_ic=0.1,
-                        noise_impact=0)  # fmt: skip
+    p = SyntheticParams(
+        days=YEAR, seed=21, jumps_per_day=0, signal_ic=0.1, noise_impact=0
+    )
     u0, _, _ = standardised(p.model_copy(update={"signal_ic": 0.0}), YEAR)
     x = latent_flow(YEAR * 1440 + 1, p.seed, p.signal_half_life)[1:]
     s = forward_sum(u0, 1, h)
@@ -161,8 +168,9 @@ def test_the_flow_predicts_later_returns_only_and_decays_as_built():
     np.testing.assert_array_equal(out2, out3[: len(out2)])
     np.testing.assert_array_equal(f2, f3[: f2.size])
     h, hl = 15, 30.0
-    p = SyntheticParams(days=YEAR, seed=22, jumps_per_day=0, signal_ic=0.1,
-                        noise_impact=0)  # fmt: skip
+    p = SyntheticParams(
+        days=YEAR, seed=22, jumps_per_day=0, signal_ic=0.1, noise_impact=0
+    )
     u, x, _ = standardised(p, YEAR)
     load, phi = flow_load(0.1, h, hl), flow_phi(hl)
     for k in (1, 15, 60, 240):  # one bar k bars ahead
@@ -179,8 +187,9 @@ def test_the_taker_share_carries_the_flow(month):
     of later returns: corr(share, x) = c / sd(share) and the share's IC is
     that times the flow's."""
     h, hl, ic = 15, 30.0, 0.1
-    p = SyntheticParams(days=YEAR, seed=23, jumps_per_day=0, signal_ic=ic,
-                        noise_impact=0)  # fmt: skip
+    p = SyntheticParams(
+        days=YEAR, seed=23, jumps_per_day=0, signal_ic=ic, noise_impact=0
+    )
     u, x, out = standardised(p, YEAR)
     share = out[:, 7]
     c = FLOW_FOOTPRINT / share.std()
@@ -223,8 +232,9 @@ def test_noise_impact_gives_the_bounce_it_is_built_for(impact):
     """A displacement c·σ_t·n_t gone by the next close: the standardised
     1-bar return gains −c·n_{t−1} + c·n_t, so its lag-1 autocorrelation is
     −c² / (1 + 2c²) (no jumps; the GARCH variance varies, so 3 SE + 10 %)."""
-    p = SyntheticParams(days=YEAR, seed=31, jumps_per_day=0, signal_ic=0,
-                        noise_impact=impact)  # fmt: skip
+    p = SyntheticParams(
+        days=YEAR, seed=31, jumps_per_day=0, signal_ic=0, noise_impact=impact
+    )
     out, _, _ = simulate_bars(p, YEAR)
     u = np.log(out[:, 3] / out[:, 0]) / out[:, 8]
     want = -(impact**2) / (1 + 2 * impact**2)

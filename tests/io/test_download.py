@@ -60,8 +60,14 @@ def archive(tmp_path):
 
 
 def params(url, tmp_path, **kw) -> DownloadParams:
-    base = {"base_url": url, "start": "2024-01", "end": "2024-02",
-            "dest": str(tmp_path / "raw"), "retries": 0, "timeout_s": 5}  # fmt: skip
+    base = {
+        "base_url": url,
+        "start": "2024-01",
+        "end": "2024-02",
+        "dest": str(tmp_path / "raw"),
+        "retries": 0,
+        "timeout_s": 5,
+    }
     return DownloadParams(**{**base, **kw})
 
 

@@ -18,11 +18,15 @@ T0 = pd.Timestamp("2024-01-05", tz="UTC")
 
 def minutes(n=60, seed=0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "timestamp": pd.date_range(T0, periods=n, freq="1min").strftime("%Y-%m-%d %H:%M:%S"),
-        "base_fee_gwei": rng.uniform(5, 40, n).round(3),
-        "priority_fee_gwei": rng.uniform(0, 2, n).round(3),
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "timestamp": pd.date_range(T0, periods=n, freq="1min").strftime(
+                "%Y-%m-%d %H:%M:%S"
+            ),
+            "base_fee_gwei": rng.uniform(5, 40, n).round(3),
+            "priority_fee_gwei": rng.uniform(0, 2, n).round(3),
+        }
+    )
 
 
 def blocks_index(n: int, start=T0) -> pd.DatetimeIndex:
@@ -30,8 +34,9 @@ def blocks_index(n: int, start=T0) -> pd.DatetimeIndex:
 
 
 def slow(obs_t: np.ndarray, gwei: np.ndarray, at: np.ndarray) -> np.ndarray:
-    return np.array([gwei[[k for k in range(obs_t.size) if obs_t[k] <= t][-1]]
-                     for t in at])  # fmt: skip
+    return np.array(
+        [gwei[[k for k in range(obs_t.size) if obs_t[k] <= t][-1]] for t in at]
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,8 +74,9 @@ def test_per_block_series_by_block_number(tmp_path):
     )
     df.to_parquet(tmp_path / "g.parquet")
     bar_blocks = np.arange(18_937_381, 18_937_470, 3)
-    got = gas_price_per_bar(str(tmp_path / "g.parquet"), blocks_index(bar_blocks.size),
-                            bar_blocks)  # fmt: skip
+    got = gas_price_per_bar(
+        str(tmp_path / "g.parquet"), blocks_index(bar_blocks.size), bar_blocks
+    )
     np.testing.assert_array_equal(
         got, df["gas_price_gwei"].to_numpy()[bar_blocks - blocks[0]]
     )
@@ -78,8 +84,12 @@ def test_per_block_series_by_block_number(tmp_path):
     with pytest.raises(ParameterError, match="per block .* no block numbers"):
         gas_price_per_bar(str(tmp_path / "g.parquet"), blocks_index(5))
     # one block before the first is within one interval; two are not
-    assert gas_price_per_bar(str(tmp_path / "g.parquet"), blocks_index(1),
-                             blocks[:1] - 1)[0] == df["gas_price_gwei"].iat[0]  # fmt: skip
+    assert (
+        gas_price_per_bar(str(tmp_path / "g.parquet"), blocks_index(1), blocks[:1] - 1)[
+            0
+        ]
+        == df["gas_price_gwei"].iat[0]
+    )
     with pytest.raises(ParameterError, match=r"g.parquet'.*start at block 18937380"):
         gas_price_per_bar(str(tmp_path / "g.parquet"), blocks_index(1), blocks[:1] - 2)
 
@@ -111,19 +121,36 @@ def test_coverage_of_the_bars(tmp_path):
     [
         (lambda d: d.drop(columns=["timestamp"]), "no time or block column"),
         (lambda d: d.drop(columns=["base_fee_gwei"]), "no gas price column"),
-        (lambda d: d.assign(gas_price_gwei=1.0), "both base_fee_gwei and gas_price_gwei"),
-        (lambda d: d.assign(base_fee_gwei=d["base_fee_gwei"].where(d.index != 4, -1)),
-         r"g.csv, line 6, column 'base_fee_gwei': '-1.0' is not a number ≥ 0"),
-        (lambda d: d.assign(priority_fee_gwei=d["priority_fee_gwei"].astype(str)
-                            .where(d.index != 2, "x")),
-         r"line 4, column 'priority_fee_gwei': 'x' is not a number"),
-        (lambda d: d.assign(base_fee_gwei=d["base_fee_gwei"] * 1e9),
-         r"line 2, column 'base_fee_gwei': .* gwei is above 100000 \(is it in wei\?\)"),
-        (lambda d: d.iloc[[0, 2, 1]], r"line 4, column 'timestamp': rows must be in "
-         "increasing time order"),
+        (
+            lambda d: d.assign(gas_price_gwei=1.0),
+            "both base_fee_gwei and gas_price_gwei",
+        ),
+        (
+            lambda d: d.assign(
+                base_fee_gwei=d["base_fee_gwei"].where(d.index != 4, -1)
+            ),
+            r"g.csv, line 6, column 'base_fee_gwei': '-1.0' is not a number ≥ 0",
+        ),
+        (
+            lambda d: d.assign(
+                priority_fee_gwei=d["priority_fee_gwei"]
+                .astype(str)
+                .where(d.index != 2, "x")
+            ),
+            r"line 4, column 'priority_fee_gwei': 'x' is not a number",
+        ),
+        (
+            lambda d: d.assign(base_fee_gwei=d["base_fee_gwei"] * 1e9),
+            r"line 2, column 'base_fee_gwei': .* gwei is above 100000 \(is it in wei\?\)",
+        ),
+        (
+            lambda d: d.iloc[[0, 2, 1]],
+            r"line 4, column 'timestamp': rows must be in "
+            "increasing time order",
+        ),
         (lambda d: d.assign(timestamp="soon"), r"line 2, column 'timestamp'"),
     ],
-)  # fmt: skip
+)
 def test_bad_files_are_named(tmp_path, edit, match):
     edit(minutes(10)).to_csv(tmp_path / "g.csv", index=False)
     with pytest.raises(DataValidationError, match=match):

@@ -85,8 +85,12 @@ def test_numbers_in_any_precision(tmp_path):
     assert bars["high"].iloc[2] == pytest.approx(3001.123456789)
 
 
-REAL_KLINES = {"ETHUSDT-15m.csv": (900, 1363), "ETHUSDT-1h.csv": (3600, 722),
-               "ETHUSDT-4h.csv": (14400, 556), "ETHUSDT-1d.csv": (86400, 509)}  # fmt: skip
+REAL_KLINES = {
+    "ETHUSDT-15m.csv": (900, 1363),
+    "ETHUSDT-1h.csv": (3600, 722),
+    "ETHUSDT-4h.csv": (14400, 556),
+    "ETHUSDT-1d.csv": (86400, 509),
+}
 
 
 @pytest.mark.real_data

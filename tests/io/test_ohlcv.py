@@ -43,8 +43,9 @@ def test_every_format_gives_the_same_bars(tmp_path, fmt):
     assert bars.index.tz is not None and str(bars.index.tz) == "UTC"
 
 
-@pytest.mark.parametrize(("unit", "mult"), [("s", 1), ("ms", 10**3), ("us", 10**6),
-                                            ("ns", 10**9)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("unit", "mult"), [("s", 1), ("ms", 10**3), ("us", 10**6), ("ns", 10**9)]
+)
 def test_epoch_units_are_detected(tmp_path, unit, mult):
     df = dated_candles()
     df["date"] = df["date"].dt.as_unit("s").astype("int64") * mult
@@ -63,8 +64,9 @@ def test_time_zone_rule(tmp_path):
     berlin = load(tmp_path / "naive.csv", timezone="Europe/Berlin")
     assert berlin.index[0] == pd.Timestamp("2024-02-29 23:00", tz="UTC")
     # with an offset: converted, whatever the timezone parameter says
-    off = df.assign(date=df["date"].dt.tz_convert("Asia/Tokyo").dt.strftime(
-        "%Y-%m-%dT%H:%M:%S%z"))  # fmt: skip
+    off = df.assign(
+        date=df["date"].dt.tz_convert("Asia/Tokyo").dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    )
     off.to_csv(tmp_path / "offset.csv", index=False)
     for zone in ("UTC", "America/New_York"):
         assert load(tmp_path / "offset.csv", timezone=zone).index[0] == pd.Timestamp(
@@ -91,8 +93,9 @@ def test_column_map(tmp_path):
         DataValidationError, match="missing column 'close'.*columns.close"
     ):
         load(tmp_path / "c.csv", columns={"time": "Time"})
-    bars = load(tmp_path / "c.csv", columns={"time": "Time", "close": "Last",
-                                             "volume": "Vol"})  # fmt: skip
+    bars = load(
+        tmp_path / "c.csv", columns={"time": "Time", "close": "Last", "volume": "Vol"}
+    )
     np.testing.assert_allclose(bars["close"], df["Last"])
     with pytest.raises(
         DataValidationError, match="'Stamp'.*columns.time.*not in the file"
@@ -154,7 +157,7 @@ def test_folder_of_files_and_interval_check(tmp_path):
             "end": "2024-03-01 00:20",
         }
     )
-    assert len(window[0]) == 10 and window[0].index[0].minute == 10  # fmt: skip
+    assert len(window[0]) == 10 and window[0].index[0].minute == 10
 
 
 def test_funding_rates_fall_on_the_bar_that_holds_the_settlement(tmp_path):
@@ -181,9 +184,14 @@ def test_funding_rates_fall_on_the_bar_that_holds_the_settlement(tmp_path):
     # settled at 08:00: the position after the bar 07:59–08:00 pays it
     assert per_bar[479] == 1e-4 and per_bar[959] == -2e-4
     assert np.count_nonzero(per_bar) == 2  # the third is after the bars
-    b, *_ = ingest({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
-                                "market": "perpetual",
-                                "funding_path": str(tmp_path / "f.csv")})  # fmt: skip
+    b, *_ = ingest(
+        {
+            "source": "ohlcv",
+            "path": str(tmp_path / "c.csv"),
+            "market": "perpetual",
+            "funding_path": str(tmp_path / "f.csv"),
+        }
+    )
     assert b.attrs["venue"] == "perpetual" and b["funding_rate"].iat[479] == 1e-4
     fund.assign(open=[1e-4, 5.0, 0]).to_csv(tmp_path / "f.csv", index=False)
     with pytest.raises(DataValidationError, match=r"f\.csv, line 3, column 'open'"):
@@ -215,7 +223,7 @@ def test_real_one_minute_files(real_data):
             "funding_path": str(fund),
         }
     )
-    assert m["funding_settlements"] >= 80  # 8-hourly over a month  # fmt: skip
+    assert m["funding_settlements"] >= 80  # 8-hourly over a month
     assert (b["volume"] == 0).sum() == 3  # the file's zero-volume bars are kept
 
 
@@ -264,8 +272,9 @@ def test_documented_ohlcv_errors(tmp_path, write, words):
 def test_window_and_funding_outside_the_bars(tmp_path):
     dated_candles(60).to_csv(tmp_path / "c.csv", index=False)
     with pytest.raises(DataValidationError, match="no bars between data.start"):
-        ingest({"source": "ohlcv", "path": str(tmp_path / "c.csv"),
-                            "start": "2025-01-01"})  # fmt: skip
+        ingest(
+            {"source": "ohlcv", "path": str(tmp_path / "c.csv"), "start": "2025-01-01"}
+        )
     pd.DataFrame({"date": ["2023-01-01 00:00:00"], "funding_rate": [1e-4]}).to_csv(
         tmp_path / "f.csv", index=False
     )
@@ -287,12 +296,21 @@ def test_window_and_funding_outside_the_bars(tmp_path):
 
 @pytest.mark.parametrize(
     ("data", "words"),
-    [({"start": "2024-02-01", "end": "2024-01-01"}, "data.end"),
-     ({"ohlcv": {"timezone": "Mars/Olympus"}}, "not an IANA time zone"),
-     ({"ohlcv": {"columns": {"stamp": "x"}}}, "unknown standard column(s) stamp"),
-     ({"source": "uniswap_v3", "path": "x", "market": "perpetual", "funding_path": "f"},
-      "does not apply to a Uniswap pool")],
-)  # fmt: skip
+    [
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "data.end"),
+        ({"ohlcv": {"timezone": "Mars/Olympus"}}, "not an IANA time zone"),
+        ({"ohlcv": {"columns": {"stamp": "x"}}}, "unknown standard column(s) stamp"),
+        (
+            {
+                "source": "uniswap_v3",
+                "path": "x",
+                "market": "perpetual",
+                "funding_path": "f",
+            },
+            "does not apply to a Uniswap pool",
+        ),
+    ],
+)
 def test_bad_data_parameters_are_named(data, words):
     from ethpredict.errors import ParameterError
     from ethpredict.params import validate_parameters

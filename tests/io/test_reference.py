@@ -49,8 +49,16 @@ def test_join_equals_the_slow_loop(seed, candles):
     bars = np.sort(rng.choice(np.arange(-50, known[-1] // S + 400), 120, False)) * S
     bars[::7] = known[: bars[::7].size] + S * (seed % 2)  # bars on observation times
     bars = np.unique(bars)
-    ref = Reference("r", "binance_klines" if candles else "binance_trades", known,
-                    price, vol, vol / 2, 60 if candles else None, ["r"])  # fmt: skip
+    ref = Reference(
+        "r",
+        "binance_klines" if candles else "binance_trades",
+        known,
+        price,
+        vol,
+        vol / 2,
+        60 if candles else None,
+        ["r"],
+    )
     j = join_reference(ref, bars, 120 * S)
     want_price = slow_join(known, price, bars, 120 * S, candles)
     np.testing.assert_array_equal(j.price, want_price)
@@ -70,24 +78,46 @@ def test_join_equals_the_slow_loop(seed, candles):
     assert m["before_first"] + m["stale_bars"] == m["bars_without_reference"]
     # the age: bar open − when the price it got became known
     used = np.isfinite(want_price)
-    age = np.array([t - known[known <= t if candles else known < t][-1]
-                    for t in bars[used]]) / S  # fmt: skip
-    assert m["age_s"] == {"median": pytest.approx(np.median(age), abs=1e-3),
-                          "p95": pytest.approx(np.quantile(age, 0.95), abs=1e-3),
-                          "max": pytest.approx(age.max(), abs=1e-3)}  # fmt: skip
+    age = (
+        np.array(
+            [t - known[known <= t if candles else known < t][-1] for t in bars[used]]
+        )
+        / S
+    )
+    assert m["age_s"] == {
+        "median": pytest.approx(np.median(age), abs=1e-3),
+        "p95": pytest.approx(np.quantile(age, 0.95), abs=1e-3),
+        "max": pytest.approx(age.max(), abs=1e-3),
+    }
     assert 0 <= m["age_s"]["median"] <= m["age_s"]["p95"] <= m["age_s"]["max"] <= 120
 
 
 def test_a_trade_at_a_bar_open_is_not_used_by_it_a_candle_ending_there_is():
     known = np.array([60, 120]) * S
     bars = np.array([60, 61, 120, 121]) * S
-    trades = Reference("r", "binance_trades", known, np.array([1.0, 2.0]),
-                       np.ones(2), np.ones(2), None, ["r"])  # fmt: skip
+    trades = Reference(
+        "r",
+        "binance_trades",
+        known,
+        np.array([1.0, 2.0]),
+        np.ones(2),
+        np.ones(2),
+        None,
+        ["r"],
+    )
     j = join_reference(trades, bars, 300 * S)
     np.testing.assert_array_equal(j.price, [np.nan, 1.0, 1.0, 2.0])
     # candles ending at 60 s and 120 s: their closes are trades before then
-    candles = Reference("r", "binance_klines", known, np.array([1.0, 2.0]),
-                        np.ones(2), np.ones(2), 60, ["r"])  # fmt: skip
+    candles = Reference(
+        "r",
+        "binance_klines",
+        known,
+        np.array([1.0, 2.0]),
+        np.ones(2),
+        np.ones(2),
+        60,
+        ["r"],
+    )
     j = join_reference(candles, bars, 300 * S)
     np.testing.assert_array_equal(j.price, [1.0, 1.0, 2.0, 2.0])
     assert j.manifest["age_s"] == {"median": 0.5, "p95": 1.0, "max": 1.0}
@@ -97,9 +127,13 @@ def bars_and_reference(tmp_path, n=120, ref_rows=None, **ref):
     write_csv(tmp_path / "bars" / "b.csv", kline_rows(n))
     rows = ref_rows if ref_rows is not None else kline_rows(n + 10, seed=3)
     write_csv(tmp_path / "ref" / "r.csv", rows)
-    return ingest({"source": "binance_klines",
-                               "path": str(tmp_path / "bars"),
-                               "reference": {"path": str(tmp_path / "ref"), **ref}})  # fmt: skip
+    return ingest(
+        {
+            "source": "binance_klines",
+            "path": str(tmp_path / "bars"),
+            "reference": {"path": str(tmp_path / "ref"), **ref},
+        }
+    )
 
 
 def test_klines_reference_on_kline_bars(tmp_path):
@@ -107,8 +141,9 @@ def test_klines_reference_on_kline_bars(tmp_path):
     ref_close = np.array([float(r[4]) for r in kline_rows(130, seed=3)])
     # kline i−1 ends at bar i's open, its close a trade before then: bar i
     # has the close of kline i−1, 0 s old at the bar's open
-    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[1:],
-                                  ref_close[:119])  # fmt: skip
+    np.testing.assert_array_equal(
+        bars["reference_price"].to_numpy()[1:], ref_close[:119]
+    )
     assert np.isnan(bars["reference_price"].iat[0])
     assert "reference_buy_volume" in bars and "reference_volume" in bars
     assert bars.attrs["reference"] == "r.csv"
@@ -160,25 +195,41 @@ def test_ohlcv_and_trade_references_and_auto_detection(tmp_path):
     assert detect_source(tmp_path / "ref.parquet") == "ohlcv"
     bars = bars_and_reference(tmp_path, ref_rows=kline_rows(5))[0]  # warm the dirs
     pq = str(tmp_path / "ref.parquet")
-    bars, _, m, _ = ingest({"source": "binance_klines",
-                                        "path": str(tmp_path / "bars"),
-                                        "reference": {"path": pq}})  # fmt: skip
+    bars, _, m, _ = ingest(
+        {
+            "source": "binance_klines",
+            "path": str(tmp_path / "bars"),
+            "reference": {"path": pq},
+        }
+    )
     assert m["reference"]["source"] == "ohlcv" and "reference_buy_volume" not in bars
-    np.testing.assert_array_equal(bars["reference_price"].to_numpy()[1:],
-                                  c["close"].to_numpy()[:119])  # fmt: skip
+    np.testing.assert_array_equal(
+        bars["reference_price"].to_numpy()[1:], c["close"].to_numpy()[:119]
+    )
     # a trade capture: each trade is known at its time
     lines = []
     for i in range(300):
-        d = {"e": "trade", "s": "ETHUSDT", "t": i, "p": str(2000 + i), "q": "0.5",
-             "T": T0_MS + i * 20_000 + 5, "m": bool(i % 2)}  # fmt: skip
+        d = {
+            "e": "trade",
+            "s": "ETHUSDT",
+            "t": i,
+            "p": str(2000 + i),
+            "q": "0.5",
+            "T": T0_MS + i * 20_000 + 5,
+            "m": bool(i % 2),
+        }
         lines.append(f"{i} " + json.dumps({"stream": "ethusdt@trade", "data": d}))
     cap = tmp_path / "cap.jsonl.gz"
     with gzip.open(cap, "wt") as fh:
         fh.write("\n".join(lines))
     assert detect_source(cap) == "binance_trades"
-    bars, _, m, _ = ingest({"source": "binance_klines",
-                                        "path": str(tmp_path / "bars"),
-                                        "reference": {"path": str(cap)}})  # fmt: skip
+    bars, _, m, _ = ingest(
+        {
+            "source": "binance_klines",
+            "path": str(tmp_path / "bars"),
+            "reference": {"path": str(cap)},
+        }
+    )
     assert m["reference"]["interval"] is None and m["reference"]["max_age_s"] == 60
     # bar k opens at 60 k s; the last trade before it is trade 3k − 1
     k = np.arange(1, 100)
@@ -197,8 +248,9 @@ def test_errors_are_one_clear_message(tmp_path):
     rows = kline_rows(50, seed=3)
     rows[7][4] = "abc"
     write_csv(tmp_path / "bad" / "r.csv", rows)
-    with pytest.raises(DataValidationError,
-                       match=r"^data.reference: .*r.csv, line 8, column 'close'"):  # fmt: skip
+    with pytest.raises(
+        DataValidationError, match=r"^data.reference: .*r.csv, line 8, column 'close'"
+    ):
         ingest({**base, "reference": {"path": str(tmp_path / "bad")}})
     later = kline_rows(50, t0_ms=T0_MS + 86_400_000)
     write_csv(tmp_path / "later" / "r.csv", later)
@@ -213,8 +265,11 @@ def test_errors_are_one_clear_message(tmp_path):
 @pytest.mark.real_data
 @pytest.mark.skipif(not POOL_DAY.is_dir(), reason=f"real pool data {POOL_DAY} absent")
 def test_shared_pool_day_against_its_exchange_minutes(tmp_path):
-    data = {"source": "uniswap_v3", "path": str(POOL_DAY),
-            "reference": {"path": str(CEX_DAY)}}  # fmt: skip
+    data = {
+        "source": "uniswap_v3",
+        "path": str(POOL_DAY),
+        "reference": {"path": str(CEX_DAY)},
+    }
     bars, _, manifest, _ = ingest(data)
     assert bars.attrs["reference"] == CEX_DAY.name and bars.attrs["interval"] == "12s"
     m = manifest["reference"]
@@ -230,7 +285,9 @@ def test_shared_pool_day_against_its_exchange_minutes(tmp_path):
     cut_ref = {"path": str(tmp_path / "cut.csv")}
     cut = ingest({**data, "reference": cut_ref})[0]
     upto = bars.index <= t
-    np.testing.assert_array_equal(cut["reference_price"].to_numpy()[upto],
-                                  bars["reference_price"].to_numpy()[upto])  # fmt: skip
+    np.testing.assert_array_equal(
+        cut["reference_price"].to_numpy()[upto],
+        bars["reference_price"].to_numpy()[upto],
+    )
     assert epoch_ns(cut.index).size == epoch_ns(bars.index).size
     assert cut["reference_price"].iloc[-1:].isna().all()

@@ -141,6 +141,7 @@ def test_real_perpetual_has_no_halt_by_default(real_data):
     assert (a.bars["volume"] == 0).sum() == 3 and a.stale_bars == 0
     quiet = a.bars.index[a.bars["volume"].to_numpy() == 0].strftime("%m-%d %H:%M")
     assert list(quiet) == ["01-14 13:32", "01-14 13:33", "01-14 15:01"]
-    two = assemble_bars(read_ohlcv_files(str(path), OHLCVParams()), on_gap="flag",
-                        stale_min_bars=2)  # fmt: skip
+    two = assemble_bars(
+        read_ohlcv_files(str(path), OHLCVParams()), on_gap="flag", stale_min_bars=2
+    )
     assert two.stale_bars == 2

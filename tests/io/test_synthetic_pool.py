@@ -110,8 +110,9 @@ def test_pool_tracks_its_exchange_through_arbitrage(pool):
 
 
 def test_files_read_back_through_the_uniswap_reader(tmp_path, pool):
-    data = DataParams(source="synthetic_pool", path=str(tmp_path),
-                      synthetic_pool={"days": 3})  # fmt: skip
+    data = DataParams(
+        source="synthetic_pool", path=str(tmp_path), synthetic_pool={"days": 3}
+    )
     files = sp.ensure_synthetic_pool(data)
     got = read_pool(files.pool, sp.pool_params(data), None)
     assert got.form == "raw" and got.pool.fee_bps == 5.0 and got.pool.tick_spacing == 10
@@ -164,8 +165,12 @@ OLD_POOL_SHA256 = "894c39835237d8d2af960b6a797ee9565f3dd6acf5128a7e87ce9ddc8eba4
 
 
 def test_without_a_signal_the_pool_is_the_one_before_it_bit_for_bit():
-    g = sp.generate_pool(DataParams(synthetic={"seed": 9, "signal_ic": 0, "noise_impact": 0},
-                                    synthetic_pool={"days": 1}))  # fmt: skip
+    g = sp.generate_pool(
+        DataParams(
+            synthetic={"seed": 9, "signal_ic": 0, "noise_impact": 0},
+            synthetic_pool={"days": 1},
+        )
+    )
     text = g.logs.to_csv(index=False) + g.candles.to_csv(index=False)
     assert hashlib.sha256(text.encode()).hexdigest() == OLD_POOL_SHA256
 
@@ -186,8 +191,11 @@ def test_block_time_must_divide_a_minute():
 
 
 def test_sliced_data_engineering_run_on_the_synthetic_pool(tmp_path):
-    data = {"source": "synthetic_pool", "path": str(tmp_path),
-            "synthetic_pool": {"days": 2}}  # fmt: skip
+    data = {
+        "source": "synthetic_pool",
+        "path": str(tmp_path),
+        "synthetic_pool": {"days": 2},
+    }
     features = {"zscore_window": 120, "sets": ["base", "advanced", "reference"]}
     out = run(catalog(data, features))
     bars, m = out["bars"], out["data_manifest"]
@@ -226,9 +234,13 @@ def test_kedro_command_line_data_engineering_on_the_synthetic_pool(tmp_path):
     import json
 
     project = scratch_project(tmp_path / "p", PROJECT)
-    r = kedro(project, "run", "--pipeline=data_engineering",
-              "--params=data.source=synthetic_pool,data.synthetic_pool.days=1,"
-              "features.sets=[base,reference],features.zscore_window=120")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=data_engineering",
+        "--params=data.source=synthetic_pool,data.synthetic_pool.days=1,"
+        "features.sets=[base,reference],features.zscore_window=120",
+    )
     assert r.returncode == 0, r.stderr[-3000:]
     manifest = json.loads(
         (project / "data/02_intermediate/data_manifest.json").read_text()
@@ -239,8 +251,12 @@ def test_kedro_command_line_data_engineering_on_the_synthetic_pool(tmp_path):
     ref = pd.read_parquet(project / "data/04_feature/features_reference.parquet")
     assert "ref_basis_bp" in ref and len(ref) == manifest["bars"]
     # without a reference the reference set is refused before any node runs
-    r = kedro(project, "run", "--pipeline=data_engineering",
-              "--params=features.sets=[base,reference]")  # fmt: skip
+    r = kedro(
+        project,
+        "run",
+        "--pipeline=data_engineering",
+        "--params=features.sets=[base,reference]",
+    )
     assert (
         r.returncode == 1
         and "features.sets includes 'reference'" in r.stdout + r.stderr

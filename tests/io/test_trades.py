@@ -96,8 +96,10 @@ def test_spot_and_futures_captures_are_not_mixed(tmp_path):
 
 @pytest.mark.real_data
 def test_real_spot_capture(real_data, tmp_path):
-    for name in ("binance_stream_spot_ethusdt_20240808.jsonl.gz",
-                 "binance_stream_spot_ethusdt_20240809.jsonl.gz"):  # fmt: skip
+    for name in (
+        "binance_stream_spot_ethusdt_20240808.jsonl.gz",
+        "binance_stream_spot_ethusdt_20240809.jsonl.gz",
+    ):
         (tmp_path / name).symlink_to(real_data / name)
     tr = read_trade_stream(tmp_path)
     assert len(tr) > 14_000 and tr["time"].is_monotonic_increasing

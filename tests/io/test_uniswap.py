@@ -25,12 +25,15 @@ def random_events(rng, n):
         kind = rng.choice(["SWAP", "SWAP", "MINT", "BURN", "COLLECT", "FLASH"])
         lower = int(rng.integers(-887_000, 887_000))
         f = {
-            "amount0": int(rng.integers(-(10**18), 10**18)) * int(rng.integers(1, 10**6)),
+            "amount0": int(rng.integers(-(10**18), 10**18))
+            * int(rng.integers(1, 10**6)),
             "amount1": int(rng.integers(-(10**18), 10**18)),
-            "sqrt": int(rng.integers(1, 2**62)) << 90, "liquidity": int(rng.integers(0, 2**62)),
-            "tick": int(rng.integers(-887_272, 887_272)), "lower": lower,
+            "sqrt": int(rng.integers(1, 2**62)) << 90,
+            "liquidity": int(rng.integers(0, 2**62)),
+            "tick": int(rng.integers(-887_272, 887_272)),
+            "lower": lower,
             "upper": lower + int(rng.integers(1, 1000)),
-        }  # fmt: skip
+        }
         if kind in ("MINT", "BURN", "COLLECT"):
             f["amount0"], f["amount1"] = abs(f["amount0"]), abs(f["amount1"])
         out.append((str(kind), f))
@@ -66,8 +69,9 @@ def test_decoder_inverts_the_encoder(seed):
 
 
 def test_malformed_log_is_named():
-    topics, data = encode_pool_log("SWAP", {"amount0": 1, "amount1": -1, "sqrt": 2**96,
-                                   "liquidity": 1, "tick": 0})  # fmt: skip
+    topics, data = encode_pool_log(
+        "SWAP", {"amount0": 1, "amount1": -1, "sqrt": 2**96, "liquidity": 1, "tick": 0}
+    )
     with pytest.raises(
         DataValidationError, match=r"f\.csv, line 7, column 'data'.*5 data"
     ):
@@ -80,8 +84,9 @@ def test_prices_from_sqrt_price_and_tick_agree():
     pool = u.KNOWN_POOLS[POOL]
     tick = np.array([199045.0, 190000.0, 201000.0])
     sqrt = np.sqrt(1.0001**tick) * u.Q96
-    np.testing.assert_allclose(u.eth_price(pool, sqrt_price_x96=sqrt),
-                               u.eth_price(pool, tick=tick), rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        u.eth_price(pool, sqrt_price_x96=sqrt), u.eth_price(pool, tick=tick), rtol=1e-9
+    )
     # the README's formula: ETH in USDC = 10^12 / 1.0001^tick
     np.testing.assert_allclose(u.eth_price(pool, tick=tick), 1e12 / 1.0001**tick)
     weth_first = u.KNOWN_POOLS["0x11b815efb8f581194ae79006d24e0d814b7697f6"]
@@ -93,8 +98,7 @@ def test_prices_from_sqrt_price_and_tick_agree():
 
 def test_swaps_table_bars_and_liquidity(tmp_path):
     path, frame = synthetic_pool(tmp_path)
-    bars, swaps, manifest, liq = ingest({"source": "uniswap_v3",
-                                                     "path": str(path)})  # fmt: skip
+    bars, swaps, manifest, liq = ingest({"source": "uniswap_v3", "path": str(path)})
     assert manifest["interval"] == "12s" and bars.attrs["venue"] == "uniswap_v3"
     assert bars.attrs["fee_bps"] == 5.0 and bars.attrs["tick_spacing"] == 10
     # the USDC/WETH pool is labelled by its tokens, not data.symbol's ETHUSDT
@@ -105,8 +109,11 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
     )
     assert len(swaps) == 400 and manifest["pool_events"] == 401
     # a swap that put WETH into the pool is a taker sale of ETH
-    eth = pd.to_numeric(frame.loc[frame["topics"].str.contains(u.SWAP[2:12]), "data"]
-                        .str[66:130].apply(lambda h: int(h, 16)))  # fmt: skip
+    eth = pd.to_numeric(
+        frame.loc[frame["topics"].str.contains(u.SWAP[2:12]), "data"]
+        .str[66:130]
+        .apply(lambda h: int(h, 16))
+    )
     sold = (eth < 2**255).to_numpy()  # amount1 > 0
     assert (swaps["side"].to_numpy() == np.where(sold, -1, 1)).all()
     # one bar per 12 s block from the first to the last swap; quiet blocks
@@ -122,8 +129,9 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
     i = list(liq["event"]).index("MINT")
     level = liq["liquidity"].to_numpy()
     assert level[i] == level[i - 1] + 1e18 == level[i + 1]  # the next swap reports it
-    one_minute = ingest({"source": "uniswap_v3", "path": str(path),
-                                     "interval": "1m"})[0]  # fmt: skip
+    one_minute = ingest({"source": "uniswap_v3", "path": str(path), "interval": "1m"})[
+        0
+    ]
     assert one_minute.attrs["interval"] == "1m"
     assert one_minute["volume"].sum() == pytest.approx(swaps["qty"].sum(), rel=1e-12)
 
@@ -131,12 +139,20 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
 def test_eth_getlogs_json_equals_the_csv(tmp_path):
     path, frame = synthetic_pool(tmp_path)
     logs = [
-        {"address": POOL, "blockNumber": hex(int(r.block_number)),
-         "blockTimestamp": hex(int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())),
-         "logIndex": hex(int(r.log_index)), "topics": eval(r.topics), "data": r.data,
-         "transactionHash": "0x00", "removed": False}
+        {
+            "address": POOL,
+            "blockNumber": hex(int(r.block_number)),
+            "blockTimestamp": hex(
+                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
+            ),
+            "logIndex": hex(int(r.log_index)),
+            "topics": eval(r.topics),
+            "data": r.data,
+            "transactionHash": "0x00",
+            "removed": False,
+        }
         for r in frame.itertuples()
-    ]  # fmt: skip
+    ]
     (tmp_path / "json").mkdir()
     with gzip.open(tmp_path / "json" / "logs.json.gz", "wt") as fh:
         json.dump({"jsonrpc": "2.0", "id": 1, "result": logs}, fh)
@@ -162,12 +178,21 @@ def test_json_logs_of_another_pool_are_refused(tmp_path):
     other = "0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8"
 
     def logs(address, rows):
-        return json.dumps([
-            {"address": address, "blockNumber": int(r.block_number),
-             "blockTimestamp": int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp()),
-             "logIndex": int(r.log_index), "topics": eval(r.topics), "data": r.data}
-            for r in rows.itertuples()
-        ])  # fmt: skip
+        return json.dumps(
+            [
+                {
+                    "address": address,
+                    "blockNumber": int(r.block_number),
+                    "blockTimestamp": int(
+                        pd.Timestamp(r.block_timestamp, tz="UTC").timestamp()
+                    ),
+                    "logIndex": int(r.log_index),
+                    "topics": eval(r.topics),
+                    "data": r.data,
+                }
+                for r in rows.itertuples()
+            ]
+        )
 
     folder = tmp_path / "two"
     folder.mkdir()
@@ -213,8 +238,18 @@ def test_real_raw_logs_equal_the_decoded_table(real_data):
     dec = u.read_decoded(pd.read_csv(next(folder.glob("*.pool.tick.csv.gz"))), "dec")
     assert len(raw) == 6234 and other == 0 and removed == 0
     assert (raw["event"] == "SWAP").sum() == 6046
-    for col in ("block", "log_index", "time_ns", "amount0", "amount1", "sqrt_price_x96",
-                "tick", "tick_lower", "tick_upper", "liquidity"):  # fmt: skip
+    for col in (
+        "block",
+        "log_index",
+        "time_ns",
+        "amount0",
+        "amount1",
+        "sqrt_price_x96",
+        "tick",
+        "tick_lower",
+        "tick_upper",
+        "liquidity",
+    ):
         np.testing.assert_array_equal(
             raw[col].to_numpy(float), dec[col].to_numpy(float)
         )
@@ -245,12 +280,18 @@ def test_real_pools_load(real_data):
         bars, swaps, m, liq = ingest(
             {"source": "uniswap_v3", "path": str(real_data / path)}
         )
-        assert len(swaps) == n_swaps and m["interval"] == "12s"  # fmt: skip
+        assert len(swaps) == n_swaps and m["interval"] == "12s"
         assert 2200 < bars["close"].min() < bars["close"].max() < 2400
         assert liq["liquidity"].notna().sum() > 0.9 * len(liq)
     poly = real_data / "uniswap-v3/polygon-usdc-weth-005-minute"
-    bars = ingest({"source": "uniswap_v3", "path": str(poly),
-                               "start": "2024-02-15", "end": "2024-02-17"})[0]  # fmt: skip
+    bars = ingest(
+        {
+            "source": "uniswap_v3",
+            "path": str(poly),
+            "start": "2024-02-15",
+            "end": "2024-02-17",
+        }
+    )[0]
     assert len(bars) == 2880 and bars.attrs["chain"] == "polygon"
     # minute summaries have no blocks: the chain's usual block time
     assert bars.attrs["block_time_s"] == 2.0
@@ -265,17 +306,31 @@ def _edit_raw(tmp_path, edit):
 @pytest.mark.parametrize(
     ("edit", "words"),
     [
-        (lambda f, p: f.assign(block_timestamp=f["block_timestamp"].where(
-            f.index != 20, "2024-01-04 00:00:00")),
-         ["has an earlier timestamp than block", "line 22", "block_timestamp"]),
-        (lambda f, p: f.assign(data=f["data"].where(
-            f.index != 5, f["data"].iat[5][:66] + "0" * 64 + f["data"].iat[5][130:])),
-         ["zero ETH amount", "line 7"]),
+        (
+            lambda f, p: f.assign(
+                block_timestamp=f["block_timestamp"].where(
+                    f.index != 20, "2024-01-04 00:00:00"
+                )
+            ),
+            ["has an earlier timestamp than block", "line 22", "block_timestamp"],
+        ),
+        (
+            lambda f, p: f.assign(
+                data=f["data"].where(
+                    f.index != 5,
+                    f["data"].iat[5][:66] + "0" * 64 + f["data"].iat[5][130:],
+                )
+            ),
+            ["zero ETH amount", "line 7"],
+        ),
         (lambda f, p: f.iloc[:1], ["holds 1 swap(s)", "at least 2"]),
-        (lambda f, p: f.drop(columns="topics"), ["missing column(s) topics", "raw pool logs"]),
+        (
+            lambda f, p: f.drop(columns="topics"),
+            ["missing column(s) topics", "raw pool logs"],
+        ),
     ],
     ids=["time-back", "zero-eth", "one-swap", "no-topics"],
-)  # fmt: skip
+)
 def test_documented_pool_errors(tmp_path, edit, words):
     path = _edit_raw(tmp_path, edit)
     with pytest.raises(DataValidationError) as exc:

@@ -132,8 +132,9 @@ def test_method_none_reports_the_raw_probabilities(small):
     """(Also: a stress period before train_bars moves the first test window.)"""
     x = assemble_model_input(small["features_base"], small["features_advanced"])
     stress = {"name": "s", "start": "2024-01-01 20:00", "end": "2024-01-01 21:00"}
-    cv = CVParams(**{**MP_FAST.cv.model_dump(), "test_bars": 2280,
-                     "stress_periods": [stress]})  # fmt: skip
+    cv = CVParams(
+        **{**MP_FAST.cv.model_dump(), "test_bars": 2280, "stress_periods": [stress]}
+    )
     mp = MP_FAST.model_copy(
         update={"cv": cv, "calibration": CalibrationParams(method="none")}
     )
@@ -161,11 +162,14 @@ def meta_case(n_bars: int = 6000, informative: bool = True, seed: int = 0):
     return x, proba, side, t0, t1, meta_y, folds
 
 
-@pytest.mark.parametrize(("informative", "margin", "used"), [
-    (True, 0.02, True),  # AUC ≈ 0.75 beats 0.52: the meta model sizes the bets
-    (True, 0.45, False),  # … but not 0.95
-    (False, 0.1, False),  # a coin never earns its place
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("informative", "margin", "used"),
+    [
+        (True, 0.02, True),  # AUC ≈ 0.75 beats 0.52: the meta model sizes the bets
+        (True, 0.45, False),  # … but not 0.95
+        (False, 0.1, False),  # a coin never earns its place
+    ],
+)
 def test_meta_model_is_used_only_when_its_training_auc_beats_the_margin(
     informative, margin, used
 ):
@@ -202,8 +206,9 @@ def test_a_model_without_signal_falls_back_to_the_prior():
     noise = rng.dirichlet(np.ones(3), 300)  # says nothing about y
     cp = CalibrationParams()
     assert not _calibrate(noise, y, np.ones(300), prior, cp)[1]
-    assert _calibrate(noise, y, np.ones(300), prior, cp.model_copy(
-        update={"prior_fallback": False}))[1]  # fmt: skip
+    assert _calibrate(
+        noise, y, np.ones(300), prior, cp.model_copy(update={"prior_fallback": False})
+    )[1]
     p, y = miscalibrated(300, 7)  # informative, if mis-calibrated
     prior = np.bincount(y, minlength=3) / 300
     assert _calibrate(p, y, np.ones(300), prior, cp)[1]

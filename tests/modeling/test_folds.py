@@ -43,8 +43,12 @@ def test_purging_removes_exactly_the_overlapping_events():
 def test_validation_slice_is_purged_against_its_own_start():
     t0 = np.arange(0, 100, 2)
     t1 = t0 + 5
-    proper, val = train_validation(t0, t1, Fold(0, 100, 120, 0), CVParams(
-        train_bars=100, test_bars=20, embargo_bars=0, val_frac=0.2))  # fmt: skip
+    proper, val = train_validation(
+        t0,
+        t1,
+        Fold(0, 100, 120, 0),
+        CVParams(train_bars=100, test_bars=20, embargo_bars=0, val_frac=0.2),
+    )
     assert t0[val].min() > t1[proper].max()  # no training label reaches validation
     assert t1[val].max() < 100
     assert len(val) == 10  # 20 % of the 48 events with t1 < 100 (t0 = 0 … 94)
@@ -86,10 +90,13 @@ def test_stress_periods_fall_out_of_sample():
     )
 
 
-@pytest.mark.parametrize(("period", "words"), [
-    ({"start": "2024-07-01", "end": "2024-07-02"}, "'p' .* is not in the data"),
-    ({"start": "2024-08-01T00:05", "end": "2024-08-01T01:00"}, "starts at bar 5"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("period", "words"),
+    [
+        ({"start": "2024-07-01", "end": "2024-07-02"}, "'p' .* is not in the data"),
+        ({"start": "2024-08-01T00:05", "end": "2024-08-01T01:00"}, "starts at bar 5"),
+    ],
+)
 def test_stress_periods_that_cannot_be_tested_are_named(period, words):
     cv = stress_cv(stress_periods=[{"name": "p", **period}])
     with pytest.raises(ParameterError, match=words):

@@ -25,8 +25,15 @@ def modeling(up: dict, mp=MP, lp=LP) -> dict:
         up["bars"], x, up["labels"], preds, folds, mp, lp
     )
     metrics = evaluate_models(up["labels"], preds, final, meta_events, folds, lp, mp)
-    return {"x": x, "model_predictions": preds, "folds": folds, "artefact": artefact,
-            "predictions": final, "meta": meta, "metrics": metrics}  # fmt: skip
+    return {
+        "x": x,
+        "model_predictions": preds,
+        "folds": folds,
+        "artefact": artefact,
+        "predictions": final,
+        "meta": meta,
+        "metrics": metrics,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -96,15 +103,18 @@ def test_same_seed_same_predictions_bitwise(small, result):
     pd.testing.assert_frame_equal(
         result["predictions"], again["predictions"], check_exact=True
     )
-    pd.testing.assert_frame_equal(result["model_predictions"], again["model_predictions"],
-                                  check_exact=True)  # fmt: skip
+    pd.testing.assert_frame_equal(
+        result["model_predictions"], again["model_predictions"], check_exact=True
+    )
 
 
 def test_other_seed_other_network(small, result):
     other = modeling(small, mp=MP.model_copy(update={"seed": 9}))
     # the network's own output (calibrated, it may be the prior on a random walk)
-    assert not np.array_equal(other["model_predictions"]["primary_raw_p_up"],
-                              result["model_predictions"]["primary_raw_p_up"])  # fmt: skip
+    assert not np.array_equal(
+        other["model_predictions"]["primary_raw_p_up"],
+        result["model_predictions"]["primary_raw_p_up"],
+    )
 
 
 def test_artefacts_round_trip_and_reproduce_the_last_fold(tmp_path, small, result):
@@ -114,8 +124,9 @@ def test_artefacts_round_trip_and_reproduce_the_last_fold(tmp_path, small, resul
     last = result["folds"][-1]
     x = result["x"]
     got = model.predict_proba(x).iloc[last["test_start"] : last["test_end"]]
-    want = result["model_predictions"].loc[got.index, ["primary_p_down", "primary_p_flat",
-                                                       "primary_p_up"]]  # fmt: skip
+    want = result["model_predictions"].loc[
+        got.index, ["primary_p_down", "primary_p_flat", "primary_p_up"]
+    ]
     np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-6)
     sk = SkopsDataset(filepath=str(tmp_path / "meta.skops"))
     sk.save(result["meta"])
@@ -126,8 +137,12 @@ def test_artefacts_round_trip_and_reproduce_the_last_fold(tmp_path, small, resul
 
 @pytest.mark.parametrize("arch", ["conv", "gru"])
 def test_temporal_models(small, arch):
-    mp = MP.model_copy(update={"net": MP.net.model_copy(update={"arch": arch, "window": 8}),
-                               "kind": "primary"})  # fmt: skip
+    mp = MP.model_copy(
+        update={
+            "net": MP.net.model_copy(update={"arch": arch, "window": 8}),
+            "kind": "primary",
+        }
+    )
     out = modeling(small, mp=mp)
     assert out["predictions"][["p_down", "p_up"]].notna().all().all()
     model = PrimaryModel(out["artefact"])
@@ -190,8 +205,15 @@ def test_too_few_events_for_a_meta_model(tmp_path, small):
 
 def test_the_run_says_which_bet_size_it_used(small, result, caplog):
     caplog.set_level("INFO", logger="ethpredict.modeling.meta")
-    fit_meta_model(small["bars"], result["x"], small["labels"],
-                   result["model_predictions"], result["folds"], MP, LP)  # fmt: skip
+    fit_meta_model(
+        small["bars"],
+        result["x"],
+        small["labels"],
+        result["model_predictions"],
+        result["folds"],
+        MP,
+        LP,
+    )
     lines = [
         r.getMessage() for r in caplog.records if r.getMessage().startswith("Bet size")
     ]

@@ -91,8 +91,15 @@ def test_trade_capture_source(tmp_path):
     t0 = 1_704_067_200_000
 
     def trade(i: int) -> dict:
-        return {"e": "trade", "s": "ETHUSDT", "t": i, "p": str(100 + i % 3), "q": "1",
-                "T": t0 + i * 7_000, "m": bool(i % 2)}  # fmt: skip
+        return {
+            "e": "trade",
+            "s": "ETHUSDT",
+            "t": i,
+            "p": str(100 + i % 3),
+            "q": "1",
+            "T": t0 + i * 7_000,
+            "m": bool(i % 2),
+        }
 
     lines = [
         f"{i} " + json.dumps({"stream": "ethusdt@trade", "data": trade(i)})
@@ -150,9 +157,11 @@ def test_a_halt_then_a_gap_is_marked_reported_and_missing(tmp_path, caplog):
         "calibration treat them as missing: "
         "2024-01-01T03:20:00+00:00 – 2024-01-01T04:31:00+00:00"
     ) in warnings
-    assert any(w.startswith("80 gap-filled bar(s) in 1 run(s)") and
-               "2024-01-01T04:32:00+00:00 – 2024-01-01T05:51:00+00:00" in w
-               for w in warnings)  # fmt: skip
+    assert any(
+        w.startswith("80 gap-filled bar(s) in 1 run(s)")
+        and "2024-01-01T04:32:00+00:00 – 2024-01-01T05:51:00+00:00" in w
+        for w in warnings
+    )
     base, adv = out["features_base"], out["features_advanced"]
     for f in (base, adv):  # missing, not calm: no 0 volatility in the halt
         assert f.iloc[200:352].isna().all().all()
@@ -190,10 +199,16 @@ def test_reference_feature_set_and_model_input(tmp_path):
 
     write_csv(tmp_path / "bars" / "a.csv", kline_rows(200))
     write_csv(tmp_path / "ref" / "r.csv", kline_rows(200, seed=5))
-    data = {"source": "binance_klines", "path": str(tmp_path / "bars"),
-            "reference": {"path": str(tmp_path / "ref")}}  # fmt: skip
-    features = {"zscore_window": 30, "micro_window": 10,
-                "sets": ["base", "advanced", "reference"]}  # fmt: skip
+    data = {
+        "source": "binance_klines",
+        "path": str(tmp_path / "bars"),
+        "reference": {"path": str(tmp_path / "ref")},
+    }
+    features = {
+        "zscore_window": 30,
+        "micro_window": 10,
+        "sets": ["base", "advanced", "reference"],
+    }
     out = run(catalog(data, features))
     ref = out["features_reference"]
     assert {"ref_ret_1", "ref_basis_bp", "ref_volume_z_10"} <= set(ref.columns)
@@ -203,7 +218,8 @@ def test_reference_feature_set_and_model_input(tmp_path):
     assert "ref_basis_bp" in x and "ret_1" in x
     # without the set: no columns; without a reference: a clear error
     assert run(catalog(data))["features_reference"].shape == (200, 0)
-    cat = catalog({"source": "binance_klines", "path": str(tmp_path / "bars")},
-                  features)  # fmt: skip
+    cat = catalog(
+        {"source": "binance_klines", "path": str(tmp_path / "bars")}, features
+    )
     with pytest.raises(ParameterError, match="features.sets includes 'reference'"):
         SequentialRunner().run(create_pipeline(), cat)

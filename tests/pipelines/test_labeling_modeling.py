@@ -11,8 +11,18 @@ from ethpredict.pipelines.modeling import create_pipeline as modeling
 from ethpredict.testing.data_engineering import Kept
 from ethpredict.testing.modeling import LP, MP
 
-OUTPUTS = ["events", "labels", "model_input", "model_predictions", "folds", "primary_model",
-           "predictions", "meta_model", "meta_events", "model_metrics"]  # fmt: skip
+OUTPUTS = [
+    "events",
+    "labels",
+    "model_input",
+    "model_predictions",
+    "folds",
+    "primary_model",
+    "predictions",
+    "meta_model",
+    "meta_events",
+    "model_metrics",
+]
 
 
 def test_labeling_then_modeling(small):

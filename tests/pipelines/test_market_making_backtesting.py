@@ -14,40 +14,83 @@ from ethpredict.testing.data_engineering import Kept
 from ethpredict.testing.project import model_metrics
 
 OUTPUTS = [
-    "calibration", "quotes", "quotes_baseline", "book", "fills", "orders", "book_baseline",
-    "fills_baseline", "orders_baseline", "venue", "fill_rule_sensitivity",
-    "backtest_metrics", "report", "metrics", "tracked_metrics",
-]  # fmt: skip
+    "calibration",
+    "quotes",
+    "quotes_baseline",
+    "book",
+    "fills",
+    "orders",
+    "book_baseline",
+    "fills_baseline",
+    "orders_baseline",
+    "venue",
+    "fill_rule_sensitivity",
+    "backtest_metrics",
+    "report",
+    "metrics",
+    "tracked_metrics",
+]
 
 
 def test_backtest_slice(small):
     bars = small["bars"]
     rng = np.random.default_rng(0)
     up = rng.uniform(0.2, 0.5, len(bars))
-    pred = pd.DataFrame({"p_down": 0.7 - up, "p_flat": 0.3, "p_up": up,
-                         "bet_size": rng.uniform(-1, 1, len(bars)), "bet_source": "meta"},
-                        index=bars.index)  # fmt: skip
+    pred = pd.DataFrame(
+        {
+            "p_down": 0.7 - up,
+            "p_flat": 0.3,
+            "p_up": up,
+            "bet_size": rng.uniform(-1, 1, len(bars)),
+            "bet_source": "meta",
+        },
+        index=bars.index,
+    )
     pred = pred.iloc[1440:]
     trades = pd.DataFrame(
         {"price": pd.Series(dtype=float), "side": pd.Series(dtype=int)}
     )
     catalog = DataCatalog(
         {
-            "bars": MemoryDataset(bars), "predictions": MemoryDataset(pred),
-            "trades": MemoryDataset(trades), "pool_liquidity": MemoryDataset(pd.DataFrame()),
-            **{name: MemoryDataset(value) for name, value in param_entries(validate_parameters({
-                "mm": {"calib_window": 240, "gamma": 0.05}, "labels": {"vol_span": 50},
-                "risk": {"max_drawdown": None}, "report": {"max_points": 200},
-                "backtest": {"requote_threshold": 20, "gas_units": 100_000}})).items()},
+            "bars": MemoryDataset(bars),
+            "predictions": MemoryDataset(pred),
+            "trades": MemoryDataset(trades),
+            "pool_liquidity": MemoryDataset(pd.DataFrame()),
+            **{
+                name: MemoryDataset(value)
+                for name, value in param_entries(
+                    validate_parameters(
+                        {
+                            "mm": {"calib_window": 240, "gamma": 0.05},
+                            "labels": {"vol_span": 50},
+                            "risk": {"max_drawdown": None},
+                            "report": {"max_points": 200},
+                            "backtest": {"requote_threshold": 20, "gas_units": 100_000},
+                        }
+                    )
+                ).items()
+            },
             "model_metrics": MemoryDataset(model_metrics()),
-            "data_manifest": MemoryDataset({
-                "source": "synthetic", "synthetic": True, "notice": "SYNTHETIC DATA: test",
-                "symbol": "ETHUSDT", "interval": "1m", "start": str(bars.index[0]),
-                "end": str(bars.index[-1]), "bars": len(bars), "gaps": 0, "filled_bars": 0,
-                "trades": 0, "interval_s": 60, "files": []}),
+            "data_manifest": MemoryDataset(
+                {
+                    "source": "synthetic",
+                    "synthetic": True,
+                    "notice": "SYNTHETIC DATA: test",
+                    "symbol": "ETHUSDT",
+                    "interval": "1m",
+                    "start": str(bars.index[0]),
+                    "end": str(bars.index[-1]),
+                    "bars": len(bars),
+                    "gaps": 0,
+                    "filled_bars": 0,
+                    "trades": 0,
+                    "interval_s": 60,
+                    "files": [],
+                }
+            ),
             **{n: Kept() for n in OUTPUTS},
         }
-    )  # fmt: skip
+    )
     pipe = register_pipelines()["backtest"]
     SequentialRunner().run(pipe, catalog)
     m = catalog["backtest_metrics"].load()
@@ -82,8 +125,10 @@ def test_backtest_slice(small):
     assert first.startswith("Does the learned signal make the market maker more money?")
     assert f"{m['signal_added']['total_pnl']:+,.2f} USD" in first
     metrics = catalog["metrics"].load()
-    assert (metrics["signal_added.total_pnl_lo"], metrics["signal_added.total_pnl_hi"]) == (
-        lo, hi)  # fmt: skip
+    assert (
+        metrics["signal_added.total_pnl_lo"],
+        metrics["signal_added.total_pnl_hi"],
+    ) == (lo, hi)
     assert metrics["backtest.fills"] == m["with_signal"]["fills"]
     assert metrics["signal.gbt.log_loss"] is not None
     tracked = catalog["tracked_metrics"].load()

@@ -83,11 +83,16 @@ def test_demeter_and_the_numpy_rule_agree(tmp_path):
         pytest.skip(f"the shared pool day {peer.DATA} is absent")
     python = _demeter_python()
     if python is None:
-        pytest.skip("zelos-demeter is not importable (pip install zelos-demeter==1.3.0 "
-                    "in its own virtualenv and set DEMETER_PYTHON)")  # fmt: skip
+        pytest.skip(
+            "zelos-demeter is not importable (pip install zelos-demeter==1.3.0 "
+            "in its own virtualenv and set DEMETER_PYTHON)"
+        )
     out = tmp_path / "peer.json"
-    subprocess.run([*python, str(VALIDATION / "demeter_peer.py"), "--out", str(out)],
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [*python, str(VALIDATION / "demeter_peer.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
     cases = {c["case"]: c for c in json.loads(out.read_text())["cases"]}
     assert set(cases) == {"range_5pct", "range_0.5pct", "full_range"}
     for c in cases.values():
@@ -96,6 +101,9 @@ def test_demeter_and_the_numpy_rule_agree(tmp_path):
         assert abs(c["value_minted"] / 10_000 - 1) < 1e-6
         assert c["net_value"] == pytest.approx(c["liquidity_value"] + c["fees_value"])
     # narrower range, more liquidity per dollar, more fees while in range
-    assert (cases["range_0.5pct"]["liquidity"] > cases["range_5pct"]["liquidity"]
-            > cases["full_range"]["liquidity"])  # fmt: skip
+    assert (
+        cases["range_0.5pct"]["liquidity"]
+        > cases["range_5pct"]["liquidity"]
+        > cases["full_range"]["liquidity"]
+    )
     assert cases["range_0.5pct"]["bridge"]["minutes_partial_weight"] > 0

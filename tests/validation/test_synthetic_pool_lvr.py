@@ -50,8 +50,11 @@ def lead(bars) -> float:
 
 
 def full_range(tmp_path, name, reference=None, **pool):
-    data = {"source": "synthetic_pool", "path": str(tmp_path / name),
-            "synthetic_pool": {"days": DAYS, **pool}}  # fmt: skip
+    data = {
+        "source": "synthetic_pool",
+        "path": str(tmp_path / name),
+        "synthetic_pool": {"days": DAYS, **pool},
+    }
     if reference:
         data["reference"] = {"path": str(reference)}
     bars, trades, manifest, liquidity = ingest_market_data(DataParams(**data))

@@ -180,9 +180,21 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
             if peak - equity > p["max_dd"]:
                 halted = True
                 acts = 1 + sum(sum(open_[sd]) for sd in ("bid", "ask"))
-                orders.append(dict(id=len(orders), side=0.0, level=-1, type=1, submit=j,
-                                   live_bar=-1, end_bar=-1, price=math.nan, size=0.0,
-                                   filled=0.0, reason=0))  # fmt: skip
+                orders.append(
+                    dict(
+                        id=len(orders),
+                        side=0.0,
+                        level=-1,
+                        type=1,
+                        submit=j,
+                        live_bar=-1,
+                        end_bar=-1,
+                        price=math.nan,
+                        size=0.0,
+                        filled=0.0,
+                        reason=0,
+                    )
+                )
                 inflight.append((j + 1 + p["delay"], "stop", [len(orders) - 1]))
                 S["upd"] += acts
                 S["gas"] += acts * gas
@@ -212,9 +224,10 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                         last[sd] = math.nan
                         continue
                 elif not (
-                    math.isnan(old0) or used[sd] > 0
+                    math.isnan(old0)
+                    or used[sd] > 0
                     or abs(new0 - old0) >= p["requote"] * tk - 1e-9
-                ):  # fmt: skip
+                ):
                     continue
                 latest[sd], used[sd], last[sd] = len(orders), 0, new0
                 ids = []
@@ -237,9 +250,21 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
                     if math.isnan(px) or not size > 0:
                         ids.append(None)
                         continue
-                    orders.append(dict(id=len(orders), side=1.0 if sd == "bid" else -1.0,
-                                       level=lv, type=0, submit=j, live_bar=-1, end_bar=-1,
-                                       price=px, size=size, filled=0.0, reason=0))  # fmt: skip
+                    orders.append(
+                        dict(
+                            id=len(orders),
+                            side=1.0 if sd == "bid" else -1.0,
+                            level=lv,
+                            type=0,
+                            submit=j,
+                            live_bar=-1,
+                            end_bar=-1,
+                            price=px,
+                            size=size,
+                            filled=0.0,
+                            reason=0,
+                        )
+                    )
                     ids.append(len(orders) - 1)
                 inflight.append((j + 1 + p["delay"], sd, ids))
                 # one action per order placed, and per open order cancelled
@@ -256,16 +281,44 @@ def reference(o, h, lo, c, vol, ok, bd, ad, bsz, asz, A, k, u, fund, p):  # noqa
             order = live[sd][0]
             return math.nan if order is None else order["price"]
 
-        book.append([pos, cash, equity, quote("bid"), quote("ask"), S["spread"], S["inv"],
-                     S["fees"], S["gas"], S["upd"], len(fills), 1.0 if halted else 0.0,
-                     S["fund"], S["rej"]])  # fmt: skip
+        book.append(
+            [
+                pos,
+                cash,
+                equity,
+                quote("bid"),
+                quote("ask"),
+                S["spread"],
+                S["inv"],
+                S["fees"],
+                S["gas"],
+                S["upd"],
+                len(fills),
+                1.0 if halted else 0.0,
+                S["fund"],
+                S["rej"],
+            ]
+        )
     table = [
-        [d["side"], d["level"], d["type"], d["submit"], d["live_bar"], d["end_bar"],
-         d["price"], d["size"], d["filled"], d["reason"]]
+        [
+            d["side"],
+            d["level"],
+            d["type"],
+            d["submit"],
+            d["live_bar"],
+            d["end_bar"],
+            d["price"],
+            d["size"],
+            d["filled"],
+            d["reason"],
+        ]
         for d in orders
-    ]  # fmt: skip
-    return (np.array(book), np.array(fills).reshape(-1, len(T.FILL_COLUMNS)),
-            np.array(table).reshape(-1, len(T.ORDER_COLUMNS)))  # fmt: skip
+    ]
+    return (
+        np.array(book),
+        np.array(fills).reshape(-1, len(T.FILL_COLUMNS)),
+        np.array(table).reshape(-1, len(T.ORDER_COLUMNS)),
+    )
 
 
 def case(seed):
@@ -287,14 +340,25 @@ def case(seed):
     bd = np.column_stack([rng.uniform(-0.5, 3, n), rng.uniform(0, 0.5, n)])
     ad = np.column_stack([rng.uniform(-0.5, 3, n), rng.uniform(0, 0.5, n)])
     bd[rng.random(n) < 0.1, 0] = np.nan  # bars without a decision
-    p = {"levels": L, "spacing": float(rng.uniform(0, 2)), "mult": float(rng.uniform(0.5, 1.5)),
-         "tick": 0.01, "base_size": 1.0, "max_inventory": float(rng.integers(1, 6)),
-         "requote": float(rng.choice([0, 1, 5, 50])), "delay": int(rng.integers(0, 3)),
-         "gas": float(rng.uniform(0, 0.002)), "fee": float(rng.uniform(-1e-4, 3e-4)),
-         "taker": 5e-4, "fill_model": int(seed % 2), "through": float(rng.integers(0, 3)),
-         "max_dd": float(rng.choice([0.0, 20.0])), "post_only": bool(rng.random() < 0.7),
-         "part": float(rng.choice([0.05, 0.3, 1.0])),
-         "log_tick": float(rng.choice([0.0, 10 * TICK, 60 * TICK]))}  # fmt: skip
+    p = {
+        "levels": L,
+        "spacing": float(rng.uniform(0, 2)),
+        "mult": float(rng.uniform(0.5, 1.5)),
+        "tick": 0.01,
+        "base_size": 1.0,
+        "max_inventory": float(rng.integers(1, 6)),
+        "requote": float(rng.choice([0, 1, 5, 50])),
+        "delay": int(rng.integers(0, 3)),
+        "gas": float(rng.uniform(0, 0.002)),
+        "fee": float(rng.uniform(-1e-4, 3e-4)),
+        "taker": 5e-4,
+        "fill_model": int(seed % 2),
+        "through": float(rng.integers(0, 3)),
+        "max_dd": float(rng.choice([0.0, 20.0])),
+        "post_only": bool(rng.random() < 0.7),
+        "part": float(rng.choice([0.05, 0.3, 1.0])),
+        "log_tick": float(rng.choice([0.0, 10 * TICK, 60 * TICK])),
+    }
     bsz = rng.uniform(0.2, 1.5, n)
     asz = rng.uniform(0.2, 1.5, n)
     A = rng.uniform(0.001, 0.05, n)
@@ -313,11 +377,41 @@ def kernel_args(args, p) -> tuple:
         np.ascontiguousarray(x[:, i]) for x in (bd, ad) for i in (0, 1)
     )
     return (
-        o, h, lo, c, vol, ok, bd0, bsk, ad0, ask, bsz, asz, A, k, u, fund, p["levels"],
-        p["spacing"], p["mult"], p["tick"], p["log_tick"], p["base_size"],
-        p["max_inventory"], p["requote"], p["delay"], p["gas"], p["fee"], p["taker"],
-        p["post_only"], p["part"], p["fill_model"], p["through"], 60.0, p["max_dd"],
-    )  # fmt: skip
+        o,
+        h,
+        lo,
+        c,
+        vol,
+        ok,
+        bd0,
+        bsk,
+        ad0,
+        ask,
+        bsz,
+        asz,
+        A,
+        k,
+        u,
+        fund,
+        p["levels"],
+        p["spacing"],
+        p["mult"],
+        p["tick"],
+        p["log_tick"],
+        p["base_size"],
+        p["max_inventory"],
+        p["requote"],
+        p["delay"],
+        p["gas"],
+        p["fee"],
+        p["taker"],
+        p["post_only"],
+        p["part"],
+        p["fill_model"],
+        p["through"],
+        60.0,
+        p["max_dd"],
+    )
 
 
 def run_kernel(args, p, out=None, prepared=None):

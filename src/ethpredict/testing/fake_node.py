@@ -71,12 +71,15 @@ class FakeChain:
             return None
         base_fee = 8_000_000_000 + (n * 7919) % 30_000_000_000  # 8–38 gwei
         return {
-            "number": hex(n), "hash": self.block_hash(n),
+            "number": hex(n),
+            "hash": self.block_hash(n),
             "parentHash": self.block_hash(n - 1) if n else "0x" + "0" * 64,
-            "timestamp": hex(self.timestamp(n)), "baseFeePerGas": hex(base_fee),
+            "timestamp": hex(self.timestamp(n)),
+            "baseFeePerGas": hex(base_fee),
             "gasUsed": hex(12_000_000 + (n * 104729) % 18_000_000),
-            "gasLimit": hex(30_000_000), "transactions": [],
-        }  # fmt: skip
+            "gasLimit": hex(30_000_000),
+            "transactions": [],
+        }
 
     def get_logs(self, lo: int, hi: int) -> list[dict]:
         i = bisect.bisect_left(self.log_blocks, lo)
@@ -84,13 +87,19 @@ class FakeChain:
         out = []
         for g in self.logs[i:j]:
             n = g["blockNumber"]
-            out.append({
-                "address": self.pool, "topics": g["topics"], "data": g["data"],
-                "blockNumber": hex(n), "transactionHash": g["transactionHash"],
-                "transactionIndex": hex(g["transactionIndex"]),
-                "blockHash": self.block_hash(n), "logIndex": hex(g["logIndex"]),
-                "removed": False,
-            })  # fmt: skip
+            out.append(
+                {
+                    "address": self.pool,
+                    "topics": g["topics"],
+                    "data": g["data"],
+                    "blockNumber": hex(n),
+                    "transactionHash": g["transactionHash"],
+                    "transactionIndex": hex(g["transactionIndex"]),
+                    "blockHash": self.block_hash(n),
+                    "logIndex": hex(g["logIndex"]),
+                    "removed": False,
+                }
+            )
         return out
 
 
@@ -104,15 +113,26 @@ def chain_from_raw_csv(path: str | Path, pool: str) -> FakeChain:
     ts = pd.to_datetime(frame["block_timestamp"], utc=True)
     secs = ((ts - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).to_numpy()
     logs = [
-        {"blockNumber": int(b), "timestamp": int(t), "logIndex": int(li),
-         "transactionIndex": int(ti), "transactionHash": th,
-         "topics": [str(x) for x in ast.literal_eval(tp)], "data": d}
+        {
+            "blockNumber": int(b),
+            "timestamp": int(t),
+            "logIndex": int(li),
+            "transactionIndex": int(ti),
+            "transactionHash": th,
+            "topics": [str(x) for x in ast.literal_eval(tp)],
+            "data": d,
+        }
         for b, t, li, ti, th, tp, d in zip(
-            frame["block_number"], secs, frame["log_index"],
-            frame["transaction_index"], frame["transaction_hash"], frame["topics"],
-            frame["data"], strict=True,
+            frame["block_number"],
+            secs,
+            frame["log_index"],
+            frame["transaction_index"],
+            frame["transaction_hash"],
+            frame["topics"],
+            frame["data"],
+            strict=True,
         )
-    ]  # fmt: skip
+    ]
     logs.sort(key=lambda g: (g["blockNumber"], g["logIndex"]))
     return FakeChain(logs, pool)
 
@@ -140,8 +160,11 @@ class FakeNode:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     def getlogs_ranges(self) -> list[tuple[int, int]]:
-        return [(int(p[0]["fromBlock"], 16), int(p[0]["toBlock"], 16))
-                for m, p in self.calls if m == "eth_getLogs"]  # fmt: skip
+        return [
+            (int(p[0]["fromBlock"], 16), int(p[0]["toBlock"], 16))
+            for m, p in self.calls
+            if m == "eth_getLogs"
+        ]
 
     def __enter__(self) -> FakeNode:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
@@ -220,9 +243,11 @@ class FakeNode:
                     node.http_requests += 1
                     n = node.http_requests
                     every = node.http429_every
-                    gone = (node.fail_after_getlogs is not None and sum(
-                        m == "eth_getLogs" for m, _ in node.calls
-                    ) >= node.fail_after_getlogs)  # fmt: skip
+                    gone = (
+                        node.fail_after_getlogs is not None
+                        and sum(m == "eth_getLogs" for m, _ in node.calls)
+                        >= node.fail_after_getlogs
+                    )
                 if every and n % every == 0:
                     return self._send(429, b'{"error": "rate limited"}')
                 if gone:

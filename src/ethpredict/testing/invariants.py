@@ -62,8 +62,13 @@ def check_execution(
     maker = ~fills["taker"].to_numpy(bool)
     lim = orders["price"].to_numpy()[oid]
     side = fills["side"].to_numpy(np.float64)
-    parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
-             + book["funding"]).to_numpy()  # fmt: skip
+    parts = (
+        book["spread_pnl"]
+        + book["inventory_pnl"]
+        - book["fees"]
+        - book["gas"]
+        + book["funding"]
+    ).to_numpy()
     out = {
         "outside_bar": int(np.sum((price < lo - TOL) | (price > hi + TOL))),
         "overfilled": int(
@@ -145,8 +150,13 @@ def check_pool_execution(
     ):
         stop = len(bars) if en < 0 else en
         covered[lv:stop] |= (lo[lv:stop] <= b) & (hi[lv:stop] >= a)
-    parts = (book["spread_pnl"] + book["inventory_pnl"] - book["fees"] - book["gas"]
-             + book["funding"]).to_numpy()  # fmt: skip
+    parts = (
+        book["spread_pnl"]
+        + book["inventory_pnl"]
+        - book["fees"]
+        - book["gas"]
+        + book["funding"]
+    ).to_numpy()
     return {
         "outside_block": int(
             np.sum((price < lo[bar] * (1 - rel)) | (price > hi[bar] * (1 + rel)))

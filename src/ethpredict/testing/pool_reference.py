@@ -80,8 +80,23 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
     order they happened: per block the stop first, then each range's buys and
     its sells).
     """
-    (_, _, mark, observed, sw_start, sw_sqrt, sw_in, sw_liq, center, bd, ad, bsz,
-     asz, miss, gas) = args  # fmt: skip
+    (
+        _,
+        _,
+        mark,
+        observed,
+        sw_start,
+        sw_sqrt,
+        sw_in,
+        sw_liq,
+        center,
+        bd,
+        ad,
+        bsz,
+        asz,
+        miss,
+        gas,
+    ) = args
     n, levels, width = len(mark), p["levels"], p["width"]
     c0, step = p["c0"], p["step"]
 
@@ -98,10 +113,24 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
     S = dict(spread=0.0, inv=0.0, fees=0.0, gas=0.0, upd=0, rej=0)
 
     def new_order(side, level, kind, bar, lower, upper, size, L):
-        orders.append(dict(id=len(orders), side=side, level=level, type=kind,
-                           submit=bar, live=-1, end=-1, lower=lower, size=size,
-                           filled=0.0, reason=T.END_OPEN, upper=upper, L=L,
-                           fees=0.0))  # fmt: skip
+        orders.append(
+            dict(
+                id=len(orders),
+                side=side,
+                level=level,
+                type=kind,
+                submit=bar,
+                live=-1,
+                end=-1,
+                lower=lower,
+                size=size,
+                filled=0.0,
+                reason=T.END_OPEN,
+                upper=upper,
+                L=L,
+                fees=0.0,
+            )
+        )
         return orders[-1]
 
     def converted(r):
@@ -132,11 +161,20 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
             if abs(pos) > DUST:
                 net, gross = sell_to_pool(pos, s * s, l_act, p["fee"])
                 sub = stop["halt"]
-                mo = new_order(-math.copysign(1.0, pos), -1, T.ORDER_MARKET, sub,
-                               math.nan, math.nan, abs(pos), math.nan)  # fmt: skip
+                mo = new_order(
+                    -math.copysign(1.0, pos),
+                    -1,
+                    T.ORDER_MARKET,
+                    sub,
+                    math.nan,
+                    math.nan,
+                    abs(pos),
+                    math.nan,
+                )
                 mo.update(live=j, end=j, filled=abs(pos), reason=T.END_FILLED)
-                fills.append((j, mo["side"], gross / pos, abs(pos), -1, mo["id"],
-                              T.KIND_STOP))  # fmt: skip
+                fills.append(
+                    (j, mo["side"], gross / pos, abs(pos), -1, mo["id"], T.KIND_STOP)
+                )
                 S["spread"] += gross - pos * m
                 S["fees"] += gross - net  # what the fee tier cost
                 cash += net
@@ -198,8 +236,17 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
             for x, quote in moves[id(r)]:
                 if abs(x) <= DUST:
                     continue
-                fills.append((j, math.copysign(1.0, x), quote / x, abs(x),
-                              r["level"], r["id"], T.KIND_RANGE))  # fmt: skip
+                fills.append(
+                    (
+                        j,
+                        math.copysign(1.0, x),
+                        quote / x,
+                        abs(x),
+                        r["level"],
+                        r["id"],
+                        T.KIND_RANGE,
+                    )
+                )
                 pos += x
                 cash -= quote
                 S["spread"] += x * m - quote
@@ -276,8 +323,18 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
                         hi = lo + width
                     lower, upper = math.exp(c0 + lo * step), math.exp(c0 + hi * step)
                     L = sz / (1.0 / math.sqrt(lower) - 1.0 / math.sqrt(upper))
-                    new.append(new_order(1.0 if side == T.BID else -1.0, lv,
-                                         T.ORDER_RANGE, j, lower, upper, sz, L))  # fmt: skip
+                    new.append(
+                        new_order(
+                            1.0 if side == T.BID else -1.0,
+                            lv,
+                            T.ORDER_RANGE,
+                            j,
+                            lower,
+                            upper,
+                            sz,
+                            L,
+                        )
+                    )
                 if not new and not live[side]:
                     last_key[side] = math.nan  # nothing to mint or burn
                     continue
@@ -287,19 +344,50 @@ def reference(args, p):  # noqa: PLR0912, PLR0915
             r = [r for r in live[side] if r["level"] == 0]
             return r[0][key] if r else math.nan
 
-        book.append([pos, cash, equity, bound(T.BID, "upper"), bound(T.ASK, "lower"),
-                     S["spread"], S["inv"], S["fees"], S["gas"], S["upd"], len(fills),
-                     1.0 if halted else 0.0, 0.0, S["rej"]])  # fmt: skip
+        book.append(
+            [
+                pos,
+                cash,
+                equity,
+                bound(T.BID, "upper"),
+                bound(T.ASK, "lower"),
+                S["spread"],
+                S["inv"],
+                S["fees"],
+                S["gas"],
+                S["upd"],
+                len(fills),
+                1.0 if halted else 0.0,
+                0.0,
+                S["rej"],
+            ]
+        )
     for side in (T.BID, T.ASK):
         for r in live[side]:
             r["filled"] = converted(r)
     table = [
-        [d["side"], d["level"], d["type"], d["submit"], d["live"], d["end"], d["lower"],
-         d["size"], d["filled"], d["reason"], d["upper"], d["L"], d["fees"]]
+        [
+            d["side"],
+            d["level"],
+            d["type"],
+            d["submit"],
+            d["live"],
+            d["end"],
+            d["lower"],
+            d["size"],
+            d["filled"],
+            d["reason"],
+            d["upper"],
+            d["L"],
+            d["fees"],
+        ]
         for d in orders
-    ]  # fmt: skip
-    return (np.array(book), np.array(fills).reshape(-1, len(T.FILL_COLUMNS)),
-            np.array(table).reshape(-1, len(T.POOL_ORDER_COLUMNS)))  # fmt: skip
+    ]
+    return (
+        np.array(book),
+        np.array(fills).reshape(-1, len(T.FILL_COLUMNS)),
+        np.array(table).reshape(-1, len(T.POOL_ORDER_COLUMNS)),
+    )
 
 
 def static_reference(args, start, lower, upper, L, fee):
@@ -361,9 +449,15 @@ def case(seed):
     fee = float(rng.choice([1e-4, 5e-4, 3e-3, 1e-2]))
     sw_liq = float(rng.choice([1e4, 1e5, 1e6])) * np.exp(rng.normal(0, 0.3, k))
     prev = np.r_[math.sqrt(3000.0), sw_sqrt[:-1]]
-    amount = np.where(
-        sw_sqrt < prev, sw_liq * np.abs(1 / sw_sqrt - 1 / prev), sw_liq * np.abs(sw_sqrt - prev)
-    ) / (1 - fee) * rng.uniform(0.8, 1.2, k)  # fmt: skip
+    amount = (
+        np.where(
+            sw_sqrt < prev,
+            sw_liq * np.abs(1 / sw_sqrt - 1 / prev),
+            sw_liq * np.abs(sw_sqrt - prev),
+        )
+        / (1 - fee)
+        * rng.uniform(0.8, 1.2, k)
+    )
     close = np.empty(n)
     last = math.sqrt(3000.0)
     for j in range(n):
@@ -382,35 +476,104 @@ def case(seed):
     p_miss = float(rng.choice([0.0, 0.0, 0.3, 0.7]))
     miss = rng.random(2 * n) if p_miss > 0 else np.ones(2 * n)
     gas = float(rng.choice([0.0, 0.01, 0.3, 3.0])) * rng.uniform(0.5, 2.0, n)
-    p = {"c0": c0, "step": step, "width": int(rng.integers(1, 4)),
-         "levels": int(rng.integers(1, 4)), "size_mult": float(rng.uniform(0.5, 1.5)),
-         "base_size": 1.0, "max_inventory": float(rng.integers(1, 5)),
-         "requote": float(rng.choice([0.0, 1.0, 2.0, 1e9])),
-         "delay": int(rng.integers(0, 3)), "p_miss": p_miss, "fee": fee,
-         "gas_mint": 320_000.0, "gas_burn": 66_000.0, "gas_collect": 36_000.0,
-         "gas_swap": 110_000.0,
-         "max_drawdown": float(rng.choice([0.0, 0.0, 3.0, 30.0, 1000.0]))}  # fmt: skip
-    args = (o, close, mark, observed, sw_start, sw_sqrt, amount, sw_liq, center, bd,
-            ad, bsz, asz, miss, gas)  # fmt: skip
+    p = {
+        "c0": c0,
+        "step": step,
+        "width": int(rng.integers(1, 4)),
+        "levels": int(rng.integers(1, 4)),
+        "size_mult": float(rng.uniform(0.5, 1.5)),
+        "base_size": 1.0,
+        "max_inventory": float(rng.integers(1, 5)),
+        "requote": float(rng.choice([0.0, 1.0, 2.0, 1e9])),
+        "delay": int(rng.integers(0, 3)),
+        "p_miss": p_miss,
+        "fee": fee,
+        "gas_mint": 320_000.0,
+        "gas_burn": 66_000.0,
+        "gas_collect": 36_000.0,
+        "gas_swap": 110_000.0,
+        "max_drawdown": float(rng.choice([0.0, 0.0, 3.0, 30.0, 1000.0])),
+    }
+    args = (
+        o,
+        close,
+        mark,
+        observed,
+        sw_start,
+        sw_sqrt,
+        amount,
+        sw_liq,
+        center,
+        bd,
+        ad,
+        bsz,
+        asz,
+        miss,
+        gas,
+    )
     return args, p
 
 
 def run_kernel(args, p):
     """:func:`pool_book_nb` on :func:`case`'s arguments: ``(book, fills,
     orders)``, trimmed to what it wrote."""
-    (o, c, mark, observed, sw_start, sw_sqrt, sw_in, sw_liq, center, bd, ad, bsz, asz,
-     miss, gas) = args  # fmt: skip
+    (
+        o,
+        c,
+        mark,
+        observed,
+        sw_start,
+        sw_sqrt,
+        sw_in,
+        sw_liq,
+        center,
+        bd,
+        ad,
+        bsz,
+        asz,
+        miss,
+        gas,
+    ) = args
     n, L = len(c), p["levels"]
     book = np.zeros((n, len(T.BOOK_COLUMNS)))
     fills = np.zeros((n * 4 * L + 1, len(T.FILL_COLUMNS)))
     orders = np.zeros(((n + 1) * 2 * L + 2, len(T.POOL_ORDER_COLUMNS)))
     nf, no = pool_book_nb(
-        o, c, mark, observed, sw_start, sw_sqrt, sw_in, sw_liq, center, bd, ad, bsz, asz,
-        p["c0"], p["step"], p["width"], L, p["size_mult"], p["base_size"],
-        p["max_inventory"], p["requote"], p["delay"], p["p_miss"], miss, p["fee"], gas,
-        p["gas_mint"], p["gas_burn"], p["gas_collect"], p["gas_swap"], p["max_drawdown"],
-        book, fills, orders,
-    )  # fmt: skip
+        o,
+        c,
+        mark,
+        observed,
+        sw_start,
+        sw_sqrt,
+        sw_in,
+        sw_liq,
+        center,
+        bd,
+        ad,
+        bsz,
+        asz,
+        p["c0"],
+        p["step"],
+        p["width"],
+        L,
+        p["size_mult"],
+        p["base_size"],
+        p["max_inventory"],
+        p["requote"],
+        p["delay"],
+        p["p_miss"],
+        miss,
+        p["fee"],
+        gas,
+        p["gas_mint"],
+        p["gas_burn"],
+        p["gas_collect"],
+        p["gas_swap"],
+        p["max_drawdown"],
+        book,
+        fills,
+        orders,
+    )
     assert nf >= 0, "the output blocks were too small"
     return book, fills[:nf], orders[:no]
 
@@ -419,6 +582,18 @@ def run_static(args, start, lower, upper, L, fee):
     """:func:`static_position_nb` on :func:`case`'s pool."""
     o, _, mark, _, sw_start, sw_sqrt, sw_in, sw_liq = args[:8]
     out = np.empty((len(mark), 4))
-    static_position_nb(mark, sw_start, sw_sqrt, sw_in, sw_liq, math.sqrt(o[start]), start,
-                       lower, upper, L, fee, out)  # fmt: skip
+    static_position_nb(
+        mark,
+        sw_start,
+        sw_sqrt,
+        sw_in,
+        sw_liq,
+        math.sqrt(o[start]),
+        start,
+        lower,
+        upper,
+        L,
+        fee,
+        out,
+    )
     return out

@@ -39,12 +39,27 @@ def _frame(block: np.ndarray, columns, index) -> pd.DataFrame:
 def orders_frame(
     orders: np.ndarray, columns: tuple[str, ...] = T.ORDER_COLUMNS
 ) -> pd.DataFrame:
-    """The orders table: one row per order (its id). Bars are positions in
-    ``bars`` (their times: ``bars.index[bar]``; −1: never); no time columns,
-    which would cost more than the kernel in a sweep (it builds this twice per
-    trial). Column-major ``orders`` gives its columns without copies where
-    their dtype allows. ``columns``: ``ORDER_COLUMNS`` and any float columns
-    after them (a pool's ``POOL_ORDER_COLUMNS``)."""
+    """The orders table: one row per order (its id).
+
+    No time columns, which would cost more than the kernel in a sweep (it
+    builds this twice per trial).
+
+    Args:
+        orders: The kernel's float64 orders block, one row per order and one
+            column per name in ``columns``. Column-major ``orders`` gives its
+            columns without copies where their dtype allows.
+        columns: ``ORDER_COLUMNS`` and any float columns after them (a pool's
+            ``POOL_ORDER_COLUMNS``).
+
+    Returns:
+        A frame indexed by order id (``order``): ``side`` (int8, +1 bid/buy,
+        −1 ask/sell), ``level`` (int16), ``type`` and ``end_reason``
+        (categoricals), ``submit_bar`` / ``live_bar`` / ``end_bar`` (int64
+        positions in ``bars``; their times: ``bars.index[bar]``; −1: never),
+        ``price`` (the limit, quote currency per ETH), ``size`` and ``filled``
+        (ETH), then the extra float columns. The float columns stay views of
+        ``orders``.
+    """
     c = {name: orders[:, i] for i, name in enumerate(columns)}
     cols = {
         "side": c["side"].astype(np.int8),
@@ -67,9 +82,25 @@ def orders_frame(
 def fills_frame(
     fb: np.ndarray, index: pd.DatetimeIndex, mark: np.ndarray, markouts: list[int]
 ) -> pd.DataFrame:
-    """The fills table from the kernel's ``fills`` rows: one row per fill at
-    its bar's time, with ``taker`` and, per horizon ``h`` of ``markouts``,
-    ``markout_h`` = side × (``mark`` h bars later − price) (NaN past the end)."""
+    """The fills table from the kernel's ``fills`` rows.
+
+    Args:
+        fb: The kernel's fills rows, columns ``FILL_COLUMNS`` (``bar`` a
+            position in ``index``, ``side`` +1 buy / −1 sell, ``price`` quote
+            currency per ETH, ``size`` ETH, ``level``, ``order`` id, ``kind``
+            code).
+        index: The bars' times (a fill's time is ``index[bar]``).
+        mark: The mark price per bar (quote currency per ETH), one per bar of
+            ``index``.
+        markouts: Markout horizons in bars.
+
+    Returns:
+        One row per fill indexed by its bar's time (``time``): ``bar``,
+        ``side`` (int8), ``price``, ``size``, ``level``, ``order``, ``kind``
+        (categorical), ``taker`` (bool) and, per horizon ``h`` of
+        ``markouts``, ``markout_h`` = side × (``mark`` h bars later − price),
+        quote currency per ETH (NaN past the end).
+    """
     n = len(mark)
     bar = fb[:, T.F_BAR].astype(np.int64)
     side, price = fb[:, T.F_SIDE], fb[:, T.F_PRICE]
@@ -100,9 +131,36 @@ def run_book(
     bp: BacktestParams,
     rp: RiskParams,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Run the kernel; returns the per-bar book, the fills with markouts and
-    the orders. The book's ``attrs["venue_settings"]`` holds the resolved
-    :class:`~ethpredict.venues.Venue`."""
+    """Run the kernel on one set of bars and quotes.
+
+    Args:
+        bars: The bars (``open``, ``high``, ``low``, ``close`` in quote
+            currency per ETH; ``volume``, if present, caps fills through
+            ``backtest.max_participation``, else unlimited;
+            ``funding_rate`` when the venue has funding; the unobserved-bar
+            flags of :func:`ethpredict.volatility.unobserved`), with the
+            bars' ``DatetimeIndex`` and ``attrs`` that select the venue.
+        quotes: :func:`ethpredict.market_making.quote_policy`'s frame, one row
+            per bar (``skew``, ``bid_depth``, ``ask_depth``, ``bid_size``,
+            ``ask_size``; ``A`` and ``k`` for the ``intensity`` fill model,
+            which uses the values of the bar before, fitted on bars strictly
+            before the bar they fill in).
+        mp: The ``mm`` parameters (levels, order size in ETH, inventory bound
+            in order sizes, tick).
+        bp: The ``backtest`` parameters; ``bp.seed`` seeds the uniforms of the
+            ``intensity`` fill model; the venue's fees (basis points) enter
+            the kernel as fractions (× 1e-4).
+        rp: The ``risk`` parameters (``max_drawdown`` None: no stop).
+
+    Returns:
+        ``(book, fills, orders)``: the per-bar book on ``bars.index`` (``mid``
+        = close, the kernel's ``BOOK_COLUMNS``, then ``avg_entry``,
+        ``realized_pnl``, ``unrealized_pnl`` by average cost), whose
+        ``attrs["venue_settings"]`` holds the resolved
+        :class:`~ethpredict.venues.Venue`; the fills with markouts at
+        ``bp.markouts`` bars against the close (:func:`fills_frame`); the
+        orders (:func:`orders_frame`).
+    """
     bar_s = bar_seconds(bars)
     venue = venue_of(bars, bp)
     n = len(bars)
@@ -216,8 +274,17 @@ _NORM_PPF = np.vectorize(NormalDist().inv_cdf, otypes=[np.float64])
 
 
 def cornish_fisher_z(alpha, skew: float, kurt: float):
-    """Cornish–Fisher quantile of a standardised variable (``kurt`` excess);
-    ``alpha`` may be an array."""
+    """Cornish–Fisher quantile of a standardised variable.
+
+    Args:
+        alpha: The probability (a lower tail for a small ``alpha``); may be
+            an array.
+        skew: Skewness.
+        kurt: Excess kurtosis (0 for a normal).
+
+    Returns:
+        The standardised quantile(s), shaped as ``alpha``.
+    """
     z = _NORM_PPF(np.asarray(alpha, dtype=np.float64))
     return (
         z
@@ -232,9 +299,20 @@ def _none_if_nan(x: float) -> float | None:
 
 
 def daily_pnl(book: pd.DataFrame, start: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """PnL per UTC day from bar ``start`` on (the change of end-of-day
-    equity; the first day counts from zero): the day starts (epoch ns) and
-    the PnL, days without bars left out."""
+    """PnL per UTC day from bar ``start`` on.
+
+    Args:
+        book: A per-bar book (``equity``, quote currency) on a
+            ``DatetimeIndex``.
+        start: The first bar (a position) counted.
+
+    Returns:
+        ``(days, pnl)``: the starts of the UTC days (int64 epoch
+        nanoseconds) and each day's PnL, the change of end-of-day equity
+        (the first day counts from zero), in the book's quote currency; days
+        without bars are left out. Both empty when the book has no bar from
+        ``start`` on.
+    """
     if len(book) <= start:
         return np.empty(0, np.int64), np.empty(0)
     ends = utc_day_ends(book.index)
@@ -269,13 +347,38 @@ def risk_metrics(
     daily: np.ndarray | None = None,
 ) -> dict:
     """Scalar risk and activity metrics of one book from bar ``start`` on
-    (USD unless stated); ``fills`` are those of that period.
+    (USD unless stated).
 
     Sharpe and Sortino are annualised from daily PnL (UTC days) with
     ``risk.periods_per_year`` (365: crypto trades every day). VaR and CVaR
     are losses (positive numbers) of one day's PnL: historical, and
     Cornish–Fisher (skewness and excess kurtosis of the daily PnL; CVaR
     averages the expansion over the tail).
+
+    Args:
+        book: The per-bar book (:func:`run_book`).
+        fills: The fills of the same period (from bar ``start`` on).
+        mp: The ``mm`` parameters: ``order_size`` (ETH) is the inventory's
+            unit, ``max_inventory`` (in order sizes) its bound.
+        rp: The ``risk`` parameters (``periods_per_year``).
+        start: The first bar (a position) counted.
+        daily: The PnL of :func:`daily_pnl` ``(book, start)`` when the caller
+            has it (computed here otherwise).
+
+    Returns:
+        A JSON-ready dict (an undefined statistic is None): PnL components
+        (``total_pnl``, ``spread_pnl``, ``inventory_pnl``, ``fees`` paid,
+        ``gas``, ``funding`` received) at the last bar; ``days``;
+        ``sharpe``, ``sortino``; ``max_drawdown`` (a positive amount) and
+        ``max_drawdown_days`` (peak to recovery or the last bar, in days);
+        ``updates``, ``fills``, ``halted``; ``var_hist_95`` … ``cvar_cf_99``
+        (losses of one day, positive); ``fill_ratio`` (fills per live quote
+        side per bar); ``turnover_usd_per_day``; ``time_at_bound`` (fraction
+        of bars at the inventory bound); ``inventory_mean``,
+        ``inventory_std`` and ``inventory_hist`` (counts per whole order size
+        from −``max_inventory`` to ``max_inventory``), all in order sizes;
+        ``mean_markout_h`` per markout column of ``fills`` (quote currency
+        per ETH).
     """
 
     def col(name: str) -> np.ndarray:

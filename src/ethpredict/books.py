@@ -44,8 +44,22 @@ def is_pool(bars: pd.DataFrame, bp: BacktestParams) -> bool:
 
 
 def venue_book(bars, trades, pool_liquidity, quotes, mp, bp, rp):
-    """The order book of an exchange venue, or the LP book on a pool:
-    ``(book, fills, orders)`` with the quotes' attrs."""
+    """The order book of an exchange venue, or the LP book on a pool.
+
+    Args:
+        bars: The bars (their ``attrs`` and ``backtest.venue`` pick the book).
+        trades: The trades (a pool's swaps; read only on a pool).
+        pool_liquidity: The pool's liquidity (read only on a pool).
+        quotes: :func:`ethpredict.market_making.quote_policy`'s frame.
+        mp: The ``mm`` parameters.
+        bp: The ``backtest`` parameters.
+        rp: The ``risk`` parameters.
+
+    Returns:
+        ``(book, fills, orders)``
+        (:func:`ethpredict.backtesting.run_book` or
+        :func:`ethpredict.lp.run_pool_book`), each with the quotes' attrs.
+    """
     if is_pool(bars, bp):
         run = run_pool_book(
             bars, trades, pool_liquidity, quotes, mp, bp, rp, bar_seconds(bars)
@@ -83,9 +97,24 @@ def fill_rule_sensitivity(
     rp: RiskParams,
 ) -> pd.DataFrame:
     """PnL, fills and markouts of the same quotes under each fill rule of
-    :data:`SENSITIVITY_RULES`, one row each; ``run`` (the run's ``book``,
-    ``fills``, ``orders``) is reused for the run's own rule. A pool has no
-    fill rule to choose (its swaps convert the ranges): one row, the run."""
+    :data:`SENSITIVITY_RULES`, one row each. A pool has no fill rule to
+    choose (its swaps convert the ranges): one row, the run.
+
+    Args:
+        bars: The bars of the run.
+        quotes: The run's quotes (``valid`` sets the first quoted bar).
+        run: The run's ``(book, fills, orders)``, reused for the run's own
+            rule.
+        mp: The ``mm`` parameters.
+        bp: The ``backtest`` parameters (the run's rule).
+        rp: The ``risk`` parameters.
+
+    Returns:
+        One row per rule: ``rule``, ``this_run``, ``total_pnl`` and
+        ``spread_pnl`` (the book's last bar), ``fills`` and ``taker_fills``
+        (from the first quoted bar on), ``rejected`` (orders), and
+        ``mean_markout_h`` per markout horizon (quote currency per ETH).
+    """
     is_valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(is_valid)) if is_valid.any() else 0
     rules = (
@@ -104,8 +133,17 @@ def fill_rule_sensitivity(
 
 
 def trading_end(book: pd.DataFrame, orders: pd.DataFrame) -> int | None:
-    """The bar at which trading ended after the risk stop: the stop's market
-    order filled (or found nothing to flatten); None when no stop fired."""
+    """The bar at which trading ended after the risk stop.
+
+    Args:
+        book: The per-bar book (``halted``).
+        orders: The orders table (``type``, ``end_bar``).
+
+    Returns:
+        The bar (a position in ``book``) at which the stop's market order
+        filled, or the last bar when it found nothing to flatten or is still
+        open; None when no stop fired.
+    """
     halted = book["halted"].to_numpy()
     if not halted.any():
         return None
@@ -123,7 +161,21 @@ def signal_intervals(
 ) -> dict:
     """Block-bootstrap intervals over days (``risk.interval_level``…): the
     book's total PnL and Sharpe ratio (its trading days) and what the signal
-    added (the daily difference of the two books over the whole period)."""
+    added (the daily difference of the two books over the whole period).
+
+    Args:
+        daily: The book's PnL per UTC day over its trading days.
+        added: The daily PnL with the signal minus without it, over the whole
+            period (None: no baseline booked).
+        rp: The ``risk`` parameters: ``interval_level``,
+            ``bootstrap_resamples``, ``bootstrap_seed`` (the resampling's
+            seed), ``bootstrap_block_days``, ``periods_per_year``.
+
+    Returns:
+        ``level``, ``resamples``, ``method``, ``block_days``, ``backtest``
+        (``total_pnl`` and ``sharpe`` intervals), ``signal_added``
+        (``total_pnl``, or None) and ``days`` (per part, or None).
+    """
     kw = {
         "level": rp.interval_level,
         "resamples": rp.bootstrap_resamples,
@@ -149,7 +201,17 @@ def signal_intervals(
 
 
 def first_valid_bar(quotes: pd.DataFrame) -> int:
-    """The first bar with both an out-of-sample prediction and a calibration."""
+    """The first bar with both an out-of-sample prediction and a calibration.
+
+    Args:
+        quotes: The quotes (``valid``).
+
+    Returns:
+        Its position in ``quotes``.
+
+    Raises:
+        ETHPredictError: No bar is valid.
+    """
     is_valid = quotes["valid"].to_numpy()
     if not is_valid.any():
         raise ETHPredictError(
@@ -161,8 +223,24 @@ def first_valid_bar(quotes: pd.DataFrame) -> int:
 
 def book_metrics(b, all_fills, o, whole, i0, t0, mp, rp) -> tuple[dict, np.ndarray]:
     """Risk metrics of one book over its trading period (up to the risk stop)
-    and its daily PnL over that period; ``whole`` is its daily PnL over all,
-    ``i0`` the first quoted bar and ``t0`` its time (epoch ns)."""
+    and its daily PnL over that period.
+
+    Args:
+        b: The per-bar book.
+        all_fills: All its fills (on their times).
+        o: Its orders.
+        whole: Its PnL per UTC day over the whole period from ``i0``.
+        i0: The first quoted bar (a position).
+        t0: The time of bar ``i0`` (epoch nanoseconds).
+        mp: The ``mm`` parameters.
+        rp: The ``risk`` parameters.
+
+    Returns:
+        ``(metrics, daily)``: :func:`ethpredict.backtesting.risk_metrics`
+        with ``total_pnl`` after the stop's last fill, ``stopped_at`` (the
+        stop's bar time, or None), the order summary and, for an LP book,
+        ``lp``; and the daily PnL over the trading period.
+    """
     end = trading_end(b, o)
     traded = b if end is None else b.iloc[: max(end, i0) + 1]
     f = all_fills.iloc[int(np.searchsorted(epoch_ns(all_fills.index), t0)) :]
@@ -196,12 +274,31 @@ def backtest_metrics(
     rp: RiskParams,
     lp_baselines: pd.DataFrame | None = None,
 ) -> dict:
-    """Risk metrics of the book (``run``: book, fills, orders) and of the same
-    book without the signal (``baseline_run``; None: not booked, then
-    ``without_signal`` and ``signal_added`` are None), over the period in
-    which quoting was possible (up to the risk stop, if one fired: later
-    days are not trading days), what the signal added, its block-bootstrap
-    intervals, and the passive-LP baselines of a pool."""
+    """Risk metrics of the book and of the same book without the signal,
+    over the period in which quoting was possible (up to the risk stop, if
+    one fired: later days are not trading days), what the signal added, its
+    block-bootstrap intervals, and the passive-LP baselines of a pool.
+
+    Args:
+        run: The book's ``(book, fills, orders)``.
+        baseline_run: The same book without the signal (None: not booked,
+            then ``without_signal`` and ``signal_added`` are None).
+        quotes: The quotes (``valid`` sets the first quoted bar).
+        mp: The ``mm`` parameters.
+        rp: The ``risk`` parameters.
+        lp_baselines: A pool's passive-LP baselines, one row each (None or
+            empty: none).
+
+    Returns:
+        ``period``, ``synthetic``, ``alpha_weight``, ``venue``,
+        ``with_signal``, ``without_signal``, ``signal_added`` (with minus
+        without, per PnL part), ``daily`` (UTC dates and the PnL per day over
+        the whole period, 0 after a risk stop), ``intervals``
+        (:func:`signal_intervals`) and, on a pool, ``lp_baselines``.
+
+    Raises:
+        ETHPredictError: No bar is valid (:func:`first_valid_bar`).
+    """
     book = run[0]
     i0 = first_valid_bar(quotes)
     days, pnl = daily_pnl(book, i0)

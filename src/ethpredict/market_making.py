@@ -51,7 +51,17 @@ QUANTILES = np.linspace(0.5, 0.95, 10)
 
 
 def fit_log_linear(depths: np.ndarray, lam: np.ndarray) -> tuple[float, float]:
-    """Least-squares fit of ``ln λ = ln A − k·δ``; NaN when it cannot."""
+    """Least-squares fit of ``ln λ = ln A − k·δ``.
+
+    Args:
+        depths: The depths δ (USDT from the previous close).
+        lam: The intensity λ at each depth (fills per second per side);
+            non-finite or non-positive values are left out.
+
+    Returns:
+        ``(A, k)`` in fills per second and 1/USDT; ``(NaN, NaN)`` when it
+        cannot fit (fewer than 3 usable points, or all at one depth).
+    """
     ok = np.isfinite(lam) & (lam > 0) & np.isfinite(depths)
     if ok.sum() < 3 or np.ptp(depths[ok]) <= 0:
         return np.nan, np.nan
@@ -96,7 +106,24 @@ def _intensity_from_trades(depth: np.ndarray, seconds: float) -> tuple[float, fl
 def calibrate(
     bars: pd.DataFrame, trades: pd.DataFrame, p: MMParams, bar_s: float
 ) -> pd.DataFrame:
-    """Rolling causal ``sigma``, ``A``, ``k`` per bar (see the module docstring)."""
+    """Rolling causal ``sigma``, ``A``, ``k`` per bar (see the module docstring).
+
+    Args:
+        bars: The bars (``open``, ``high``, ``low``, ``close`` in USDT, the
+            unobserved-bar flags) on their ``DatetimeIndex``.
+        trades: Trades on a ``DatetimeIndex`` with ``price`` (USDT) and
+            ``side`` (±1; a trade's depth is side × (price − the previous
+            bar's close)); None or empty: fit from the bars' excursions.
+        p: The ``mm`` parameters (``calib_window`` and ``calib_every`` in
+            bars; ``sigma``, ``A``, ``k`` not None replace the fit).
+        bar_s: The bar length in seconds.
+
+    Returns:
+        A frame on ``bars.index``: ``sigma`` (USDT per √second), ``A`` (fills
+        per second per side), ``k`` (1/USDT), NaN before the first full
+        window or where a fit fails, and ``source`` (``"trades"`` or
+        ``"bars"``).
+    """
     n = len(bars)
     close = bars["close"].to_numpy()
     prev = np.r_[bars["open"].to_numpy()[:1], close[:-1]]
@@ -176,13 +203,24 @@ SIGNAL_COLUMNS = ("p_up", "p_down", "bet_size", "drift_weight", "vol")
 def aligned_signal(
     bars: pd.DataFrame, predictions: pd.DataFrame, vol_span: int
 ) -> pd.DataFrame:
-    """What the quotes read of the model, on the bars' index: ``p_up``,
-    ``p_down``, ``bet_size``, ``drift_weight`` (the meta model's ``|bet
-    size|`` where it sizes the bet, 1 where the primary's probabilities alone
-    do: they carry their confidence already) — NaN where no out-of-sample
-    prediction exists — and ``vol``, the causal volatility of the closes
-    that scales the barriers (``labels.vol_span``). A node of its own: a
-    sweep over ``mm`` keys computes it once."""
+    """What the quotes read of the model, on the bars' index.
+
+    A node of its own: a sweep over ``mm`` keys computes it once.
+
+    Args:
+        bars: The bars (``close``, the unobserved-bar flags).
+        predictions: The out-of-sample predictions (``p_up``, ``p_down``,
+            ``bet_size``, ``bet_source``) on some of the bars' times.
+        vol_span: ``labels.vol_span`` (bars), the span of the volatility.
+
+    Returns:
+        A frame on ``bars.index`` with ``p_up``, ``p_down``, ``bet_size``,
+        ``drift_weight`` (the meta model's ``|bet size|`` where it sizes the
+        bet, 1 where the primary's probabilities alone do: they carry their
+        confidence already) — NaN where no out-of-sample prediction exists —
+        and ``vol``, the causal volatility of the closes that scales the
+        barriers.
+    """
     meta = (predictions["bet_source"] == "meta").to_numpy()
     weight = np.where(meta, predictions["bet_size"].abs().to_numpy(np.float64), 1.0)
     cols = _aligned(
@@ -215,9 +253,30 @@ def quote_policy(
     both by the edge (a short-lived alpha, Cartea–Jaimungal–Penalva §10.4),
     ``glft`` by GLFT's constant-drift term ``omega·mu/(gamma·sigma²)``.
     Quotes exist only where an out-of-sample prediction and a calibration do.
-    ``signal`` is :func:`aligned_signal`'s frame. ``maker_fee`` (a fraction
-    of the price per maker fill) is added to the half spread as ``maker_fee ×
-    close`` (``mm.fee_in_spread``: the node passes the venue's).
+
+    Args:
+        bars: The bars (``close`` in USDT is the mid).
+        signal: :func:`aligned_signal`'s frame.
+        calibration: :func:`calibrate`'s frame (``sigma`` USDT/√s, ``A``
+            fills/s, ``k`` 1/USDT).
+        p: The ``mm`` parameters (``tick`` in USDT, ``order_size`` in ETH,
+            ``max_inventory`` in order sizes, ``vol_target_usd``).
+        lp: The ``labels`` parameters (``pt``, ``sl``: the barriers in
+            multiples of ``vol``; ``horizon`` in bars).
+        rp: The ``risk`` parameters (``max_var`` None: no cap).
+        bar_s: The bar length in seconds (the horizon in seconds is
+            ``lp.horizon × bar_s``).
+        maker_fee: A fraction of the price per maker fill (not basis
+            points), added to the half spread as ``maker_fee × close``
+            (``mm.fee_in_spread``: the node passes the venue's).
+
+    Returns:
+        A frame on ``bars.index`` with ``QUOTE_COLUMNS`` — ``mid``,
+        ``reservation``, ``bid``, ``ask`` (USDT; bid and ask rounded out to
+        the tick, NaN where not valid), ``sigma``, ``A``, ``k``, ``mu``
+        (USDT/s), ``half_spread``, ``skew``, ``drift_shift``, ``bid_depth``
+        and ``ask_depth`` (USDT from the mid), ``bid_size`` and ``ask_size``
+        (ETH) — and ``valid`` (bool).
     """
     idx = bars.index
     p_up, p_down, bet, weight, vol = (

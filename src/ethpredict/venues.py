@@ -148,6 +148,13 @@ class Venue:
         return self.gas_units * self.gas_price_gwei * 1e-9
 
     def as_dict(self) -> dict:
+        """The fields as a JSON-ready dict (the book's ``venue_settings``).
+
+        Returns:
+            Every field (``overridden`` as a list), ``gas_eth_per_action``
+            (:attr:`gas_eth`, ETH per order action) and ``description``
+            (:meth:`describe`).
+        """
         out = asdict(self)
         out["overridden"] = list(self.overridden)
         out["gas_eth_per_action"] = self.gas_eth
@@ -201,9 +208,18 @@ def preset_name(bars: pd.DataFrame, venue: str) -> str:
 
 
 def maker_fee(bars: pd.DataFrame, venue: str, maker_fee_bps: float | None) -> float:
-    """The maker fee of an order-book venue as a fraction of the price
-    (``backtest.maker_fee_bps`` or the preset's; what the quotes widen by).
-    0 on a pool: a range earns the fee tier instead (:mod:`ethpredict.lp`)."""
+    """The maker fee of an order-book venue (what the quotes widen by).
+
+    Args:
+        bars: The bars (their ``attrs["venue"]`` resolves ``auto``).
+        venue: ``backtest.venue``.
+        maker_fee_bps: ``backtest.maker_fee_bps`` in basis points (None: the
+            preset's).
+
+    Returns:
+        The fee as a fraction of the price (bps × 1e-4). 0 on a pool: a
+        range earns the fee tier instead (:mod:`ethpredict.lp`).
+    """
     name = preset_name(bars, venue)
     if name == "uniswap_v3":
         return 0.0
@@ -212,7 +228,26 @@ def maker_fee(bars: pd.DataFrame, venue: str, maker_fee_bps: float | None) -> fl
 
 
 def venue_of(bars: pd.DataFrame, bp: BacktestParams) -> Venue:
-    """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``."""
+    """Resolve the :class:`Venue` from the bars' ``attrs`` and ``backtest``.
+
+    Args:
+        bars: The bars; ``attrs`` ``venue`` (the data's market), and on a
+            pool ``fee_bps`` (the fee tier, basis points), ``block_time_s``
+            (12 s when absent) and ``tick_spacing``; a ``funding_rate``
+            column enables funding on ``cex_perp``.
+        bp: The ``backtest`` parameters (``venue`` and the overrides, fees
+            in basis points, gas in units and gwei).
+
+    Returns:
+        The venue. On ``uniswap_v3`` the maker fee is the negated fee tier
+        (earned) and the taker fee the tier; ``log_tick`` is the tick
+        spacing × ln 1.0001 on a pool, else 0.
+
+    Raises:
+        ParameterError: ``uniswap_v3`` on bars not from a pool;
+            ``backtest.gas_price_path`` on another venue; or
+            ``backtest.gas_units`` on ``uniswap_v3``.
+    """
     name = preset_name(bars, bp.venue)
     pool = bars.attrs.get("venue", "spot") == "uniswap_v3"
     if name == "uniswap_v3" and not pool:
@@ -273,11 +308,23 @@ def activation_delay(
     bars: pd.DataFrame, block_time_s: float, latency_s: float, bar_s: float
 ) -> int:
     """Whole bars between a bar's close and the first bar that an order
-    decided at that close is live for from its start: the order reaches the
-    venue ``latency_s`` after the close and, on a block clock, lands at the
-    first block boundary at or after that; a bar it lands inside of is still
-    traded against the old quote. Off-chain (``block_time_s`` 0) only the
-    latency counts."""
+    decided at that close is live for from its start.
+
+    The order reaches the venue ``latency_s`` after the close and, on a block
+    clock, lands at the first block boundary at or after that; a bar it lands
+    inside of is still traded against the old quote. Off-chain
+    (``block_time_s`` 0) only the latency counts.
+
+    Args:
+        bars: The bars (the first bar's time sets the blocks' phase, on the
+            epoch).
+        block_time_s: The block time in seconds (0: off-chain, no blocks).
+        latency_s: From a decision to the order reaching the venue, seconds.
+        bar_s: The bar length in seconds.
+
+    Returns:
+        The delay in whole bars (≥ 0).
+    """
     if block_time_s > 0:
         close_s = epoch_ns(bars.index)[0] / 1e9 + bar_s
         offset = close_s % block_time_s

@@ -31,13 +31,28 @@ def static_position(
     L: float,
     fee: float,
 ) -> pd.DataFrame:
-    """A position of liquidity ``L`` on ``[lower, upper]`` (ETH prices),
-    minted at the start of block ``start`` (at the pool's price then) and
-    held: per block from ``start``, its ``eth`` and ``quote`` (fees collected
-    included), ``value`` at the mark, cumulative ``fees_earned``, ``lvr`` and
-    ``inventory_pnl`` (ETH held × the mark's change); ``value`` = entry value
-    + fees_earned − lvr + inventory_pnl (``attrs["entry_value"]``: the
-    position at the mark when minted). No gas."""
+    """A position of liquidity ``L`` on ``[lower, upper]``, minted at the
+    start of block ``start`` (at the pool's price then, the block's open)
+    and held. No gas.
+
+    Args:
+        bars: The pool's bars.
+        path: The pool's swaps (:func:`ethpredict.lp.swaps.swap_path`).
+        mark: The mark price per block (quote currency per ETH).
+        start: The block (a position) it is minted in.
+        lower: The range's lower bound (ETH price, quote per ETH).
+        upper: The range's upper bound (ETH price).
+        L: The liquidity in √(ETH · quote) whole-token units.
+        fee: The pool's fee tier as a fraction (not basis points).
+
+    Returns:
+        Per block from ``start`` (on ``bars.index[start:]``): its ``eth`` and
+        ``quote`` (fees collected included), ``value`` at the mark,
+        cumulative ``fees_earned``, ``lvr`` and ``inventory_pnl`` (ETH held ×
+        the mark's change); ``value`` = entry value + fees_earned − lvr +
+        inventory_pnl (``attrs["entry_value"]``: the position at the mark
+        when minted).
+    """
     out, entry = _held(bars, path, mark, start, lower, upper, L, fee)
     eth, quote, fees, spread, inv = (out[start:, k] for k in range(5))
     frame = pd.DataFrame(
@@ -105,7 +120,25 @@ def lp_baselines(
     the end, each with the same capital (``backtest.baseline_capital_usd``):
     the full range, a static ±x % range (``backtest.baseline_range_pct``),
     and holding the initial 50/50 mix. Each LP baseline pays a mint when it
-    starts and a burn and a collect at the end, at the venue's gas."""
+    starts and a burn and a collect at the end, at the venue's gas.
+
+    Args:
+        bars: The pool's bars.
+        trades: The pool's swaps (None or empty: minute paths).
+        liquidity: The pool's active liquidity series (None: none).
+        quotes: The book's quotes (``valid`` sets the first quoted block).
+        mp: The ``mm`` parameters (without a capital, 2 × ``order_size`` ETH
+            at the mark is the capital).
+        bp: The ``backtest`` parameters (``baseline_capital_usd``,
+            ``baseline_range_pct`` in percent).
+
+    Returns:
+        One row per baseline (``full range``, ``static ±x %``,
+        ``hold 50/50``) with ``BASELINE_COLUMNS``, in USD: ``capital``,
+        ``total_pnl``, ``fees_earned``, ``lvr``, ``gas``, ``inventory_pnl``,
+        ``entry_basis``, ``final_value``; ``lower`` and ``upper`` the range
+        (ETH prices; NaN for holding).
+    """
     venue = venue_of(bars, bp)
     valid = quotes["valid"].to_numpy()
     i0 = int(np.argmax(valid)) if valid.any() else 0

@@ -19,7 +19,15 @@ from ethpredict.volatility import unobserved
 
 
 def gas_prices(bars: pd.DataFrame, venue: Venue) -> np.ndarray:
-    """The gas price (gwei) per block: the series when given, else constant."""
+    """The gas price per block: the series when given, else constant.
+
+    Args:
+        bars: The pool's bars (one per block or minute; their times).
+        venue: The venue (``gas_price_path`` or ``gas_price_gwei``).
+
+    Returns:
+        The gas price in gwei, one per bar (float64).
+    """
     if venue.gas_price_path:
         return np.asarray(
             gas_price_per_bar(venue.gas_price_path, bars.index), dtype=np.float64
@@ -33,7 +41,16 @@ def landing_delay(bars: pd.DataFrame, venue: Venue, bar_s: float) -> int:
     ``latency_s`` after block ``n`` is in block ``n + 1`` when the latency is
     under a block time (the next proposer includes it), else later; on longer
     bars (a pool's minutes) it is live from the start of the first bar after
-    it lands (:func:`ethpredict.venues.activation_delay`)."""
+    it lands (:func:`ethpredict.venues.activation_delay`).
+
+    Args:
+        bars: The pool's bars.
+        venue: The venue (``block_time_s``, ``latency_s`` in seconds).
+        bar_s: The bar length in seconds.
+
+    Returns:
+        The delay in whole bars (≥ 0).
+    """
     block = venue.block_time_s
     if block > 0 and bar_s <= block + 1e-9:
         return max(0, math.ceil(venue.latency_s / block - 1e-9) - 1)
@@ -52,7 +69,33 @@ def run_pool_book(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The LP book on a pool: per block, fills and range orders (as
     :func:`ethpredict.backtesting.run_book`), with the book's ``mark``
-    (reference or pool price) and ``lvr`` columns."""
+    (reference or pool price) and ``lvr`` columns.
+
+    Args:
+        bars: The pool's bars (``open``, ``close`` in quote currency per ETH,
+            the pool's ``attrs``; optional ``reference_price``).
+        trades: The pool's swaps (None or empty: per-minute price paths from
+            the bars, :func:`ethpredict.lp.swaps.swap_path`).
+        liquidity: The pool's active liquidity series (None: none).
+        quotes: :func:`ethpredict.market_making.quote_policy`'s frame
+            (``skew``, ``bid_depth``, ``ask_depth``, ``bid_size``,
+            ``ask_size``).
+        mp: The ``mm`` parameters (``order_size`` in ETH, ``max_inventory``
+            in order sizes, ``range_width``, levels).
+        bp: The ``backtest`` parameters; ``bp.seed`` seeds one uniform per
+            block and side, drawn only when ``bp.p_miss`` > 0.
+        rp: The ``risk`` parameters (``max_drawdown`` None: no stop).
+        bar_s: The bar length in seconds.
+
+    Returns:
+        ``(book, fills, orders)``: the per-block book on ``bars.index``
+        (``mid`` = close, ``BOOK_COLUMNS``, ``mark``, ``lvr`` = −spread PnL),
+        whose ``attrs["venue_settings"]`` adds ``marked_at`` and
+        ``swap_path`` to the venue's; the fills with markouts against the
+        mark; the orders with ``POOL_ORDER_COLUMNS``. The fee tier enters
+        the kernel as a fraction earned (basis points × 1e-4), gas prices in
+        gwei.
+    """
     venue = venue_of(bars, bp)
     n = len(bars)
     path = swap_path(bars, trades, liquidity)
@@ -133,7 +176,17 @@ def run_pool_book(
 
 def lp_decomposition(book: pd.DataFrame) -> dict:
     """The LP's PnL as fees − LVR − gas ± inventory (USD), and whether the
-    parts sum to the total (money is conserved)."""
+    parts sum to the total (money is conserved).
+
+    Args:
+        book: The LP book (:func:`run_pool_book`; ``fees`` is paid, so
+            negative when earned).
+
+    Returns:
+        At the last block: ``fees_earned`` (positive: earned), ``lvr``,
+        ``gas``, ``inventory_pnl``, ``total_pnl`` (equity) and ``residual``
+        (total − (fees − lvr − gas + inventory); 0 when money is conserved).
+    """
     last = book.iloc[-1]
     parts = {
         "fees_earned": -float(last["fees"]),

@@ -36,6 +36,18 @@ class SwapPath:
 
 
 def pool_attr(bars: pd.DataFrame, name: str):
+    """A pool attribute of the bars (``bars.attrs[name]``).
+
+    Args:
+        bars: The pool's bars.
+        name: The attribute (``tick_spacing``, ``decimals0``, ...).
+
+    Returns:
+        Its value.
+
+    Raises:
+        ParameterError: The bars carry no such attribute (or it is None).
+    """
     value = bars.attrs.get(name)
     if value is None:
         raise ParameterError(
@@ -46,7 +58,19 @@ def pool_attr(bars: pd.DataFrame, name: str):
 
 
 def pool_grid(bars: pd.DataFrame) -> tuple[float, float, int]:
-    """``(c0, step, tick_spacing)`` of the pool the bars come from."""
+    """The price grid of the pool the bars come from.
+
+    Args:
+        bars: The pool's bars (``attrs``: ``tick_spacing``, ``eth_token``,
+            ``decimals0``, ``decimals1``).
+
+    Returns:
+        ``(c0, step, tick_spacing)``: the grid's ETH prices are
+        ``exp(c0 + g·step)`` at grid index ``g``.
+
+    Raises:
+        ParameterError: A pool attribute is missing (:func:`pool_attr`).
+    """
     spacing = int(pool_attr(bars, "tick_spacing"))
     c0, step, _ = grid(
         pool_attr(bars, "eth_token"),
@@ -58,9 +82,18 @@ def pool_grid(bars: pd.DataFrame) -> tuple[float, float, int]:
 
 
 def mark_prices(bars: pd.DataFrame) -> tuple[np.ndarray, str]:
-    """The price the book is valued at per block: the exchange reference
-    (``reference_price``: the last one known strictly before the block) where
-    there is one, else the pool's close; and which it is."""
+    """The price the book is valued at per block.
+
+    Args:
+        bars: The pool's bars (``close``; optional ``reference_price``).
+
+    Returns:
+        ``(mark, which)``: per block, the exchange reference
+        (``reference_price``: the last one known strictly before the block)
+        where there is one, else the pool's close (quote currency per ETH);
+        ``which`` is ``"reference"`` when the bars have the column, else
+        ``"pool"``.
+    """
     close = bars["close"].to_numpy(np.float64)
     if "reference_price" not in bars:
         return close, "pool"
@@ -89,7 +122,22 @@ def swap_path(
     """The kernel's swap arrays from a pool's swaps, or from per-minute
     summaries when the source has no swaps (see the module docstring);
     remembered for the same frames (:mod:`ethpredict.memo`: a sweep's trials
-    share them)."""
+    share them).
+
+    Args:
+        bars: The pool's bars (one per block or minute; ``open``, ``high``,
+            ``low``, ``close``, ``volume`` and, if present, the taker-buy
+            volumes; the pool's decimals in ``attrs``).
+        trades: The swaps (``price``, ``side`` > 0 when a taker bought ETH,
+            ``qty`` in ETH, ``quote_qty``, ``liquidity`` in raw units); None
+            or empty: the bars' price paths.
+        liquidity: The pool's active liquidity series (raw units), for the
+            minute paths (None: implied by the minutes' ETH inputs).
+
+    Returns:
+        The :class:`SwapPath` (read-only arrays; ``form`` ``"swaps"`` or
+        ``"minute paths"``).
+    """
     swaps = trades is not None and len(trades) > 0
     objs = tuple(x for x in (bars, trades, liquidity) if x is not None)
     sig = (

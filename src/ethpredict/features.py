@@ -73,7 +73,24 @@ def _observed_only(build):
 @_observed_only
 def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     """Returns, realised volatilities, range, activity z-scores, RSI, EMA
-    spreads and calendar encodings."""
+    spreads and calendar encodings.
+
+    Args:
+        bars: The bars (``open``, ``high``, ``low``, ``close``, ``volume``,
+            optional ``trades``, the unobserved-bar flags) on their UTC open
+            times.
+        p: The ``features`` parameters (``return_horizons``, ``vol_window``,
+            ``zscore_window``, ``rsi_window``, ``ema_pairs``; all in bars).
+
+    Returns:
+        float64 features on ``bars.index``: ``ret_<k>`` (log return over k
+        bars), ``rv_cc_<w>``, ``rv_parkinson_<w>``, ``rv_gk_<w>`` (per-bar
+        log volatilities), ``range`` (ln high − ln low), ``volume_z`` and
+        ``trades_z`` (z-scores of log1p), ``rsi_<n>`` (0–100),
+        ``ema_spread_<fast>_<slow>`` (log ratio of the EMAs of the close),
+        ``tod_sin`` / ``tod_cos`` (UTC time of day) and ``dow_sin`` /
+        ``dow_cos`` (day of week). NaN on unobserved bars and in warm-up.
+    """
     o, h, lo, c = (np.log(bars[k]) for k in ("open", "high", "low", "close"))
     r1 = c.diff()
     hl = h - lo
@@ -116,7 +133,23 @@ def advanced_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     taker-flow imbalance (when every bar has taker volume: volume-weighted over
     ``micro_window`` and the mean per-bar imbalance over each of
     ``flow_windows``), rolling skew and excess kurtosis of 1-bar log
-    returns."""
+    returns.
+
+    Args:
+        bars: The bars (``close``, ``volume``; optional ``quote_volume`` and
+            ``taker_buy_volume``; the unobserved-bar flags).
+        p: The ``features`` parameters (``fracdiff_d``, ``fracdiff_window``,
+            ``micro_window`` and ``flow_windows`` in bars).
+
+    Returns:
+        float64 features on ``bars.index``: ``fracdiff_<d>`` (of the log
+        close), ``roll_spread_<w>`` (a fraction of the close),
+        ``amihud_<w>`` (|1-bar log return| per quote-currency volume × 10⁶;
+        the quote volume is ``quote_volume`` or close × volume),
+        ``taker_imbalance_<w>`` and ``flow_imbalance_<k>`` ((2·taker buy −
+        volume)/volume, in [−1, 1]), ``ret_skew_<w>``, ``ret_kurt_<w>``.
+        NaN on unobserved bars and in warm-up.
+    """
     idx, w = bars.index, p.micro_window
     logc = np.log(bars["close"])
     r1 = logc.diff()
@@ -178,6 +211,16 @@ def reference_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
     ``ref_taker_imbalance_<w>`` ((2·taker buy − volume)/volume over the
     window; when it has taker volume). NaN where the reference is (before its
     first price, stale).
+
+    Args:
+        bars: The bars with ``reference_price`` (and optional
+            ``reference_volume``, ``reference_buy_volume``).
+        p: The ``features`` parameters (``return_horizons``,
+            ``micro_window``, ``zscore_window``; in bars).
+
+    Returns:
+        The float64 features above on ``bars.index`` (``ref_basis_bp`` in
+        basis points).
 
     Raises:
         ParameterError: the bars have no reference.

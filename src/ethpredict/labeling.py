@@ -38,6 +38,11 @@ def sample_events(bars: pd.DataFrame, p: LabelsParams) -> pd.DataFrame:
     starts on a gap-filled or stale bar (the volatility is NaN there, and
     the CUSUM test is skipped; the sums run on).
 
+    Args:
+        bars: The bars (``close``, the unobserved-bar flags).
+        p: The ``labels`` parameters (``events``, ``vol_span`` in bars,
+            ``cusum_threshold`` a log return, ``cusum_vol_mult``).
+
     Returns:
         Indexed by event time ``t0``: ``t0_idx`` (bar position) and ``vol``
         (the volatility at t0 that scales the barriers).
@@ -73,6 +78,14 @@ def triple_barrier(
     Without ``side`` the upper barrier is ``pt × vol`` and the lower
     ``sl × vol``. With ``side`` (+1/−1 per event) the profit barrier, on the
     side's favourable direction, is ``pt × vol`` and the stop ``sl × vol``.
+
+    Args:
+        bars: The bars (``open``, ``high``, ``low``, ``close``; barriers are
+            in log returns).
+        events: :func:`sample_events`' frame (``t0_idx``, ``vol``).
+        p: The ``labels`` parameters (``pt``, ``sl`` in multiples of
+            ``vol``; ``horizon`` in bars; ``both_touch``, ``vertical_label``).
+        side: +1 (long) / −1 (short) per event; None: all +1.
 
     Returns:
         ``events`` plus ``t1_idx`` (−1 if unresolved), ``t1``, ``touch``
@@ -113,7 +126,17 @@ def triple_barrier(
 def average_uniqueness(labels: pd.DataFrame, n_bars: int, horizon: int) -> np.ndarray:
     """Average uniqueness; an unresolved label spans to the end of its window
     or of the data, so that weights before any date do not depend on data
-    after it."""
+    after it.
+
+    Args:
+        labels: The labels (``t0_idx``, ``t1_idx`` bar positions; −1:
+            unresolved).
+        n_bars: The number of bars.
+        horizon: ``labels.horizon`` in bars.
+
+    Returns:
+        One uniqueness per label (float).
+    """
     t0 = labels["t0_idx"].to_numpy()
     t1 = labels["t1_idx"].to_numpy()
     t1 = np.where(t1 >= 0, t1, np.minimum(t0 + horizon, n_bars - 1))
@@ -132,7 +155,16 @@ def time_decay(uniqueness: np.ndarray, c: float) -> np.ndarray:
 
 
 def meta_labels(outcome: pd.DataFrame, side: np.ndarray) -> np.ndarray:
-    """1 when trading ``side`` from entry to the first touch made money, else
-    0; NaN for unresolved events (``outcome`` from a sided triple barrier)."""
+    """Meta-labels of a side.
+
+    Args:
+        outcome: A sided :func:`triple_barrier`'s frame (``ret``, the log
+            return entry→exit).
+        side: +1 (long) / −1 (short) per event.
+
+    Returns:
+        Per event 1.0 when trading ``side`` from entry to the first touch
+        made money (side × ret > 0), else 0.0; NaN for unresolved events.
+    """
     pnl = np.asarray(side) * outcome["ret"].to_numpy()
     return np.where(np.isnan(pnl), np.nan, (pnl > 0).astype(np.float64))

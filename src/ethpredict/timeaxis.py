@@ -43,8 +43,16 @@ def epoch_ns(index) -> np.ndarray:
 
 
 def utc_day_ends(index) -> np.ndarray:
-    """Positions of the last timestamp of each UTC day (read-only; cached per
-    ``DatetimeIndex``)."""
+    """Positions of the last timestamp of each UTC day.
+
+    Args:
+        index: A ``DatetimeIndex`` or anything that converts to one (sorted
+            times).
+
+    Returns:
+        int64 positions in ``index``, one per UTC day that has a timestamp,
+        in time order; read-only, cached per ``DatetimeIndex``.
+    """
     index = _index(index)
 
     def make():
@@ -62,6 +70,9 @@ def bar_seconds(bars) -> float:
 
     Args:
         bars: A frame indexed by bar open time, or the index itself.
+
+    Returns:
+        The bar length in seconds (float).
     """
     index = bars.index if isinstance(bars, pd.DataFrame | pd.Series) else bars
     d = np.diff(epoch_ns(index)[: min(len(index), 1000)]) / 1e9
@@ -70,8 +81,15 @@ def bar_seconds(bars) -> float:
 
 def on_grid(index: pd.DatetimeIndex) -> np.ndarray | None:
     """Positions of the bars on their regular grid (step: the smallest step
-    between bars), or ``None`` when there is no hole (bars dropped, e.g. by
-    ``data.on_stale: drop``)."""
+    between bars).
+
+    Args:
+        index: The bars' open times (sorted).
+
+    Returns:
+        int64 grid positions, 0 at the first bar, or ``None`` when there is
+        no hole (bars dropped, e.g. by ``data.on_stale: drop``).
+    """
     t = epoch_ns(index)
     d = np.diff(t)
     if not d.size or (d == d.min()).all():
@@ -86,6 +104,9 @@ def in_window(time_ns: np.ndarray, start_ns: int | None, end_ns: int | None):
         time_ns: Epoch nanoseconds.
         start_ns: First time kept (epoch ns), inclusive; None: no bound.
         end_ns: End of the window (epoch ns), exclusive; None: no bound.
+
+    Returns:
+        A bool mask shaped as ``time_ns``.
     """
     keep = np.ones(time_ns.size, bool)
     if start_ns is not None:

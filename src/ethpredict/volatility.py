@@ -14,8 +14,16 @@ from ethpredict.timeaxis import on_grid
 
 
 def unobserved(bars: pd.DataFrame) -> np.ndarray:
-    """Bars that are no observation of the market: gap-filled (``is_filled``)
-    or in a halt (``is_stale``); a flag column that is absent counts as False."""
+    """Bars that are no observation of the market.
+
+    Args:
+        bars: The bars (optional flag columns ``is_filled``, ``is_stale``).
+
+    Returns:
+        A bool array, one per bar: True where gap-filled (``is_filled``) or
+        in a halt (``is_stale``); a flag column that is absent counts as
+        False.
+    """
     out = np.zeros(len(bars), dtype=bool)
     for col in ("is_filled", "is_stale"):
         if col in bars:
@@ -24,9 +32,16 @@ def unobserved(bars: pd.DataFrame) -> np.ndarray:
 
 
 def unobserved_change(bars: pd.DataFrame) -> np.ndarray:
-    """Bars whose change from the previous bar is no one-bar observation: the
-    bar or the one before is unobserved (:func:`unobserved`), or bars are
-    missing in between (a hole in the index); always the first bar."""
+    """Bars whose change from the previous bar is no one-bar observation.
+
+    Args:
+        bars: The bars (flags as :func:`unobserved`) on their open times.
+
+    Returns:
+        A bool array, one per bar: True where the bar or the one before is
+        unobserved (:func:`unobserved`), or bars are missing in between (a
+        hole in the index); always True for the first bar.
+    """
     miss = unobserved(bars)
     out = miss | np.r_[True, miss[:-1]][: miss.size]
     pos = on_grid(bars.index)

@@ -77,8 +77,7 @@ def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
 
     Args:
         bars: The bars (``open``, ``high``, ``low``, ``close``, ``volume``,
-            optional ``trades``, the unobserved-bar flags) on their UTC open
-            times.
+            optional ``trades``, the unobserved-bar flags) on their open times.
         p: The ``features`` parameters (``return_horizons``, ``vol_window``,
             ``zscore_window``, ``rsi_window``, ``ema_pairs``; all in bars).
 
@@ -88,7 +87,7 @@ def base_features(bars: pd.DataFrame, p: FeaturesParams) -> pd.DataFrame:
         log volatilities), ``range`` (ln high − ln low), ``volume_z`` and
         ``trades_z`` (z-scores of log1p), ``rsi_<n>`` (0–100),
         ``ema_spread_<fast>_<slow>`` (log ratio of the EMAs of the close),
-        ``tod_sin`` / ``tod_cos`` (UTC time of day) and ``dow_sin`` /
+        ``tod_sin`` / ``tod_cos`` (the index's time of day) and ``dow_sin`` /
         ``dow_cos`` (day of week). NaN on unobserved bars and in warm-up.
     """
     o, h, lo, c = (np.log(bars[k]) for k in ("open", "high", "low", "close"))

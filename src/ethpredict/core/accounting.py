@@ -26,6 +26,19 @@ def average_cost_nb(
     unrealised) equals spread + inventory PnL of the book (the risk stop's
     flatten is a fill like any other). Slow reference: the loop written with
     Python floats in the tests.
+
+    Args:
+        fill_bar: int64 bar position of each fill, in bar order.
+        fill_side: +1 buy / −1 sell per fill.
+        fill_price: Per fill, quote currency per ETH.
+        fill_size: Per fill, ETH (unsigned: the side gives the sign).
+        close: Closes per bar, quote currency per ETH.
+        avg_out: Out, per bar: the average entry price after the bar's fills
+            (NaN when flat), in place.
+        realized_out: Out, per bar: cumulative realised PnL, quote currency,
+            in place.
+        unrealized_out: Out, per bar: position × (close − average), quote
+            currency (0 when flat), in place.
     """
     pos = 0.0
     avg = np.nan

@@ -154,16 +154,70 @@ def backtest_nb(
     fills: np.ndarray,
     orders: np.ndarray,
 ) -> tuple[int, int]:
-    """Run the book over ``n`` bars; returns ``(fills written, orders written)``.
+    """Run the book over ``n`` bars (see the module docstring).
 
     ``bid_depth[t]`` = d0 and ``bid_skew[t]`` = s give the level-0 bid ``close −
     d0 − s·q``, ``ask_depth``/``ask_skew`` the ask ``close + d0 − s·q`` for inventory ``q``
     (in order sizes), rounded to the tick away from the close and kept
     strictly off the close; NaN ``d0``: no decision at that bar. Level ``l``
     sits ``l·level_spacing`` further out with ``level_size_mult^l`` times the
-    size. ``tradable[t]`` is false on stale or gap-filled bars. ``book`` (n ×
-    ``BOOK_COLUMNS``), ``fills`` (≥ n·(2·levels + 1) rows) and ``orders`` (≥
-    n·2·levels + 1 rows) are written in place.
+    size. Every per-bar array has length ``n``, indexed by bar.
+
+    Args:
+        o: Opens, quote currency per ETH.
+        h: Highs, quote currency per ETH.
+        lo: Lows, quote currency per ETH.
+        c: Closes, quote currency per ETH (the mark).
+        volume: Per-bar volume in ETH (inf: no cap).
+        tradable: False on stale or gap-filled bars.
+        bid_depth: Level-0 bid depth d0 below the close, quote currency
+            (NaN: no decision).
+        bid_skew: Bid skew s per order size of inventory, quote currency.
+        ask_depth: Level-0 ask depth above the close, quote currency.
+        ask_skew: Ask skew per order size of inventory, quote currency.
+        bid_size: Level-0 bid size in ETH.
+        ask_size: Level-0 ask size in ETH.
+        A: Fill intensity per bar, fills per second (``intensity`` model
+            only; length 1 otherwise).
+        k: Intensity decay per bar, 1/quote currency (as ``A``).
+        uniforms: (n, 2·levels) uniforms in [0, 1), column ``2·level +
+            side`` (bid 0, ask 1), for the ``intensity`` model (seeded by
+            the wrapper; (1, 2·levels) otherwise).
+        funding: Funding rate per bar settled at its close, a fraction of
+            the notional (0: none); the book receives −position × close ×
+            rate.
+        levels: Quote levels per side.
+        level_spacing: Distance between levels, quote currency (rounded to
+            the tick on a linear grid).
+        level_size_mult: Size multiplier per level.
+        tick: Tick size, quote currency (the linear grid).
+        log_tick: 0 for the linear grid, else the log-price grid step.
+        base_size: The order size in ETH (the unit of the inventory ``q``).
+        max_inventory: The bound on ``|position|`` in order sizes.
+        requote_ticks: Re-send a side when its level-0 price moved by this
+            many ticks.
+        delay: Extra whole bars: an order decided at bar j's close goes live
+            at the start of bar j + 1 + delay.
+        gas_eth: Gas per order action in ETH (× the close: quote currency).
+        maker_fee: Maker fee, a fraction of the notional (not basis points;
+            negative: rebate).
+        taker_fee: Taker fee, a fraction of the notional.
+        post_only: Reject arriving marketable orders instead of taking.
+        max_participation: Fills per bar at most this fraction of its volume.
+        fill_model: ``FILL_TOUCH`` or ``FILL_INTENSITY``.
+        through_ticks: Ticks the path must trade through a limit (``touch``).
+        bar_seconds: The bar length in seconds (Δt of the intensity model).
+        max_drawdown: Risk stop's drawdown from the equity peak, quote
+            currency (0: off).
+        book: Out, (n, ``len(BOOK_COLUMNS)``) float64, written in place.
+        fills: Out, (≥ n·(2·levels + 1), ``len(FILL_COLUMNS)``) float64,
+            written in place.
+        orders: Out, (≥ n·2·levels + 1, ``len(ORDER_COLUMNS)``) float64,
+            written in place.
+
+    Returns:
+        ``(fills written, orders written)``: the rows of ``fills`` and
+        ``orders`` that hold data.
     """
     n = c.shape[0]
     ring = delay + 1

@@ -34,7 +34,18 @@ def resampled_sums(
     x: np.ndarray, block: int, resamples: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per resample: the sum and the sum of squares of ``x`` (a circular
-    block bootstrap with blocks of ``block`` days). Deterministic in ``seed``."""
+    block bootstrap with blocks of ``block`` days).
+
+    Args:
+        x: The daily values (one per day, in order).
+        block: The block length in days (clipped to [1, len(x)]).
+        resamples: How many resamples.
+        seed: Seed of ``np.random.default_rng``: the result is deterministic
+            in it.
+
+    Returns:
+        ``(sums, sums_of_squares)``, each one float64 per resample.
+    """
     x = np.asarray(x, dtype=np.float64)
     n = x.size
     block = min(max(int(block), 1), max(n, 1))
@@ -58,8 +69,21 @@ def intervals(
     block: int | None = None,
 ) -> dict:
     """Percentile intervals at ``level`` of the total and of the annualised
-    Sharpe ratio of ``daily`` PnL: ``{"total": (lo, hi), "sharpe": (lo, hi),
-    "block_days": b, "days": n}``. Fewer than 2 days: no interval (None)."""
+    Sharpe ratio of ``daily`` PnL.
+
+    Args:
+        daily: PnL per day.
+        level: The interval's coverage (e.g. 0.95), a fraction.
+        resamples: Bootstrap resamples.
+        seed: The resampling's seed (deterministic in it).
+        periods_per_year: Days per year for annualising the Sharpe ratio.
+        block: Block length in days (None: :func:`default_block`).
+
+    Returns:
+        ``{"total": (lo, hi), "sharpe": (lo, hi), "block_days": b, "days":
+        n}``; fewer than 2 days (or no resamples): no interval (None), and
+        an interval is None where most resamples leave it undefined.
+    """
     x = np.asarray(daily, dtype=np.float64)
     n = x.size
     b = default_block(n) if block is None else block

@@ -26,8 +26,17 @@ def cusum_events_nb(logp: np.ndarray, threshold: np.ndarray, out: np.ndarray) ->
     ``s⁺ = max(0, s⁺ + r_t)``, ``s⁻ = min(0, s⁻ + r_t)`` from the first
     return on; when ``s⁺ > h_t`` an event fires at ``t`` and only ``s⁺``
     resets (likewise ``s⁻ < −h_t``). A NaN or non-positive threshold skips
-    the test at that bar (the sums keep running). Writes event positions
-    into ``out`` and returns how many.
+    the test at that bar (the sums keep running).
+
+    Args:
+        logp: Log prices, one per bar.
+        threshold: The threshold ``h_t`` per bar, a log return (NaN or ≤ 0:
+            no test at that bar).
+        out: Out, int64, at least as long as ``logp``; event bar positions
+            are written into its head in place.
+
+    Returns:
+        How many events were written to ``out``.
     """
     s_pos = 0.0
     s_neg = 0.0
@@ -83,6 +92,26 @@ def triple_barrier_nb(
     is the stop (for side +1 the lower one). With no touch, the vertical
     barrier at ``t0+horizon`` exits at its close. An event whose window runs
     past the data without a touch is unresolved (``t1 = −1``, NaN return).
+
+    Args:
+        logo: Log opens, one per bar.
+        logh: Log highs.
+        logl: Log lows.
+        logc: Log closes.
+        events: int64 bar positions ``t0`` of the events.
+        up: Per event, the upper barrier's log distance above the entry.
+        down: Per event, the lower barrier's log distance below the entry.
+        side: Per event, +1 long / −1 short (int64).
+        horizon: The vertical barrier, in bars after ``t0``.
+        both_rule: ``BOTH_NEAREST_TO_OPEN``, ``BOTH_STOP_FIRST`` or
+            ``BOTH_PROFIT_FIRST``.
+        t1_out: Out, int64 per event: the exit bar (−1: unresolved), in
+            place.
+        touch_out: Out, int64 per event: ``TOUCH_UPPER`` 1,
+            ``TOUCH_LOWER`` −1, ``TOUCH_VERTICAL`` 0, ``TOUCH_NONE`` −2, in
+            place.
+        ret_out: Out, float64 per event: the log return entry→exit (NaN:
+            unresolved), in place.
     """
     n = logc.shape[0]
     for i in range(events.shape[0]):
@@ -135,6 +164,14 @@ def average_uniqueness_nb(t0: np.ndarray, t1: np.ndarray, n_bars: int) -> np.nda
     concurrency ``c_t`` of bar ``t`` is the number of labels whose span holds
     it, and the label's uniqueness is the mean of ``1/c_t`` over its span
     (1.0 for an empty span).
+
+    Args:
+        t0: int64 entry bar positions, one per label.
+        t1: int64 exit bar positions (resolved: ≥ ``t0``, < ``n_bars``).
+        n_bars: The number of bars.
+
+    Returns:
+        float64 uniqueness per label, in (0, 1].
     """
     conc = np.zeros(n_bars + 1, dtype=np.int64)
     for i in range(t0.shape[0]):

@@ -27,7 +27,22 @@ def path_stats_nb(
     live quotes, bars at the inventory bound)`` of one book; ``q`` is the
     inventory in order sizes, binned into ``hist`` by the uniform ``edges``
     (``np.histogram``'s rule: values outside are left out, the last bin is
-    closed). Ties resolve to the first bar, as ``np.argmax`` does."""
+    closed). Ties resolve to the first bar, as ``np.argmax`` does.
+
+    Args:
+        equity: Equity per bar, quote currency.
+        q: Inventory per bar in order sizes.
+        bid: Live level-0 bid per bar (NaN: none).
+        ask: Live level-0 ask per bar (NaN: none).
+        bound: ``|q|`` at or beyond this counts as at the bound.
+        edges: The histogram's uniform bin edges (``len(hist) + 1``).
+        hist: Out, int64 counts per bin, zeroed and written in place.
+
+    Returns:
+        ``(max drawdown, peak bar, recovery bar, live quotes, bars at the
+        bound)``: the drawdown as a positive amount in quote currency; the
+        bars as positions; live quotes counted per side and bar.
+    """
     n = equity.shape[0]
     peak, peak_at = -np.inf, 0
     max_dd, top, end = 0.0, 0, 0

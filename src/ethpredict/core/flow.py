@@ -51,6 +51,14 @@ def flow_load(ic: float, horizon: int, half_life: float) -> float:
     """The load ``a`` for which :func:`flow_ic` is ``ic``:
     ``a² = IC²·h / (G_h² − IC²·K_h)``.
 
+    Args:
+        ic: The wanted IC over ``horizon`` bars.
+        horizon: The horizon in bars.
+        half_life: The flow's half-life in bars.
+
+    Returns:
+        The load ``a`` in [0, 1).
+
     Raises:
         ValueError: no load below 1 gives that IC (see :func:`max_flow_ic`).
     """

@@ -23,7 +23,19 @@ from numba import njit
 def glft_terms(gamma, k, A, sigma, mu):
     """Half spread at q = 0 and without drift, the inventory skew per unit of
     q, and the drift shift: ``delta_b = half + skew·q − shift``,
-    ``delta_a = half − skew·q + shift``. Vectorised over NumPy arrays."""
+    ``delta_a = half − skew·q + shift``. Vectorised over NumPy arrays.
+
+    Args:
+        gamma: Risk aversion, 1/USDT.
+        k: Intensity decay with depth, 1/USDT.
+        A: Fill intensity at zero depth, 1/second per side.
+        sigma: Volatility, USDT per √second.
+        mu: Drift, USDT per second.
+
+    Returns:
+        ``(half, skew, shift)`` (broadcast float64 arrays): ``half`` and
+        ``shift`` in USDT, ``skew`` in USDT per order size of inventory.
+    """
     gamma, k, A, sigma, mu = np.broadcast_arrays(
         *(np.asarray(v, dtype=np.float64) for v in (gamma, k, A, sigma, mu))
     )
@@ -35,8 +47,20 @@ def glft_terms(gamma, k, A, sigma, mu):
 
 
 def glft_depths(q, gamma, k, A, sigma, mu=0.0):
-    """Optimal bid and ask depths ``(delta_b, delta_a)`` from the reference
-    price, in USDT (see the module docstring for units). Vectorised."""
+    """Optimal bid and ask depths from the reference price. Vectorised.
+
+    Args:
+        q: Inventory in order sizes.
+        gamma: Risk aversion, 1/USDT.
+        k: Intensity decay with depth, 1/USDT.
+        A: Fill intensity at zero depth, 1/second per side.
+        sigma: Volatility, USDT per √second.
+        mu: Drift, USDT per second.
+
+    Returns:
+        ``(delta_b, delta_a)`` in USDT: the bid is ``reference − delta_b``,
+        the ask ``reference + delta_a``.
+    """
     half, skew, shift = glft_terms(gamma, k, A, sigma, mu)
     q = np.asarray(q, dtype=np.float64)
     return half + skew * q - shift, half - skew * q + shift

@@ -40,8 +40,18 @@ def raw_scale(decimals0: int, decimals1: int) -> float:
 
 
 def grid(eth_token: str, decimals0: int, decimals1: int, tick_spacing: int):
-    """``(c0, step, sign)``: the grid price of index ``g`` is
-    ``exp(c0 + g·step)`` and its tick ``sign · g · tick_spacing``."""
+    """The ETH-price grid of a pool's tick spacings.
+
+    Args:
+        eth_token: Which token is ETH (``"token0"`` or ``"token1"``).
+        decimals0: token0's decimals.
+        decimals1: token1's decimals.
+        tick_spacing: The pool's tick spacing.
+
+    Returns:
+        ``(c0, step, sign)``: the grid price (quote per ETH) of index ``g``
+        is ``exp(c0 + g·step)`` and its tick ``sign · g · tick_spacing``.
+    """
     if eth_token == "token1":  # ETH price = 10^(d1−d0) / 1.0001^tick
         return (decimals1 - decimals0) * math.log(10.0), tick_spacing * LN_TICK, -1
     return (decimals0 - decimals1) * math.log(10.0), tick_spacing * LN_TICK, 1
@@ -56,7 +66,17 @@ def full_range(tick_spacing: int) -> tuple[int, int]:
 @njit(cache=True, inline="always")
 def amounts(L: float, s: float, sa: float, sb: float) -> tuple[float, float]:
     """ETH and quote token held at ``√p = s`` by liquidity ``L`` on
-    ``[sa², sb²]``."""
+    ``[sa², sb²]``.
+
+    Args:
+        L: Liquidity, √(ETH · quote) whole-token units.
+        s: √ of the pool price (quote per ETH).
+        sa: √ of the range's lower bound.
+        sb: √ of the range's upper bound.
+
+    Returns:
+        ``(x, y)``: ETH and quote token (whole tokens).
+    """
     c = min(max(s, sa), sb)
     return L * (1.0 / c - 1.0 / sb), L * (c - sa)
 
@@ -64,13 +84,32 @@ def amounts(L: float, s: float, sa: float, sb: float) -> tuple[float, float]:
 @njit(cache=True)
 def liquidity_for_eth(size: float, sa: float, sb: float) -> float:
     """The liquidity whose range ``[sa², sb²]`` holds ``size`` ETH when all
-    of it is ETH (the price at or below the range)."""
+    of it is ETH (the price at or below the range).
+
+    Args:
+        size: ETH.
+        sa: √ of the range's lower bound (quote per ETH).
+        sb: √ of the range's upper bound.
+
+    Returns:
+        ``L`` in √(ETH · quote) whole-token units.
+    """
     return size / (1.0 / sa - 1.0 / sb)
 
 
 @njit(cache=True)
 def liquidity_for_value(value: float, p: float, sa: float, sb: float) -> float:
-    """The liquidity whose position is worth ``value`` (quote token) at ``p``."""
+    """The liquidity whose position is worth ``value`` at ``p``.
+
+    Args:
+        value: Quote token.
+        p: The price (quote per ETH) it is valued at.
+        sa: √ of the range's lower bound.
+        sb: √ of the range's upper bound.
+
+    Returns:
+        ``L`` in √(ETH · quote) whole-token units.
+    """
     x, y = amounts(1.0, math.sqrt(p), sa, sb)
     return value / (x * p + y)
 
@@ -93,7 +132,21 @@ def swap_through(
     L_act)``, in the input token (ETH when the price falls). The part of the
     move is measured in the input token's own terms (Δ(1/√p) for ETH, Δ√p
     for the quote token), so a range that holds the whole move gets the
-    whole input."""
+    whole input.
+
+    Args:
+        s0: √ of the price before the swap (quote per ETH).
+        s1: √ of the price after it.
+        sa: √ of the range's lower bound.
+        sb: √ of the range's upper bound.
+        L: The position's liquidity (whole-token units).
+        amount_in: The swap's input, in the input token.
+        L_act: The pool's other active liquidity (whole-token units).
+
+    Returns:
+        ``(dx, dy, share_in)``: ETH change, quote-token change, and the
+        position's share of the input (input token).
+    """
     c0, c1 = min(max(s0, sa), sb), min(max(s1, sa), sb)
     dx = L * (1.0 / c1 - 1.0 / c0)
     # dy = L·(c1 − c0) = −dx·c0·c1: written so that the price of the
@@ -116,9 +169,19 @@ def swap_through(
 def swap_output(
     L_act: float, p: float, eth_in: float, fee: float
 ) -> tuple[float, float]:
-    """A swap of ``eth_in`` ETH into (negative: out of) constant active
-    liquidity ``L_act`` at price ``p``: ``(quote received, price after)``
-    (negative quote: paid). The fee is taken from the input."""
+    """A swap of ETH into (or out of) constant active liquidity. The fee is
+    taken from the input.
+
+    Args:
+        L_act: Active liquidity, whole-token units.
+        p: The price before, quote per ETH.
+        eth_in: ETH sold into the pool (negative: ETH bought out of it).
+        fee: The fee tier as a fraction (not basis points).
+
+    Returns:
+        ``(quote received, price after)`` (negative quote: paid; price in
+        quote per ETH).
+    """
     s0 = math.sqrt(p)
     if eth_in > 0:
         s1 = 1.0 / (1.0 / s0 + eth_in * (1.0 - fee) / L_act)
@@ -128,6 +191,16 @@ def swap_output(
 
 
 def amounts_array(L: float, p: np.ndarray, pa: float, pb: float):
-    """:func:`amounts` over an array of prices."""
+    """:func:`amounts` over an array of prices.
+
+    Args:
+        L: Liquidity, whole-token units.
+        p: Pool prices, quote per ETH (not √).
+        pa: The range's lower bound (a price, not √).
+        pb: The range's upper bound.
+
+    Returns:
+        ``(x, y)``: arrays of ETH and quote token, shaped as ``p``.
+    """
     c = np.clip(np.sqrt(np.asarray(p, dtype=np.float64)), math.sqrt(pa), math.sqrt(pb))
     return L * (1.0 / c - 1.0 / math.sqrt(pb)), L * (c - math.sqrt(pa))

@@ -63,7 +63,16 @@ def latent_flow(n: int, seed: int, half_life: float) -> np.ndarray:
     same market plus a drift: the trade counts' Poisson draws take a number
     of uniforms that depends on the volume, so the market's stream parts
     from the one without the signal after the first bar. Slow reference: the
-    recursion in a Python loop."""
+    recursion in a Python loop.
+
+    Args:
+        n: Number of values.
+        seed: The generator's seed (combined with a fixed key).
+        half_life: The AR(1)'s half-life in bars.
+
+    Returns:
+        ``n`` float64 values, unit variance.
+    """
     eta = np.random.default_rng([seed, 0x0F10]).standard_normal(n)
     out = np.empty(n)
     _ar1_nb(eta, flow_phi(half_life), out)
@@ -72,8 +81,16 @@ def latent_flow(n: int, seed: int, half_life: float) -> np.ndarray:
 
 def noise_flow(n: int, seed: int) -> np.ndarray:
     """``n`` bars of uninformed flow (i.i.d. standard normal), from a random
-    stream of its own (``seed`` and a fixed key) so that the market's own
-    draws are the same with or without it."""
+    stream of its own so that the market's own draws are the same with or
+    without it.
+
+    Args:
+        n: Number of bars.
+        seed: The generator's seed (combined with a fixed key).
+
+    Returns:
+        ``n`` float64 standard normal values.
+    """
     return np.random.default_rng([seed, 0x401E]).standard_normal(n)
 
 
@@ -135,6 +152,27 @@ def simulate_market_nb(
     block by block; it draws no random numbers, so ``out`` is the same
     whatever m. ``first_weekday`` is 0 for Monday. Deterministic for a given
     ``seed``.
+
+    Args:
+        n_bars: Number of 1-minute bars.
+        first_minute_of_day: The first bar's minute of the UTC day (0–1439).
+        first_weekday: The first bar's weekday, 0 for Monday.
+        seed: Seeds NumPy's global generator inside the kernel.
+        start_price: The first price, USDT per ETH.
+        annual_vol: Annualised volatility of log returns (a fraction: 0.65
+            is 65 %).
+        jumps_per_day: Poisson jump intensity per day.
+        jump_size: Laplace scale of a jump, a log return (its mean absolute
+            size).
+        tail_df: Student-t degrees of freedom of the shocks (> 2).
+        volume_per_min: Mean volume per bar, ETH.
+        flow: (n_bars + 1) planted flow (see above).
+        load: The flow's load on the next bar's standardised return.
+        footprint: The flow's weight in the taker-buy share.
+        noise: (n_bars) uninformed flow.
+        impact: Noise displacement per unit of ``sigma_t · noise[t]``.
+        out: Out, (n_bars, 9) float64, written in place.
+        path_out: Out, (n_bars, m) float64 prices (USDT), written in place.
     """
     np.random.seed(seed)
     # normalise the seasonal profiles so that annual_vol is the realised one
@@ -285,8 +323,24 @@ def simulate_pool_nb(
     Writes one row per swap into ``out`` (≥ rows needed × 7): block, kind
     (:data:`SWAP_NOISE` / :data:`SWAP_ARB`), amount0, amount1 (raw, into
     the pool), √P after, tick after (``floor(log_1.0001 P)``), the pool's
-    ETH price before. Returns the number of swaps. Slow reference: the same
-    loop in plain Python (tests).
+    ETH price before. Slow reference: the same loop in plain Python (tests).
+
+    Args:
+        ref_price: The reference ETH price per block, quote per ETH.
+        seed: Seeds NumPy's global generator inside the kernel.
+        fee: The fee tier as a fraction (not basis points).
+        liquidity: The constant active liquidity ``L`` (as the swap math
+            reads it).
+        price_scale: ETH price = ``price_scale / P``.
+        noise_rate: Poisson mean of noise swaps per block.
+        noise_median: Median noise swap size, ETH.
+        noise_sigma: Log-normal dispersion of the noise sizes.
+        base_unit: Raw units per ETH.
+        quote_unit: Raw units per quote token.
+        out: Out, (rows, 7) float64, one row per swap, written in place.
+
+    Returns:
+        The number of swaps written; −1 when ``out`` has too few rows.
     """
     np.random.seed(seed)
     n_out = 0

@@ -205,6 +205,52 @@ def pool_book_nb(
     ``exp(c0 + g·step)``). ``miss``: ``2n`` uniforms (read only when ``p_miss`` > 0). ``book`` (n ×
     ``BOOK_COLUMNS``), ``fills`` and ``orders`` (``POOL_ORDER_COLUMNS``) are
     written in place.
+
+    Args:
+        o: Pool price at each block's start, quote per ETH.
+        c: Pool price at each block's end, quote per ETH.
+        mark: The price positions are valued at, per block.
+        observed: False on gap-filled blocks (no decision).
+        sw_start: int64 (n + 1) offsets of each block's swaps.
+        sw_sqrt: √price after each swap.
+        sw_in: Each swap's gross input (ETH when the price fell, else quote
+            token).
+        sw_liq: Active liquidity each swap reports, whole-token units.
+        center: The price quotes are made around, per block.
+        bid_depth: (n, 2) ``(d0, s)`` per block, quote currency (``s`` per
+            order size of inventory); NaN ``d0``: no decision.
+        ask_depth: (n, 2) as ``bid_depth``.
+        bid_size: Level-0 bid size per block, ETH.
+        ask_size: Level-0 ask size per block, ETH.
+        c0: The grid's offset (log price).
+        step: The grid's step (log price per grid index).
+        width: A range's width in grid steps.
+        levels: Ranges per side.
+        size_mult: Size multiplier per level.
+        base_size: The order size in ETH (the unit of the inventory).
+        max_inventory: The bound on ``|position|`` in order sizes.
+        requote: Re-send a side when its level-0 bound moved by this many
+            grid steps.
+        delay: Extra whole blocks: a decision at block j's close lands at
+            block j + 1 + delay at the earliest.
+        p_miss: Probability that a transaction misses a block.
+        miss: ``2n`` seeded uniforms, index ``2·j + side`` (the stop's
+            transaction reads ``2·j``; read only when ``p_miss`` > 0).
+        fee: The fee tier as a fraction earned (not basis points).
+        gas_gwei: Gas price per block, gwei.
+        gas_mint: Gas units per mint.
+        gas_burn: Gas units per range burned.
+        gas_collect: Gas units per range collected.
+        gas_swap: Gas units of the risk stop's swap.
+        max_drawdown: The risk stop's drawdown from the equity peak, quote
+            currency (0: off).
+        book: Out, (n, ``len(BOOK_COLUMNS)``) float64, in place.
+        fills: Out, (rows, ``len(FILL_COLUMNS)``) float64, in place.
+        orders: Out, (rows, ``len(POOL_ORDER_COLUMNS)``) float64, in place.
+
+    Returns:
+        ``(fills written, orders written)``, or ``(-1, -1)`` when ``fills``
+        or ``orders`` is too small.
     """
     n = c.shape[0]
     cap = fills.shape[0]
@@ -574,7 +620,23 @@ def static_position_nb(
     count the position and its collected fees; inventory PnL is the ETH held
     before each block × the mark's change over it; ``s_start`` is √price at
     the start of block ``start``. The same per-swap rule as
-    :func:`pool_book_nb`."""
+    :func:`pool_book_nb`.
+
+    Args:
+        mark: The mark price per block, quote per ETH.
+        sw_start: int64 (n + 1) offsets of each block's swaps.
+        sw_sqrt: √price after each swap.
+        sw_in: Each swap's gross input (ETH when the price fell, else quote).
+        sw_liq: Active liquidity each swap reports, whole-token units.
+        s_start: √price at the start of block ``start``.
+        start: The block (a position) the position is minted in.
+        lower: The range's lower bound, quote per ETH (not √).
+        upper: The range's upper bound, quote per ETH.
+        L: The position's liquidity, whole-token units.
+        fee: The fee tier as a fraction (not basis points).
+        out: Out, (n, 5) float64, written in place (rows before ``start``:
+            NaN tokens, zero PnL).
+    """
     n = mark.shape[0]
     sa, sb = math.sqrt(lower), math.sqrt(upper)
     s_cur = s_start

@@ -53,8 +53,17 @@ def first_test_bar(cv: CVParams, times: np.ndarray | None) -> int:
     """``train_bars``, or earlier so that every stress period is tested.
 
     Args:
+        cv: The ``model.cv`` parameters (``train_bars``, ``stress_periods``).
         times: Bar open times (``datetime64[ns]``, UTC), needed with
             ``stress_periods``.
+
+    Returns:
+        The first test bar (a position).
+
+    Raises:
+        ValueError: ``stress_periods`` without ``times``.
+        ParameterError: A stress period is not in the data, or starts fewer
+            than ``MIN_TRAIN_BARS`` bars into it.
     """
     if not cv.stress_periods:
         return cv.train_bars
@@ -88,7 +97,23 @@ MIN_TRAIN_BARS = 10
 def walk_forward(
     n_bars: int, cv: CVParams, times: np.ndarray | None = None
 ) -> list[Fold]:
-    """Test windows tiling ``[a_0, n_bars)``, ``a_0`` from :func:`first_test_bar`."""
+    """Test windows tiling ``[a_0, n_bars)``, ``a_0`` from :func:`first_test_bar`.
+
+    Args:
+        n_bars: The number of bars.
+        cv: The ``model.cv`` parameters (``train_bars``, ``test_bars`` in
+            bars; ``scheme`` ``rolling`` or expanding).
+        times: Bar open times (``datetime64[ns]``, UTC), needed with
+            ``stress_periods``.
+
+    Returns:
+        The folds in time order (bar positions, half-open windows).
+
+    Raises:
+        ParameterError: ``train_bars`` leaves no bars to test, or a stress
+            period does not fit (:func:`first_test_bar`).
+        ValueError: ``stress_periods`` without ``times``.
+    """
     if n_bars <= cv.train_bars and not cv.stress_periods:
         raise ParameterError(
             f"model.cv.train_bars = {cv.train_bars} leaves no bars to test: the data has "
@@ -113,6 +138,10 @@ def purge(
         boundary: First bar of the window being predicted.
         embargo: Bars before ``boundary`` where no training event may start
             or end.
+
+    Returns:
+        int64 positions into ``t0``/``t1`` of the events kept (resolved and
+        within ``[start, boundary − embargo)``).
     """
     cut = boundary - embargo
     keep = (t0 >= start) & (t0 < cut) & (t1 >= 0) & (t1 < cut)
@@ -129,7 +158,19 @@ def tail_holdout(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split training ``events`` (positions, in time order) into a head and
     the last ``frac`` of them; the head is purged and embargoed against the
-    tail's first start. Fewer than 10 events: all head, no tail."""
+    tail's first start. Fewer than 10 events: all head, no tail.
+
+    Args:
+        t0: Event start bars, per event.
+        t1: Event end bars; −1 for unresolved.
+        events: Positions into ``t0``/``t1`` of the training events.
+        frac: The tail's share of ``events`` (a fraction).
+        start: First bar a training event may start at.
+        embargo: Embargo in bars before the tail's first start.
+
+    Returns:
+        ``(head, tail)``: positions into ``t0``/``t1``.
+    """
     if events.size < 10:
         return events, np.empty(0, np.int64)
     tail = events[-max(1, round(events.size * frac)) :]
@@ -144,8 +185,19 @@ def train_validation(
     cv: CVParams,
     events: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training-proper and validation event positions of ``fold`` (from
-    ``events``, by default all its purged and embargoed training events)."""
+    """Training-proper and validation event positions of ``fold``.
+
+    Args:
+        t0: Event start bars, per event.
+        t1: Event end bars; −1 for unresolved.
+        fold: The fold.
+        cv: The ``model.cv`` parameters (``val_frac``, ``embargo_bars``).
+        events: Positions of the candidate training events (None: all the
+            fold's purged and embargoed training events).
+
+    Returns:
+        ``(proper, validation)``: positions into ``t0``/``t1``.
+    """
     if events is None:
         events = purge(t0, t1, fold.train_start, fold.test_start, cv.embargo_bars)
     return tail_holdout(t0, t1, events, cv.val_frac, fold.train_start, cv.embargo_bars)
@@ -157,7 +209,18 @@ def split_fold(
     """Training-proper, validation and calibration event positions of
     ``fold``: the calibration hold-out is the last ``holdout_frac`` of the
     purged, embargoed training events (none when 0), the validation slice
-    the last ``val_frac`` of the rest, each purged against its start."""
+    the last ``val_frac`` of the rest, each purged against its start.
+
+    Args:
+        t0: Event start bars, per event.
+        t1: Event end bars; −1 for unresolved.
+        fold: The fold.
+        cv: The ``model.cv`` parameters.
+        holdout_frac: The calibration hold-out's share (a fraction; 0: none).
+
+    Returns:
+        ``(proper, validation, calibration)``: positions into ``t0``/``t1``.
+    """
     events = purge(t0, t1, fold.train_start, fold.test_start, cv.embargo_bars)
     head, cal = events, np.empty(0, np.int64)
     if holdout_frac > 0:

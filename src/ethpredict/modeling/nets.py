@@ -83,8 +83,18 @@ def build_net(cfg: dict) -> nn.Module:
 
 
 def windows(x: np.ndarray, rows: np.ndarray, window: int) -> np.ndarray:
-    """``(len(rows), window, features)``: the bars up to and including each row;
-    bars before the start of the data are zeros (the scaled mean)."""
+    """The bars up to and including each row, as windows.
+
+    Args:
+        x: Scaled features, one row per bar (time on axis 0).
+        rows: Bar positions of the windows' last bars.
+        window: Bars per window.
+
+    Returns:
+        A contiguous ``(len(rows), window, features)`` array, oldest bar
+        first; bars before the start of the data are zeros (the scaled
+        mean).
+    """
     padded = np.concatenate([np.zeros((window - 1, x.shape[1]), x.dtype), x])
     view = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)
     return np.ascontiguousarray(view[rows].transpose(0, 2, 1))
@@ -124,7 +134,18 @@ def fit_net(
         x: Scaled features, one row per bar (float32), NaN already imputed.
         y: Class index per bar row (only ``train``/``val`` rows are read).
         w: Sample weight per bar row.
+        train: Bar rows to fit on.
+        val: Bar rows of the early-stopping loss (empty: loss 0).
+        n_classes: Number of classes.
+        p: The network's parameters.
+        seed: Seeds torch's global generator and the batch order.
         class_weight: Loss weight per class (ones for no balancing).
+        desc: The progress bar's label.
+        progress: Show a progress bar.
+
+    Returns:
+        The network with the weights of its best validation loss, its
+        config, the epochs run and that loss.
     """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
@@ -183,7 +204,17 @@ def fit_net(
 def predict_net(
     net: nn.Module, x: np.ndarray, rows: np.ndarray, cfg: dict
 ) -> np.ndarray:
-    """Class probabilities for bar rows ``rows`` of the scaled matrix ``x``."""
+    """Class probabilities for bar rows ``rows`` of the scaled matrix ``x``.
+
+    Args:
+        net: The fitted network.
+        x: Scaled features, one row per bar.
+        rows: Bar positions to predict.
+        cfg: The network's config (:class:`Trained`'s ``cfg``).
+
+    Returns:
+        ``(len(rows), n_classes)`` probabilities (each row sums to 1).
+    """
     p = NetParams(arch=cfg["arch"], window=cfg["window"], hidden=cfg["hidden"])
     out = []
     with torch.no_grad():

@@ -32,6 +32,20 @@ def read_funding(
     per settlement (0.0001 = 1 bp): longs pay it when positive; one beyond
     ``± limits.max_funding_rate`` (``data.max_funding_rate``) is refused as
     looking like percent, a settlement outside ETH's era as implausible.
+
+    Args:
+        path: A funding-rate file or a folder of them.
+        p: The OHLCV reading parameters (``time_unit``, ``timezone``).
+        limits: The plausibility limits.
+
+    Returns:
+        The rates (fractions per settlement, not percent or bp) on a sorted
+        UTC ``DatetimeIndex`` of settlement times; a duplicate time keeps its
+        first rate.
+
+    Raises:
+        DataValidationError: No time or rate column, a rate that is not a
+            number or is beyond the bound, or an implausible date.
     """
     parts = []
     for f in list_files(path, OHLCV_SUFFIXES, "funding-rate"):

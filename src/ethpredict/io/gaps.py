@@ -38,6 +38,11 @@ def find_gaps(
         One dict per gap: ``after``/``before`` (the bar times around it),
         ``missing_bars``, and the ``file``, ``line``, ``column`` of the row
         after it.
+
+    Raises:
+        DataValidationError: A step that is not a multiple of ``step``
+            (mixed intervals), any gap when ``on_gap`` is ``"fail"``, or a
+            gap longer than ``limits.max_gap_fill_ns``.
     """
     interval_s = step // NS_PER_S
     d = np.diff(time_ns)

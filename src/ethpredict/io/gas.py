@@ -220,9 +220,13 @@ def gas_price_per_bar(
         index: The bars' open times (UTC).
         blocks: The bars' block numbers, if known.
 
+    Returns:
+        float64 gwei, one per bar (empty for an empty index).
+
     Raises:
         ParameterError: the file does not cover the bars (see the module
             docstring), or it is per block only and ``blocks`` is None.
+        ValueError: ``blocks`` is not one per bar.
         DataValidationError: a malformed file (file, line, column named).
     """
     g = read_gas_prices(path)

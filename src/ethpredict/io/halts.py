@@ -30,6 +30,10 @@ def stale_mask(
         values: The bars' columns (open, high, low, close, volume).
         is_filled: Which bars are gap-filled.
         min_bars: The shortest run that is a halt, in bars.
+
+    Returns:
+        A bool mask, one per bar: True on a halt's bars that are not
+        gap-filled.
     """
     o, h, lo, c, vol = (values[k].to_numpy() for k in (*PRICE_COLUMNS, "volume"))
     prev = np.r_[np.nan, c[:-1]]
@@ -43,8 +47,16 @@ def stale_mask(
 
 
 def time_ranges(time_ns: np.ndarray, mask: np.ndarray) -> list[list[str]]:
-    """``[first, last]`` bar open times (ISO 8601, UTC, inclusive) of each run
-    of ``mask``."""
+    """The time ranges of the runs of ``mask``.
+
+    Args:
+        time_ns: Bar open times, epoch nanoseconds.
+        mask: A bool mask, one per bar.
+
+    Returns:
+        ``[first, last]`` bar open times (ISO 8601 strings, UTC, inclusive)
+        of each run of ``True``.
+    """
     first, last = runs(mask)
     iso = pd.DatetimeIndex(
         pd.to_datetime(np.r_[time_ns[first], time_ns[last]], unit="ns", utc=True)
@@ -59,8 +71,25 @@ def describe_ranges(ranges: list[list[str]], shown: int = 5) -> str:
 
 
 def halts(values, time_ns, is_filled, min_bars, on_stale, where) -> np.ndarray:
-    """``is_stale`` of the bars; raises when ``on_stale`` is ``fail`` and
-    there are any (``where(t_ns)`` locates the first in its file)."""
+    """``is_stale`` of the bars.
+
+    Args:
+        values: The bars' columns (open, high, low, close, volume).
+        time_ns: Bar open times, epoch nanoseconds.
+        is_filled: Which bars are gap-filled.
+        min_bars: The shortest run that is a halt, in bars (0 or None: no
+            halts are looked for).
+        on_stale: ``data.on_stale`` (``"fail"`` refuses any halt).
+        where: ``where(t_ns)`` gives the error's ``file``/``row``/``column``
+            keywords for a bar time in epoch ns.
+
+    Returns:
+        A bool mask, one per bar (:func:`stale_mask`).
+
+    Raises:
+        DataValidationError: ``on_stale`` is ``"fail"`` and there are stale
+            bars (located at the first).
+    """
     if not min_bars:
         return np.zeros(time_ns.size, dtype=bool)
     is_stale = stale_mask(values, is_filled, min_bars)

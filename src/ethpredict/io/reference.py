@@ -214,6 +214,17 @@ def join_reference(ref: Reference, bar_ns: np.ndarray, max_age_ns: int) -> Joine
 
     Slow reference: for each bar, scan the observations (tests).
 
+    Args:
+        ref: The reference read by :func:`read_reference`.
+        bar_ns: Bar open times, epoch nanoseconds, increasing.
+        max_age_ns: The oldest a price may be at a bar's open, nanoseconds.
+
+    Returns:
+        The :class:`Joined` per-bar ``price`` (the reference's quote per
+        ETH), ``volume`` and ``buy_volume`` (NaN where there is no price),
+        the ``manifest`` (ages in seconds) and ``stale`` (bars whose last
+        price is older than ``max_age_ns``).
+
     Raises:
         DataValidationError: no bar gets a reference price (the spans do not
             overlap).

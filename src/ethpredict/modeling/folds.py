@@ -102,7 +102,7 @@ def walk_forward(
     Args:
         n_bars: The number of bars.
         cv: The ``model.cv`` parameters (``train_bars``, ``test_bars`` in
-            bars; ``scheme`` ``rolling`` or expanding).
+            bars; ``scheme`` ``rolling`` or ``expanding``).
         times: Bar open times (``datetime64[ns]``, UTC), needed with
             ``stress_periods``.
 

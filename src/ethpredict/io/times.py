@@ -60,6 +60,10 @@ def epoch_unit_ns(
 
     Returns:
         Nanoseconds per unit: 1, 1,000, 10^6 or 10^9.
+
+    Raises:
+        DataValidationError: A row's size class differs from the first
+            row's, or the unit is ambiguous.
     """
     mag = np.select(
         [values >= 1e17, values >= 1e14, values >= 1e11],
@@ -141,6 +145,12 @@ def parse_times(
 
     Returns:
         int64 nanoseconds since the epoch.
+
+    Raises:
+        DataValidationError: A value that is not a time (or an epoch number
+            that is not whole and non-negative), an empty one, a column mixing
+            text with and without offsets, or an undetectable epoch unit (the
+            file, row and column named).
     """
     if isinstance(col.dtype, pd.DatetimeTZDtype):
         return (

@@ -48,8 +48,20 @@ def expected_max_sharpe(var_sharpe: float, n_trials: int) -> float:
 
 
 def deflated_sharpe(returns: np.ndarray, trial_sharpes: np.ndarray) -> dict:
-    """Deflated Sharpe ratio of ``returns`` (the chosen trial's daily PnL)
-    given every trial's per-period Sharpe ratio (``trial_sharpes``)."""
+    """Deflated Sharpe ratio of the chosen trial given every trial's.
+
+    Args:
+        returns: The chosen trial's daily PnL.
+        trial_sharpes: Every trial's per-period (daily, not annualised)
+            Sharpe ratio; non-finite ones are left out.
+
+    Returns:
+        ``dsr`` (a probability; NaN with fewer than 2 days or a non-positive
+        denominator), ``sharpe`` (per day), ``sharpe_0`` (the expected
+        maximum under zero skill), ``var_trial_sharpe``, ``n_trials``,
+        ``days``, ``skew`` and ``kurtosis`` — raw, 3 for a normal, not
+        excess.
+    """
     r = np.asarray(returns, dtype=np.float64)
     srs = np.asarray(trial_sharpes, dtype=np.float64)
     srs = srs[np.isfinite(srs)]
@@ -89,8 +101,20 @@ def _block_sharpes(sums, sumsq, n):
 
 def pbo_cscv(pnl: np.ndarray, n_blocks: int = 16) -> dict:
     """PBO of a ``T × N`` matrix (days × trials) by CSCV with ``n_blocks``
-    (even) blocks; the last ``T mod n_blocks`` days are left out. Returns
-    ``pbo`` and the logits (one per split)."""
+    (even) blocks; the last ``T mod n_blocks`` days are left out.
+
+    Args:
+        pnl: Daily PnL, days on axis 0, trials on axis 1.
+        n_blocks: The number of blocks S (even, ≥ 2).
+
+    Returns:
+        ``pbo`` (a share of splits; NaN with fewer than 2 trials or 2 days
+        per block), ``logits`` (one per split), ``n_blocks`` and
+        ``splits``.
+
+    Raises:
+        ValueError: ``n_blocks`` is odd or below 2.
+    """
     m = np.asarray(pnl, dtype=np.float64)
     t, n = m.shape
     if n_blocks % 2 or n_blocks < 2:

@@ -70,7 +70,17 @@ def roc_points(is_class: np.ndarray, p: np.ndarray, max_points: int = 200) -> di
 def bet_size(prob: np.ndarray, n_classes: int) -> np.ndarray:
     """López de Prado's bet size (AFML 10.1) from the probability of the
     predicted outcome: ``z = (p − 1/n) / sqrt(p (1 − p))``, size
-    ``2 Φ(z) − 1`` in [−1, 1] (unsigned here; multiply by the side)."""
+    ``2 Φ(z) − 1``.
+
+    Args:
+        prob: The probability of the predicted outcome (clipped to
+            [1e-9, 1 − 1e-9]).
+        n_classes: The number of classes ``n``.
+
+    Returns:
+        The size in [−1, 1], shaped as ``prob``: unsigned here (negative
+        only below ``p = 1/n``); multiply by the side.
+    """
     p = np.clip(np.asarray(prob, dtype=float), 1e-9, 1 - 1e-9)
     z = (p - 1.0 / n_classes) / np.sqrt(p * (1.0 - p))
     return 2.0 * norm.cdf(z) - 1.0

@@ -77,6 +77,17 @@ def meta_predictions(
 ) -> tuple[pd.DataFrame, object, pd.DataFrame]:
     """Side from the chosen model, meta-labels, walk-forward meta model, bet size.
 
+    Args:
+        bars: The bars (their unobserved-bar flags).
+        model_input: One feature row per bar.
+        labels: The triple-barrier labels of the events.
+        model_predictions: :func:`ethpredict.modeling.predictions.walk_forward_predictions`'
+            frame, on the last bars of ``bars``.
+        folds: The fold table (dicts with ``k``, ``test_start``, ``test_end``,
+            ``train_start``: bar positions).
+        mp: The ``model`` parameters (``kind``, ``meta``).
+        lp: The ``labels`` parameters (the classes, the barriers).
+
     Returns:
         ``predictions`` — per tested bar: ``fold``, ``p_<class>`` of
         ``model.kind``, ``side`` (+1 when p_up ≥ p_down, else −1),

@@ -49,7 +49,16 @@ def class_names(lp: LabelsParams) -> list[str]:
 
 
 def class_index(label: np.ndarray, n_classes: int) -> np.ndarray:
-    """Labels −1/0/+1 → class indices (−1 where the label is NaN)."""
+    """Labels −1/0/+1 → class indices.
+
+    Args:
+        label: Labels −1 (down), 0 (flat), +1 (up) or NaN.
+        n_classes: 2 (down, up) or 3 (down, flat, up).
+
+    Returns:
+        int64 class indices in :func:`class_names` order (0 down, the last
+        up; with 2 classes a 0 label maps to 0), −1 where the label is NaN.
+    """
     out = np.full(label.shape, -1, np.int64)
     ok = ~np.isnan(label)
     shift = 1 if n_classes == 3 else 0

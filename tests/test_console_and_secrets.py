@@ -293,16 +293,7 @@ def test_bad_commands_are_one_line_before_any_node(project, args, expected):
 
 @pytest.mark.cli
 def test_kedro_help_starts_with_no_warning(project):
-    argv, env = kedro_command("--help", PYTHONWARNINGS="")  # Python's own filters
-    r = subprocess.run(
-        argv,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    r = kedro(project, "--help", timeout=120, PYTHONWARNINGS="")  # Python's filters
     assert r.returncode == 0
     assert r.stdout.startswith("Usage: kedro")
     assert "Warning" not in r.stdout + r.stderr, (r.stdout + r.stderr)[:2000]
@@ -385,27 +376,24 @@ def test_globals_and_environment_variables_reach_the_parameters(tmp_path):
     (project / "conf/local/parameters.yml").write_text(
         "data:\n  synthetic:\n    days: ${oc.env:ETHP_TEST_DAYS}\n"
     )
-    argv, env = kedro_command(
+    r = kedro(
+        project,
         "run",
         "--pipeline=data_engineering",
         "--params=features.zscore_window=60",
-        ETHP_TEST_DAYS="3",
-    )
-    r = subprocess.run(
-        argv,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
-        check=False,
+        ETHP_TEST_DAYS="3",
     )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
     manifest = json.loads(
         (project / "data/02_intermediate/data_manifest.json").read_text()
     )
     assert manifest["symbol"] == "ETHUSDC" and manifest["bars"] == 3 * 1440
-    env.pop("ETHP_TEST_DAYS")
+    # the same command without the variable (and none inherited from here)
+    argv, env = kedro_command(
+        "run", "--pipeline=data_engineering", "--params=features.zscore_window=60"
+    )
+    env.pop("ETHP_TEST_DAYS", None)
     r = subprocess.run(
         argv,
         cwd=project,

@@ -23,7 +23,6 @@ from ethpredict.lineage import (
 )
 from ethpredict.testing.project import (
     kedro,
-    kedro_command,
     project_root,
     scratch_project,
 )
@@ -199,19 +198,11 @@ def test_a_run_that_cannot_model_its_data_replaces_nothing_and_mixes_are_refused
     assert r.returncode == 1 and "Traceback" not in text
     assert "the inputs come from different runs: bars was remade by `kedro run " in text
     assert "predictions" in text and "ETHPREDICT_ALLOW_MIXED_RUNS=1" in text
-    argv, env = kedro_command(
+    r = kedro(
+        project,
         "run",
         "--pipeline=backtest",
         f"--params={FAST}",
         ETHPREDICT_ALLOW_MIXED_RUNS="1",
-    )
-    r = subprocess.run(
-        argv,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
     )
     assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]

@@ -49,22 +49,25 @@ def kedro_command(*args: str, **env: str) -> tuple[list[str], dict[str, str]]:
     return [str(exe), *args], {**os.environ, **quiet, **env}
 
 
-def kedro(project: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+def kedro(
+    project: Path, *args: str, timeout: int = 600, **env: str
+) -> subprocess.CompletedProcess:
     """Run the real ``kedro`` command in ``project``, telemetry off.
 
     Args:
         project: The project folder (the working directory).
         *args: The command's arguments, e.g. ``"run", "--pipeline=x"``.
         timeout: Seconds before the run is killed.
+        **env: Environment variables set for the run (as in :func:`kedro_command`).
 
     Returns:
         The finished process, its output captured as text; not checked.
     """
-    argv, env = kedro_command(*args)
+    argv, environ = kedro_command(*args, **env)
     return subprocess.run(
         argv,
         cwd=project,
-        env=env,
+        env=environ,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -15,6 +15,7 @@ from ethpredict.io.gas import gas_price_per_bar, read_gas_prices
 from ethpredict.io.pool_download import download_pool
 from ethpredict.io.rpc import RpcClient, show_url
 from ethpredict.io.uniswap import _read_events, read_raw_csv
+from ethpredict.io.uniswap.abi import EVENT_COLUMNS
 from ethpredict.params import RpcParams
 from ethpredict.testing.fake_node import FakeNode, chain_from_raw_csv
 from ethpredict.testing.project import (
@@ -28,19 +29,8 @@ PROJECT = project_root(__file__)
 
 POOL = "0x88e6a0c2ddd26feeb64f039a2c41296fcb3f5640"
 DAY = "uniswap-v3/ethereum-usdc-weth-005-2024-01-05"
-COLS = [
-    "time_ns",
-    "block",
-    "log_index",
-    "event",
-    "amount0",
-    "amount1",
-    "sqrt_price_x96",
-    "liquidity",
-    "tick",
-    "tick_lower",
-    "tick_upper",
-]
+#: the decoded events compared between the two files (not their line numbers)
+COLS = [c for c in EVENT_COLUMNS if c != "line"]
 
 
 @pytest.fixture

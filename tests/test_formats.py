@@ -16,11 +16,11 @@ import pytest
 
 from ethpredict.io.trades import read_trade_stream
 from ethpredict.testing.builders import (
-    POOL,
     T0_MS,
     capture,
     epoch_candles,
     kline_rows,
+    rpc_logs,
     synthetic_pool,
     trade_line,
     write_csv,
@@ -171,19 +171,7 @@ def test_float32_parquet_within_tolerance(tmp_path):
 
 def test_json_log_missing_data_names_field_and_line(tmp_path):
     _, frame = synthetic_pool(tmp_path)
-    logs = [
-        {
-            "address": POOL,
-            "blockNumber": hex(int(r.block_number)),
-            "blockTimestamp": hex(
-                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
-            ),
-            "logIndex": hex(int(r.log_index)),
-            "topics": eval(r.topics),
-            "data": r.data,
-        }
-        for r in frame.itertuples()
-    ]
+    logs = rpc_logs(frame)
     del logs[2]["data"]
     (tmp_path / "j").mkdir()
     (tmp_path / "j" / "logs.jsonl").write_text("\n".join(map(json.dumps, logs)))

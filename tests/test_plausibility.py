@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from ethpredict.testing.builders import (
-    POOL,
     T0_MS,
     epoch_candles,
     kline_rows,
+    rpc_logs,
     synthetic_pool,
     write_csv,
 )
@@ -283,20 +283,7 @@ def test_a_funding_rate_in_percent_is_refused(tmp_path):
 
 def test_removed_logs_are_dropped_and_counted(tmp_path, caplog):
     path, frame = synthetic_pool(tmp_path)
-    logs = [
-        {
-            "address": POOL,
-            "blockNumber": hex(int(r.block_number)),
-            "blockTimestamp": hex(
-                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
-            ),
-            "logIndex": hex(int(r.log_index)),
-            "topics": eval(r.topics),
-            "data": r.data,
-            "removed": False,
-        }
-        for r in frame.itertuples()
-    ]
+    logs = rpc_logs(frame, removed=False)
     # a re-org: three logs first seen with other contents, then withdrawn
     gone = [
         {**logs[i], "data": logs[i + 1]["data"], "removed": True} for i in (5, 6, 7)

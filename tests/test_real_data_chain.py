@@ -24,6 +24,7 @@ from ethpredict.testing.invariants import (
     check_execution,
     check_metrics,
     check_pool_execution,
+    pnl_parts,
 )
 from ethpredict.testing.project import (
     kedro,
@@ -220,13 +221,7 @@ def test_whole_chain_on_real_data(real, tmp_path, name):
     assert preds.loc[~real_bar, ["p_up", "p_down"]].isna().all().all()
 
     book = pd.read_parquet(out / "07_model_output" / "book.parquet")
-    parts = (
-        book["spread_pnl"]
-        + book["inventory_pnl"]
-        - book["fees"]
-        - book["gas"]
-        + book["funding"]
-    )
+    parts = pnl_parts(book)
     np.testing.assert_allclose(parts, book["equity"], atol=1e-6)
     total = (
         metrics["backtest.spread_pnl"]

@@ -13,6 +13,7 @@ import pytest
 from ethpredict.backtesting import run_book
 from ethpredict.errors import ParameterError
 from ethpredict.params import BacktestParams, MMParams, RiskParams
+from ethpredict.testing.invariants import pnl_parts
 from ethpredict.venues import PRESETS, venue_of
 
 
@@ -180,13 +181,7 @@ def test_perpetual_funding_enters_pnl_and_the_decomposition():
     expected = np.cumsum(-pos * close * rate)
     assert np.count_nonzero(pos[settle]) > 5  # something was held
     np.testing.assert_allclose(book["funding"], expected, rtol=1e-12, atol=1e-9)
-    parts = (
-        book["spread_pnl"]
-        + book["inventory_pnl"]
-        - book["fees"]
-        - book["gas"]
-        + book["funding"]
-    )
+    parts = pnl_parts(book)
     np.testing.assert_allclose(parts, book["equity"], atol=1e-8)
     spot, _, _ = run_book(
         bars,

@@ -15,7 +15,7 @@ import pytest
 from ethpredict.errors import DataValidationError
 from ethpredict.io import uniswap as u
 from ethpredict.params import UniswapParams
-from ethpredict.testing.builders import POOL, encode_pool_log, synthetic_pool
+from ethpredict.testing.builders import POOL, encode_pool_log, rpc_logs, synthetic_pool
 from ethpredict.testing.ingest import ingest
 
 
@@ -138,21 +138,7 @@ def test_swaps_table_bars_and_liquidity(tmp_path):
 
 def test_eth_getlogs_json_equals_the_csv(tmp_path):
     path, frame = synthetic_pool(tmp_path)
-    logs = [
-        {
-            "address": POOL,
-            "blockNumber": hex(int(r.block_number)),
-            "blockTimestamp": hex(
-                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
-            ),
-            "logIndex": hex(int(r.log_index)),
-            "topics": eval(r.topics),
-            "data": r.data,
-            "transactionHash": "0x00",
-            "removed": False,
-        }
-        for r in frame.itertuples()
-    ]
+    logs = rpc_logs(frame, transactionHash="0x00", removed=False)
     (tmp_path / "json").mkdir()
     with gzip.open(tmp_path / "json" / "logs.json.gz", "wt") as fh:
         json.dump({"jsonrpc": "2.0", "id": 1, "result": logs}, fh)

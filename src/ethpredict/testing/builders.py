@@ -4,6 +4,7 @@ and a synthetic Uniswap v3 pool day."""
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from pathlib import Path
@@ -233,3 +234,30 @@ def synthetic_pool(
     path = folder / name
     frame.to_csv(path, index=False)
     return path, frame
+
+
+def rpc_logs(frame: pd.DataFrame, **extra) -> list[dict]:
+    """:func:`synthetic_pool`'s rows as ``eth_getLogs`` results (hex block
+    numbers, timestamps and log indices, as a node returns them).
+
+    Args:
+        frame: The raw-log frame :func:`synthetic_pool` returns.
+        **extra: Fields added to every log (e.g. ``removed=False``).
+
+    Returns:
+        One dict per row, in the frame's order.
+    """
+    return [
+        {
+            "address": POOL,
+            "blockNumber": hex(int(r.block_number)),
+            "blockTimestamp": hex(
+                int(pd.Timestamp(r.block_timestamp, tz="UTC").timestamp())
+            ),
+            "logIndex": hex(int(r.log_index)),
+            "topics": ast.literal_eval(r.topics),
+            "data": r.data,
+            **extra,
+        }
+        for r in frame.itertuples()
+    ]

@@ -16,6 +16,19 @@ from ethpredict.volatility import unobserved
 TOL = 1e-9
 
 
+def pnl_parts(book: pd.DataFrame) -> pd.Series:
+    """The book's equity rebuilt from its PnL parts: spread + inventory −
+    fees − gas + funding (cumulative, quote currency). Money is conserved when
+    it equals ``book["equity"]`` at every bar."""
+    return (
+        book["spread_pnl"]
+        + book["inventory_pnl"]
+        - book["fees"]
+        - book["gas"]
+        + book["funding"]
+    )
+
+
 def check_execution(
     bars: pd.DataFrame,
     fills: pd.DataFrame,
@@ -62,13 +75,7 @@ def check_execution(
     maker = ~fills["taker"].to_numpy(bool)
     lim = orders["price"].to_numpy()[oid]
     side = fills["side"].to_numpy(np.float64)
-    parts = (
-        book["spread_pnl"]
-        + book["inventory_pnl"]
-        - book["fees"]
-        - book["gas"]
-        + book["funding"]
-    ).to_numpy()
+    parts = pnl_parts(book).to_numpy()
     out = {
         "outside_bar": int(np.sum((price < lo - TOL) | (price > hi + TOL))),
         "overfilled": int(
@@ -150,13 +157,7 @@ def check_pool_execution(
     ):
         stop = len(bars) if en < 0 else en
         covered[lv:stop] |= (lo[lv:stop] <= b) & (hi[lv:stop] >= a)
-    parts = (
-        book["spread_pnl"]
-        + book["inventory_pnl"]
-        - book["fees"]
-        - book["gas"]
-        + book["funding"]
-    ).to_numpy()
+    parts = pnl_parts(book).to_numpy()
     return {
         "outside_block": int(
             np.sum((price < lo[bar] * (1 - rel)) | (price > hi[bar] * (1 + rel)))

@@ -10,15 +10,15 @@ node) — is no longer remembered here.
 An entry lives as long as the objects it was computed from (weak
 references). Pandas indexes are immutable and need no signature; frames can
 be changed in place, so callers pass :func:`signature` of the arrays the
-result depends on: a digest of their bytes, which any change — also one in
+result depends on: a CRC-32 of their bytes, which any change — also one in
 the interior that keeps the length, the ends and the sum — alters. Arrays
 come back read-only.
 """
 
 from __future__ import annotations
 
-import hashlib
 import weakref
+import zlib
 from typing import Any
 
 import numpy as np
@@ -28,26 +28,26 @@ _MEMO: dict[tuple, tuple[tuple[weakref.ref, ...], tuple, Any]] = {}
 
 
 def signature(values: np.ndarray | pd.DataFrame | pd.Series) -> tuple:
-    """Length and a BLAKE2 digest of the content (a frame's index and every
-    column): any changed value shows in it. Hashing is ~1 GB/s, a few ms for
-    a year of minute bars."""
-    h = hashlib.blake2b(digest_size=16)
+    """Length and a CRC-32 of the content (a frame's index and every column):
+    any changed value shows in it (a change detector, not a cryptographic
+    hash). Measured here: 13 ms for the close and swap prices of a per-block
+    year (5.6 M values), against 38 ms with BLAKE2; it is checked once per trial."""
     if isinstance(values, pd.DataFrame | pd.Series):
         frame = values.to_frame() if isinstance(values, pd.Series) else values
         idx = frame.index
-        _update(h, idx.asi8 if isinstance(idx, pd.DatetimeIndex) else idx.to_numpy())
+        crc = _update(
+            0, idx.asi8 if isinstance(idx, pd.DatetimeIndex) else idx.to_numpy()
+        )
         for c in frame.columns:
-            _update(h, frame[c].to_numpy())
-        return (len(frame), h.hexdigest())
-    _update(h, np.asarray(values))
-    return (len(values), h.hexdigest())
+            crc = _update(crc, frame[c].to_numpy())
+        return (len(frame), crc)
+    return (len(values), _update(0, np.asarray(values)))
 
 
-def _update(h, a: np.ndarray) -> None:
+def _update(crc: int, a: np.ndarray) -> int:
     if a.dtype == object:
-        h.update(repr(a.tolist()).encode())
-    else:
-        h.update(np.ascontiguousarray(a).view(np.uint8))
+        return zlib.crc32(repr(a.tolist()).encode(), crc)
+    return zlib.crc32(np.ascontiguousarray(a).view(np.uint8), crc)
 
 
 def memo(objs: tuple, key: tuple, make, sig: tuple = ()) -> Any:

@@ -178,8 +178,9 @@ def validate_parameters(raw: dict[str, Any]) -> Parameters:
 def coerce(model: type[Strict], value: Any, namespace: str) -> Any:
     """Return ``value`` (a dict or a ``model``) as a validated ``model``.
 
-    Nodes call this so that they also work outside a Kedro session (tests,
-    sweeps) where Kedro's own validation of ``params:`` inputs does not run.
+    Nodes do not need it: Kedro 1.7 hands a Pydantic-typed ``params:`` input
+    over as the model. Hooks do, since they see a node's inputs before that
+    (``RpcCredentialsHook``).
     """
     if isinstance(value, model):
         return value

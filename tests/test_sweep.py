@@ -30,7 +30,7 @@ from ethpredict.sweep import (
     with_values,
 )
 from ethpredict.sweep.grid import ExactGridSampler, grid_size, point
-from ethpredict.sweep.study import distributions
+from ethpredict.sweep.study import distributions, open_storage, record_heartbeat
 from ethpredict.sweep.trial import run_trial
 from ethpredict.testing.project import (
     kedro,
@@ -275,6 +275,45 @@ def test_the_grid_sampler_draws_each_point_once_across_workers():
     assert killed in seen and len(seen) == grid_size(sp) == 6
 
 
+def test_a_journal_torn_by_a_kill_is_repaired_by_the_next_append(tmp_path):
+    path = tmp_path / "t" / "optuna.journal"
+    study = optuna.create_study(study_name="j", storage=open_storage(str(path)))
+    study.tell(study.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), 0.5)
+    whole = path.read_bytes()
+    with path.open("ab") as f:  # a writer killed in the middle of a line
+        f.write(b'{"op_code":5,"worker_id":"dead","trial_id":0,"user_attr')
+    again = optuna.load_study(study_name="j", storage=open_storage(str(path)))
+    assert [t.value for t in again.trials] == [0.5]
+    again.tell(again.ask({"x": optuna.distributions.FloatDistribution(0, 1)}), 0.7)
+    assert path.read_bytes().startswith(whole) and b"dead" not in path.read_bytes()
+    last = optuna.load_study(study_name="j", storage=open_storage(str(path)))
+    assert [t.value for t in last.trials] == [0.5, 0.7]
+
+
+def test_a_journal_trial_without_heartbeat_for_the_grace_period_is_stale(
+    tmp_path, monkeypatch
+):
+    from ethpredict.sweep import journal
+
+    storage = open_storage(str(tmp_path / "optuna.journal"))
+    study = optuna.create_study(study_name="h", storage=storage)
+    beating, silent = study.ask(), study.ask()  # silent: killed before its first
+    record_heartbeat(storage, beating._trial_id)
+    assert journal.stale_trials(study, 20) == []
+    now = time.time()
+    monkeypatch.setattr(journal.time, "time", lambda: now + 30)
+    record_heartbeat(storage, beating._trial_id)
+    assert [t.number for t in journal.stale_trials(study, 20)] == [silent.number]
+    monkeypatch.setattr(journal.time, "time", lambda: now + 60)
+    assert len(journal.stale_trials(study, 20)) == 2
+
+
+def test_a_journal_that_cannot_be_made_is_one_error_naming_it(tmp_path):
+    (tmp_path / "f").write_text("a file, not a folder")
+    with pytest.raises(SweepError, match=r"cannot open the journal file .*f/optuna"):
+        open_storage(str(tmp_path / "f" / "optuna.journal"))
+
+
 # --- whole sweeps through the CLI ------------------------------------------
 
 CHAIN = {
@@ -312,15 +351,22 @@ def chain(tmp_path_factory) -> Path:
 
 def _copy(chain: Path, dest: Path, sweep: dict) -> Path:
     shutil.copytree(
-        chain, dest, ignore=shutil.ignore_patterns("mlflow.db", "optuna.db*")
+        chain,
+        dest,
+        ignore=shutil.ignore_patterns("mlflow.db", "optuna.db*", "optuna.journal*"),
     )
     _local(dest, sweep)
     return dest
 
 
+def _journal(project: Path) -> str:
+    """The default storage: the project's journal file."""
+    return str(project / "data" / "09_tracking" / "optuna.journal")
+
+
 def _study(project: Path, name: str, url: str | None = None) -> optuna.Study:
-    url = url or f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
-    return optuna.load_study(study_name=name, storage=url)
+    storage = open_storage(url or _journal(project))
+    return optuna.load_study(study_name=name, storage=storage)
 
 
 def _metrics(project: Path) -> dict:
@@ -450,7 +496,7 @@ def test_grid_sweep_visits_each_point_once_and_stops(chain, tmp_path):
     )
     r = kedro(project, "run", "--pipeline=backtest", "--params=sweep.n_trials:20")
     assert r.returncode == 0, r.stderr[-3000:]
-    url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
+    url = _journal(project)
     points = {
         (t.params["mm.spread_scale"], t.params["mm.sizing"])
         for t in _complete("grid", url)
@@ -479,16 +525,11 @@ def _popen(project: Path, *args: str) -> subprocess.Popen:
 
 
 def _complete(study_name: str, url: str) -> list:
-    if not Path(url.removeprefix("sqlite:///")).exists():
+    if not Path(url).exists():
         return []
-    import sqlalchemy
-
     try:
-        study = optuna.load_study(study_name=study_name, storage=url)
-    except (
-        KeyError,
-        sqlalchemy.exc.SQLAlchemyError,
-    ):  # not created yet, or being created
+        study = optuna.load_study(study_name=study_name, storage=open_storage(url))
+    except KeyError:  # not created yet
         return []
     return [t for t in study.trials if t.state == TrialState.COMPLETE]
 
@@ -507,7 +548,7 @@ def test_sigkill_then_the_same_command_resumes_to_exactly_n_trials(chain, tmp_pa
             "n_jobs": 2,
         },
     )
-    url = f"sqlite:///{project / 'data' / '09_tracking' / 'optuna.db'}"
+    url = _journal(project)
     args = ("run", "--pipeline=backtest", "--params=sweep.n_trials:60")
     proc = _popen(project, *args)
     deadline = time.monotonic() + 300

@@ -123,8 +123,9 @@ class SweepParams(Strict):
     storage: str | None = Field(
         None,
         description=(
-            "an Optuna RDB URL (sqlite:///..., postgresql://...); null: "
-            "sqlite:///data/09_tracking/optuna.db"
+            "an Optuna journal file (a path, relative to the project) or an "
+            "RDB URL (sqlite:///..., postgresql://... for several machines); "
+            "null: data/09_tracking/optuna.journal"
         ),
     )
     storage_credentials: str | None = Field(

@@ -32,6 +32,7 @@ from ethpredict.sweep.study import (
     StudyRef,
     default_storage,
     fingerprint,
+    is_rdb,
     open_storage,
     open_study,
 )
@@ -77,6 +78,8 @@ def run_sweep(
     name_ = pipeline_name or "__default__"
     print_ = fingerprint(params, name_, trial)
     url = sp.storage or default_storage(project_path)
+    if not is_rdb(url):  # a journal file: relative to the project
+        url = str(project_path / url)
     ref = StudyRef(url, sp.study_name or f"{name_}-{print_[:10]}", sp)
     without = " (not the book without the signal: sweep.trial_baseline)"
     echo(
@@ -99,7 +102,8 @@ def run_sweep(
         f"Sweep: study '{ref.name}' in {redact(url)}: {before} complete trial(s); "
         f"running to {sp.n_trials} with {sp.n_jobs} worker(s) ({sp.sampler})"
     )
-    storage.engine.dispose()  # forked workers open their own connections
+    if isinstance(storage, optuna.storages.RDBStorage):
+        storage.engine.dispose()  # forked workers open their own connections
     t1 = time.perf_counter()
     result = run_workers(runner, ref)
     t2 = time.perf_counter()

@@ -25,6 +25,7 @@ from optuna.distributions import (
 
 from ethpredict.params import Distribution, Parameters, SweepParams
 from ethpredict.secrets import redact
+from ethpredict.sweep import journal
 from ethpredict.sweep.grid import ExactGridSampler
 from ethpredict.sweep.plan import SweepError
 
@@ -117,10 +118,23 @@ def make_sampler(
 
 
 def default_storage(project_path: Path) -> str:
-    """``sqlite:///<project>/data/09_tracking/optuna.db`` (its folder made)."""
-    folder = project_path / "data" / "09_tracking"
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'optuna.db'}"
+    """``<project>/data/09_tracking/optuna.journal``: a journal file."""
+    return str(project_path / "data" / "09_tracking" / "optuna.journal")
+
+
+def is_rdb(url: str) -> bool:
+    """An RDB URL (``sqlite:///…``, ``postgresql://…``), not a journal file."""
+    return "://" in url
+
+
+def record_heartbeat(storage: optuna.storages.BaseStorage, trial_id: int) -> None:
+    """Mark a running trial alive: Optuna's heartbeat on an RDB (the
+    database's clock, right for several machines), a system attribute on a
+    journal file (one machine's clock)."""
+    if isinstance(storage, optuna.storages.RDBStorage):
+        storage.record_heartbeat(trial_id)
+    else:
+        journal.record_heartbeat(storage, trial_id)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -151,9 +165,19 @@ def storage_from_credentials(params: Parameters, credentials: dict) -> Parameter
     return params.model_copy(update={"sweep": sweep})
 
 
-def open_storage(url: str) -> optuna.storages.RDBStorage:
-    """An RDB storage with heartbeats; SQLite in WAL mode. Retries the schema
-    creation race of several workers starting on an empty database."""
+def open_storage(url: str) -> optuna.storages.BaseStorage:
+    """The journal file at ``url`` (a path), or an RDB storage with
+    heartbeats (SQLite in WAL mode). Retries the schema creation race of
+    several workers starting on an empty database."""
+    if not is_rdb(url):
+        try:
+            return journal.open_journal(Path(url))
+        except (OSError, ValueError) as exc:
+            raise SweepError(
+                f"sweep.storage: cannot open the journal file {url}: {exc} "
+                "(a path to an Optuna journal file, or an RDB URL such as "
+                "sqlite:///data/09_tracking/optuna.db)"
+            ) from None
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs = {"connect_args": {"timeout": 60}}

@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 from threadpoolctl import threadpool_limits
 
 from ethpredict.errors import ETHPredictError
+from ethpredict.sweep import journal
 from ethpredict.sweep.grid import LIVE, ExactGridSampler, grid_size
 from ethpredict.sweep.plan import SweepError
 from ethpredict.sweep.study import (
@@ -35,6 +36,7 @@ from ethpredict.sweep.study import (
     distributions,
     make_sampler,
     open_storage,
+    record_heartbeat,
     worker_seed,
 )
 from ethpredict.sweep.trial import TrialRunner, run_trial
@@ -68,7 +70,7 @@ class _Heartbeat:
             tid = self.trial_id
             if tid is not None:
                 with contextlib.suppress(Exception):
-                    self.storage.record_heartbeat(tid)
+                    record_heartbeat(self.storage, tid)
 
     def stop(self) -> None:
         self._stop.set()
@@ -136,7 +138,7 @@ def _work(runner: TrialRunner, ref: StudyRef, worker: int) -> dict[str, int]:
             if grid is not None and grid.is_exhausted(study):
                 break
             trial = study.ask(dists)
-            storage.record_heartbeat(trial._trial_id)  # from now on a kill is noticed
+            record_heartbeat(storage, trial._trial_id)  # from now on a kill is noticed
             beat.trial_id = trial._trial_id
             if grid is not None and grid.gives_way(study, trial):
                 trial.set_user_attr("skipped", "grid point drawn by another worker")
@@ -173,9 +175,13 @@ def _others_ahead(study, trial, n_live: int, limit: int) -> bool:
 
 
 def _live_counts(storage, study_id: int) -> tuple[int, int]:
-    """``(complete, complete + running)`` trials of the study, by one COUNT
-    query: fetching the trials themselves (``study.get_trials``) costs about
-    10 ms per trial at 1000 trials and grows with the study."""
+    """``(complete, complete + running)`` trials of the study: from a
+    journal's trials in memory, or by one COUNT query on an RDB (fetching the
+    trials themselves costs about 10 ms per trial at 1000 trials there)."""
+    if not isinstance(storage, optuna.storages.RDBStorage):
+        live = storage.get_all_trials(study_id, deepcopy=False, states=LIVE)
+        complete = sum(t.state == TrialState.COMPLETE for t in live)
+        return complete, len(live)
     query = sqlalchemy.text(
         "SELECT state, COUNT(*) FROM trials WHERE study_id = :s "
         "AND state IN ('COMPLETE', 'RUNNING') GROUP BY state"
@@ -191,6 +197,11 @@ def _fail_stale(study, storage) -> None:
     """Fail the trials of killed workers: those whose heartbeat stopped
     (Optuna's check), and those killed between their creation and their first
     heartbeat (running for longer than the grace period without one)."""
+    if not isinstance(storage, optuna.storages.RDBStorage):
+        for t in journal.stale_trials(study, 4 * HEARTBEAT_S):
+            with contextlib.suppress(Exception):  # another worker got there first
+                storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+        return
     optuna.storages.fail_stale_trials(study)
     now = dt.datetime.now()
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))

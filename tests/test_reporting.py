@@ -128,3 +128,13 @@ def test_the_risk_table_takes_a_stop_in_one_book_only():
     assert t.loc["sharpe", "signal added"] == 2.0
     assert np.isnan(t.loc["stopped_at", "signal added"])
     assert t.loc["stopped_at", "without signal"] == "2024-05-15 01:34:00+00:00"
+
+
+def test_plot_times_are_naive_utc_datetime64_for_plotly():
+    from ethpredict.reporting.figures import plot_times
+
+    idx = pd.date_range("2024-03-01 12:00", periods=3, freq="min", tz="Europe/Berlin")
+    x = plot_times(idx)
+    assert x.dtype.kind == "M"  # datetime64, no objects
+    assert x[0] == np.datetime64("2024-03-01T11:00")  # the UTC wall time
+    assert list(plot_times(pd.RangeIndex(3))) == [0, 1, 2]

@@ -10,6 +10,18 @@ from plotly.subplots import make_subplots
 MODEL_ORDER = ("primary", "logistic", "gbt", "ensemble", "prior")
 
 
+def plot_times(index: pd.Index) -> np.ndarray:
+    """``index`` for a plotly axis: a tz-aware DatetimeIndex as naive UTC
+    datetime64 (plotly.js ignores offsets anyway). As an array of Timestamp
+    objects, plotly deep-copies and formats each one: 0.6 s per 20,000
+    points, 1.2 s of a year's report."""
+    if isinstance(index, pd.DatetimeIndex):
+        return (
+            index.tz_convert("UTC").tz_localize(None) if index.tz else index
+        ).to_numpy()
+    return np.asarray(index)
+
+
 def decimate(
     index: pd.Index, values: np.ndarray, buckets: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +34,7 @@ def decimate(
     y = np.asarray(values, dtype=float)
     n = y.size
     if n <= 2 * buckets:
-        return np.asarray(index), y
+        return plot_times(index), y
     edges = np.linspace(0, n, buckets + 1).astype(np.int64)
     starts = edges[:-1]  # every bucket has at least two points (n > 2 · buckets)
     bucket = np.repeat(np.arange(buckets), np.diff(edges))
@@ -43,7 +55,7 @@ def decimate(
     )
     # index the kept points only: converting a whole tz-aware DatetimeIndex to
     # an array builds one Timestamp object per bar (10 s for a year)
-    return np.asarray(index[keep]), y[keep]
+    return plot_times(index[keep]), y[keep]
 
 
 def fig_html(fig: go.Figure, first: bool) -> str:
@@ -122,7 +134,7 @@ def quotes_figure(
         ):
             s = f[f["side"] == side]
             fig.add_scattergl(
-                x=s.index,
+                x=plot_times(s.index),
                 y=s["price"],
                 mode="markers",
                 name=name,
